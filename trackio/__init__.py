@@ -1,0 +1,66 @@
+"""trackio: a local-first experiment tracker with the wandb API.
+
+    import trackio as wandb
+
+    wandb.init(project="my-project", config={"lr": 1e-3})
+    for step in range(100):
+        wandb.log({"loss": 1 / (step + 1)})
+    wandb.finish()
+
+Values land in a SQLite file per project under `TRACKIO_DIR`
+(default `~/.cache/huggingface/trackio`); `trackio show` opens the dashboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from trackio import context_vars
+from trackio.api import Api
+from trackio.session import current_run, finish, init, pending_config
+from trackio.tracked_run import Run
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Api",
+    "Run",
+    "context_vars",
+    "define_metric",
+    "finish",
+    "init",
+    "log",
+    "__version__",
+]
+
+
+def _require_run(action: str) -> Run:
+    run = current_run()
+    if run is None:
+        raise RuntimeError(f"call trackio.init() before trackio.{action}()")
+    return run
+
+
+def log(data: Mapping[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+    """Log a dict of metrics to the current run; see `Run.log`."""
+    run = current_run()
+    if run is None:
+        raise RuntimeError("call trackio.init() before trackio.log()")
+    run.log(data, step=step, commit=commit)
+
+
+def define_metric(name: str, step_metric: str | None = None, **kwargs: Any) -> None:
+    """Describe how a metric of the current run is summarised; see `Run.define_metric`."""
+    _require_run("define_metric").define_metric(name, step_metric, **kwargs)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "config":
+        run = current_run()
+        return run.config if run is not None else pending_config()
+    if name == "summary":
+        return _require_run("summary").summary
+    if name == "run":
+        return current_run()
+    raise AttributeError(f"module 'trackio' has no attribute {name!r}")

@@ -1,0 +1,191 @@
+"""`trackio.Api`: reading projects, runs and their histories back, as `wandb.Api` does."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from trackio.storage import queries
+from trackio.storage.database import retry_when_locked, write_transaction
+from trackio.storage.paths import validate_project_name
+from trackio.storage.projects import delete_project_files, list_projects, open_project
+from trackio.storage.runs import RunRecord, delete_run, get_run, list_runs, rename_run
+
+
+def _iso(moment: float | None) -> str | None:
+    return None if moment is None else datetime.fromtimestamp(moment, timezone.utc).isoformat()
+
+
+class ApiRun:
+    """A stored run: its metadata, config, summary and history."""
+
+    def __init__(self, project: str, record: RunRecord) -> None:
+        self.project = project
+        self._record = record
+        self._summary: dict[str, Any] | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        return open_project(self.project, create=False)
+
+    @property
+    def name(self) -> str:
+        """The run's display name."""
+        return self._record.name
+
+    @property
+    def id(self) -> str:
+        """The run's unique id within the project."""
+        return self._record.run_id
+
+    @property
+    def group(self) -> str | None:
+        """The group passed to `init(group=...)`."""
+        return self._record.group
+
+    @property
+    def job_type(self) -> str | None:
+        """The job type passed to `init(job_type=...)`."""
+        return self._record.job_type
+
+    @property
+    def tags(self) -> list[str]:
+        """The run's tags."""
+        return list(self._record.tags)
+
+    @property
+    def notes(self) -> str | None:
+        """The run's notes."""
+        return self._record.notes
+
+    @property
+    def status(self) -> str:
+        """`"running"`, `"finished"` or `"failed"`."""
+        return self._record.status
+
+    @property
+    def exit_code(self) -> int | None:
+        """The exit code the run finished with, if any."""
+        return self._record.exit_code
+
+    @property
+    def created_at(self) -> str:
+        """When the run started, as an ISO-8601 UTC timestamp."""
+        return _iso(self._record.created_at) or ""
+
+    @property
+    def updated_at(self) -> str:
+        """When the run last wrote anything, as an ISO-8601 UTC timestamp."""
+        return _iso(self._record.updated_at) or ""
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The run's config as stored."""
+        return dict(self._record.config)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """Each metric's summary value (last logged by default) and user overrides."""
+        if self._summary is None:
+            conn = self._connect()
+            try:
+                self._summary = retry_when_locked(
+                    lambda: queries.compute_summary(conn, self._record)
+                )
+            finally:
+                conn.close()
+        return dict(self._summary)
+
+    def metrics(self) -> list[str]:
+        """Names of the metrics this run logged."""
+        conn = self._connect()
+        try:
+            return retry_when_locked(lambda: queries.metric_names(conn, self._record.pk))
+        finally:
+            conn.close()
+
+    def history(
+        self, keys: list[str] | None = None, samples: int | None = None, pandas: bool = False
+    ) -> Any:
+        """Rows of logged values: dicts with `step`, `timestamp` and each metric.
+
+        `keys` keeps only those metrics and the rows that have all of them;
+        `samples` returns at most that many evenly spaced rows; `pandas=True`
+        returns a pandas DataFrame instead of a list.
+        """
+        conn = self._connect()
+        try:
+            rows = retry_when_locked(lambda: queries.history_rows(conn, self._record.pk, keys))
+        finally:
+            conn.close()
+        if samples is not None:
+            rows = queries.sample_rows(rows, samples)
+        if pandas:
+            import pandas as pd
+
+            return pd.DataFrame(rows)
+        return rows
+
+    def scan_history(self, keys: list[str] | None = None, page_size: int = 1000) -> Iterator[dict]:
+        """Every row of logged values, in step order (as `history`, never sampled)."""
+        yield from self.history(keys=keys)
+
+    def rename(self, new_name: str) -> None:
+        """Give the run a new name."""
+        conn = self._connect()
+        try:
+            with write_transaction(conn):
+                rename_run(conn, self._record.pk, new_name)
+                self._record = get_run(conn, self._record.pk) or self._record
+        finally:
+            conn.close()
+
+    def delete(self) -> None:
+        """Delete the run and everything it logged."""
+        conn = self._connect()
+        try:
+            with write_transaction(conn):
+                delete_run(conn, self._record.pk)
+        finally:
+            conn.close()
+
+    def __repr__(self) -> str:
+        return f"<Run {self.project}/{self.name} ({self.id}) {self.status}>"
+
+
+class Runs(list):
+    """The runs of a project, oldest first: a list of `ApiRun`."""
+
+
+class Api:
+    """Read access to every project in the data directory (`TRACKIO_DIR`)."""
+
+    def projects(self) -> list[str]:
+        """Names of all projects."""
+        return list_projects()
+
+    def runs(self, project: str) -> Runs:
+        """The runs of `project`; raises `ValueError` if it does not exist."""
+        validate_project_name(project)
+        conn = open_project(project, create=False)
+        try:
+            records = retry_when_locked(lambda: list_runs(conn))
+        finally:
+            conn.close()
+        return Runs(ApiRun(project, record) for record in records)
+
+    def run(self, path: str) -> ApiRun:
+        """The run `"project/name-or-id"` (the newest of that name); raises if absent."""
+        project, _, key = path.rpartition("/")
+        if not project:
+            raise ValueError(f"run path must look like 'project/run', got {path!r}")
+        matches = [r for r in self.runs(project) if key in (r.id, r.name)]
+        if not matches:
+            raise ValueError(f"project {project!r} has no run named or with id {key!r}")
+        return next((r for r in matches if r.id == key), matches[-1])
+
+    def delete_project(self, project: str) -> None:
+        """Delete `project` and all its runs."""
+        validate_project_name(project)
+        delete_project_files(project)

@@ -1,0 +1,314 @@
+"""`init()` and `finish()`: starting runs, tracking the current one, ending them at exit."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shlex
+import signal
+import sys
+import threading
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+from trackio import context_vars
+from trackio.run_config import Config, config_to_json
+from trackio.storage.database import write_transaction
+from trackio.storage.paths import project_db_path, validate_project_name
+from trackio.storage.projects import open_project
+from trackio.storage.runs import create_run, find_run, last_step, reopen_run
+from trackio.tracked_run import Run
+from trackio.writer import RunTarget, get_writer
+
+_RESUME_MODES = {
+    None: "never",
+    False: "never",
+    "never": "never",
+    True: "allow",
+    "allow": "allow",
+    "auto": "allow",
+    "must": "must",
+}
+_MODES = {None, "online", "offline", "local", "shared", "disabled", "dryrun", "run"}
+
+_active_runs: list[Run] = []
+_global_run: Run | None = None
+_pending_config = Config()
+_exit_hooks_installed = False
+_uncaught_exception = False
+
+
+def current_run() -> Run | None:
+    """The run module-level calls act on: this context's, else the newest in the process."""
+    return context_vars.current_run.get() or _global_run
+
+
+def pending_config() -> Config:
+    """`trackio.config` before `init()`: its values seed the next run's config."""
+    return _pending_config
+
+
+def init(
+    project: str | None = None,
+    name: str | None = None,
+    *,
+    id: str | None = None,
+    group: str | None = None,
+    config: Any = None,
+    resume: str | bool | None = None,
+    tags: list[str] | tuple[str, ...] | None = None,
+    notes: str | None = None,
+    job_type: str | None = None,
+    dir: str | None = None,
+    mode: str | None = None,
+    reinit: bool | str | None = None,
+    space_id: str | None = None,
+    dataset_id: str | None = None,
+    server_url: str | None = None,
+    private: bool | None = None,
+    settings: Any = None,
+    **kwargs: Any,
+) -> Run:
+    """Start a run (or resume one) and make it the current run; as `wandb.init`.
+
+    `project` defaults to `TRACKIO_PROJECT` or `WANDB_PROJECT`. `resume` is
+    `"never"` (default: always a new run), `"allow"` (continue the newest run with
+    this `name` or `id` if there is one) or `"must"` (continue it or raise).
+    `mode="disabled"` gives a run whose calls do nothing. Every other keyword
+    `wandb.init` or trackio accepts is accepted; one that has no effect here warns.
+    A previous run of this process is finished first unless `reinit="create_new"`.
+    """
+    global _global_run
+    not_local = {
+        "space_id": space_id,
+        "dataset_id": dataset_id,
+        "server_url": server_url,
+        "private": private,
+        "settings": settings,
+        "dir": dir,
+    }
+    unused = {k: v for k, v in {**not_local, **kwargs}.items() if v is not None}
+    for key in sorted(unused):
+        warnings.warn(
+            f"trackio.init() ignores {key}={unused[key]!r}: it has no effect in local mode",
+            UserWarning,
+            stacklevel=2,
+        )
+    mode = (
+        mode if mode is not None else os.environ.get("TRACKIO_MODE") or os.environ.get("WANDB_MODE")
+    )
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {sorted(m for m in _MODES if m)}, got {mode!r}")
+    if resume not in _RESUME_MODES:
+        raise ValueError(f"resume must be 'never', 'allow' or 'must', got {resume!r}")
+    resume_mode = _RESUME_MODES[resume]
+    if project is None:
+        project = os.environ.get("TRACKIO_PROJECT") or os.environ.get("WANDB_PROJECT")
+        if project is None:
+            raise ValueError(
+                "trackio.init() needs a project: pass project=... or set TRACKIO_PROJECT"
+            )
+    validate_project_name(project)
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise ValueError(f"run name must be a non-empty string, got {name!r}")
+    run_tags = [str(tag) for tag in tags] if tags else []
+    init_config = {**_pending_config.as_dict(), **_config_mapping(config)}
+
+    previous = current_run()
+    if previous is not None and not previous._finished:
+        if (
+            resume_mode == "allow"
+            and previous.project == project
+            and ((id is not None and id == previous.id) or (id is None and name == previous.name))
+        ):
+            if init_config:
+                previous.config.update(init_config)
+            return previous
+        if reinit != "create_new":
+            previous.finish()
+
+    if mode == "disabled":
+        run = Run(
+            project=project,
+            name=name or "disabled",
+            run_id=id or "disabled",
+            config=init_config,
+            on_finish=_forget,
+        )
+    else:
+        run = _open_run(
+            project,
+            name,
+            id,
+            resume_mode,
+            group,
+            job_type,
+            notes,
+            run_tags,
+            init_config,
+            space_id,
+            server_url,
+        )
+        _install_exit_hooks()
+        _print_banner(project)
+    _pending_config.clear()
+    _active_runs.append(run)
+    _global_run = run
+    context_vars.current_run.set(run)
+    context_vars.current_project.set(project)
+    context_vars.current_space_id.set(space_id)
+    context_vars.current_server.set(server_url)
+    return run
+
+
+def _config_mapping(config: Any) -> dict[str, Any]:
+    if config is None:
+        return {}
+    if isinstance(config, Mapping):
+        return dict(config)
+    if hasattr(config, "__dict__"):
+        return {k: v for k, v in vars(config).items() if not k.startswith("_")}
+    raise TypeError(f"config must be a dict, got {type(config).__name__}")
+
+
+def _open_run(
+    project: str,
+    name: str | None,
+    run_id: str | None,
+    resume_mode: str,
+    group: str | None,
+    job_type: str | None,
+    notes: str | None,
+    tags: list[str],
+    init_config: dict[str, Any],
+    space_id: str | None,
+    server_url: str | None,
+) -> Run:
+    conn = open_project(project, create=True)
+    try:
+        with write_transaction(conn):
+            existing = None
+            if resume_mode != "never":
+                if name is None and run_id is None:
+                    raise ValueError(f"resume={resume_mode!r} needs a run name or id to resume")
+                existing = find_run(conn, name=name, run_id=run_id)
+                if existing is None and resume_mode == "must":
+                    what = f"id {run_id!r}" if run_id is not None else f"name {name!r}"
+                    raise ValueError(
+                        f"resume='must' but project {project!r} has no run with {what}"
+                    )
+            elif run_id is not None and find_run(conn, run_id=run_id) is not None:
+                raise ValueError(
+                    f"project {project!r} already has a run with id {run_id!r}; "
+                    "pass resume='allow' to continue it"
+                )
+            if existing is not None:
+                merged = {**existing.config, **init_config}
+                record = reopen_run(conn, existing, config_to_json(merged))
+                highest = last_step(conn, record.pk)
+                start_step = 0 if highest is None else highest + 1
+            else:
+                record = create_run(
+                    conn,
+                    name=name,
+                    run_id=run_id,
+                    group=group,
+                    job_type=job_type,
+                    notes=notes,
+                    tags=tags,
+                    config_json=config_to_json(init_config),
+                )
+                start_step = 0
+    finally:
+        conn.close()
+    writer = get_writer()
+    writer.ensure_started()
+    return Run(
+        project=project,
+        name=record.name,
+        run_id=record.run_id,
+        group=record.group,
+        job_type=record.job_type,
+        tags=record.tags,
+        notes=record.notes,
+        config=record.config,
+        summary_overrides=record.summary_overrides,
+        metric_defs=record.metric_defs,
+        start_step=start_step,
+        target=RunTarget(project_db_path(project), record.pk),
+        writer=writer,
+        space_id=space_id,
+        server_url=server_url,
+        on_finish=_forget,
+    )
+
+
+def _print_banner(project: str) -> None:
+    if os.environ.get("TRACKIO_QUIET"):
+        return
+    print(f"* Trackio project initialized: {project}")
+    print(f"* Trackio metrics logged to: {project_db_path(project)}")
+    print(f"* View dashboard by running: trackio show --project {shlex.quote(project)}")
+
+
+def _forget(run: Run) -> None:
+    global _global_run
+    if run in _active_runs:
+        _active_runs.remove(run)
+    if _global_run is run:
+        _global_run = _active_runs[-1] if _active_runs else None
+    if context_vars.current_run.get() is run:
+        context_vars.current_run.set(_global_run)
+
+
+def finish(exit_code: int | None = None, quiet: bool | None = None) -> None:
+    """Finish the current run: every logged value is on disk when this returns."""
+    run = current_run()
+    if run is not None:
+        run.finish(exit_code=exit_code)
+
+
+def finish_all(exit_code: int | None = None) -> None:
+    """Finish every run this process still has open."""
+    for run in list(reversed(_active_runs)):
+        try:
+            run.finish(exit_code=exit_code)
+        except Exception as error:  # noqa: BLE001 - finish the others regardless
+            print(f"trackio: could not finish run {run.name!r}: {error}", file=sys.stderr)
+
+
+def _install_exit_hooks() -> None:
+    global _exit_hooks_installed
+    if _exit_hooks_installed:
+        return
+    _exit_hooks_installed = True
+    atexit.register(_finish_at_exit)
+    previous_hook = sys.excepthook
+
+    def excepthook(kind: Any, value: Any, traceback: Any) -> None:
+        global _uncaught_exception
+        _uncaught_exception = True
+        previous_hook(kind, value, traceback)
+
+    sys.excepthook = excepthook
+    if threading.current_thread() is threading.main_thread():
+        previous_handler = signal.getsignal(signal.SIGTERM)
+        if previous_handler is not signal.SIG_IGN:
+            signal.signal(signal.SIGTERM, _sigterm_handler(previous_handler))
+
+
+def _finish_at_exit() -> None:
+    finish_all(exit_code=1 if _uncaught_exception else None)
+
+
+def _sigterm_handler(previous: Any) -> Any:
+    def handler(signum: int, frame: Any) -> None:
+        finish_all(exit_code=128 + signum)
+        if callable(previous):
+            previous(signum, frame)
+            return
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    return handler

@@ -1,0 +1,174 @@
+"""Project files written by the PyPI `trackio` package (its `metrics`/`configs` tables).
+
+Such a file is never modified in place without a copy: when our file name for a
+project is the same as the old one, a backup (`<file>.pypi-trackio-backup`) is
+taken first and our tables are added beside the old ones, which stay untouched;
+when the names differ, the old file is copied to our name and imported there.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from trackio.storage.paths import data_dir
+from trackio.storage.series_writer import SeriesWriter
+
+BACKUP_SUFFIX = ".pypi-trackio-backup"
+_RESERVED_KEYS = {"project", "run", "timestamp", "step", "time", "metrics"}
+_SPECIAL_FLOATS = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
+
+
+def is_legacy_database(conn: sqlite3.Connection) -> bool:
+    """Whether `conn` is a PyPI-trackio project file trackio has not imported yet."""
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return "metrics" in tables and "trackio_meta" not in tables
+
+
+def legacy_path_for(project: str) -> Path | None:
+    """The file PyPI trackio would use for `project`, if its naming keeps the name intact."""
+    stem = "".join(char for char in project if char.isalnum() or char in "-_").rstrip()
+    return data_dir() / f"{stem}.db" if stem and stem == project else None
+
+
+def is_legacy_file(path: Path) -> bool:
+    """Whether the file at `path` is a PyPI-trackio project file."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        return is_legacy_database(conn)
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+
+
+def _copy_database(source: Path, destination: Path) -> None:
+    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src:
+        dst = sqlite3.connect(str(destination))
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+
+
+def back_up(path: Path) -> None:
+    """Copy the file at `path` to `<path>.pypi-trackio-backup` unless a backup exists."""
+    destination = path.with_name(path.name + BACKUP_SUFFIX)
+    if not destination.exists():
+        _copy_database(path, destination)
+
+
+def copy_to(source: Path, destination: Path) -> None:
+    """Copy a legacy file to `destination` atomically; a concurrent copier may win."""
+    temporary = destination.with_name(f"{destination.name}.{os.getpid()}.importing")
+    try:
+        _copy_database(source, temporary)
+        try:
+            os.link(temporary, destination)
+        except FileExistsError:
+            pass
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def import_rows(conn: sqlite3.Connection) -> None:
+    """Read the legacy tables into trackio's; the caller holds a write transaction."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(metrics)")}
+    key_column = "run_id" if "run_id" in columns else "run_name"
+    configs = _legacy_configs(conn, key_column)
+    runs: dict[str, int] = {}
+    series: dict[int, dict[str, tuple[list, list, list]]] = {}
+    rows = conn.execute(
+        f"SELECT {key_column}, run_name, step, timestamp, metrics FROM metrics ORDER BY id"
+    )
+    for run_key, run_name, step, stamp, blob in rows:
+        moment = _parse_time(stamp)
+        run_pk = runs.get(run_key)
+        if run_pk is None:
+            run_pk = runs[run_key] = _insert_run(
+                conn, run_key, run_name, configs.get(run_key), moment
+            )
+        per_run = series.setdefault(run_pk, {})
+        for key, value in _decode_metrics(blob).items():
+            steps, values, times = per_run.setdefault(key, ([], [], []))
+            steps.append(int(step))
+            values.append(value)
+            times.append(moment)
+    sink = SeriesWriter(conn)
+    for run_pk, per_run in series.items():
+        for key, (steps, values, times) in per_run.items():
+            sink.write(run_pk, key, steps, values, times)
+    sink.seal_all()
+
+
+def _legacy_configs(conn: sqlite3.Connection, key_column: str) -> dict[str, tuple[dict, Any]]:
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "configs" not in tables:
+        return {}
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(configs)")}
+    config_key = key_column if key_column in columns else "run_name"
+    created = "created_at" if "created_at" in columns else "NULL"
+    found = {}
+    for run_key, text, created_at in conn.execute(
+        f"SELECT {config_key}, config, {created} FROM configs"
+    ):
+        try:
+            config = json.loads(text)
+        except (TypeError, ValueError):
+            config = {}
+        found[run_key] = (config if isinstance(config, dict) else {}, created_at)
+    return found
+
+
+def _insert_run(
+    conn: sqlite3.Connection,
+    run_key: str,
+    run_name: str,
+    config_entry: tuple[dict, Any] | None,
+    first_seen: float,
+) -> int:
+    config, created_at = config_entry if config_entry else ({}, None)
+    group = config.get("_Group")
+    user_config = {k: v for k, v in config.items() if not k.startswith("_")}
+    created = _parse_time(created_at) if created_at else first_seen
+    run_id = run_key if run_key != run_name else secrets.token_hex(4)
+    return conn.execute(
+        "INSERT INTO runs (run_id, name, group_name, status, created_at, updated_at, "
+        "finished_at, config) VALUES (?, ?, ?, 'finished', ?, ?, ?, ?)",
+        (run_id, run_name, group, created, first_seen, first_seen, json.dumps(user_config)),
+    ).lastrowid
+
+
+def _parse_time(stamp: Any) -> float:
+    if isinstance(stamp, (int, float)):
+        return float(stamp)
+    try:
+        return datetime.fromisoformat(str(stamp)).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def _decode_metrics(blob: str | bytes) -> dict[str, Any]:
+    try:
+        decoded = json.loads(blob)
+    except (TypeError, ValueError):
+        return {}
+    if not isinstance(decoded, dict):
+        return {}
+    metrics = {}
+    for key, value in decoded.items():
+        if key.startswith("__") and key[2:] in _RESERVED_KEYS:
+            key = key[2:]
+        if isinstance(value, str) and value in _SPECIAL_FLOATS:
+            value = _SPECIAL_FLOATS[value]
+        metrics[key] = value
+    return metrics

@@ -1,0 +1,75 @@
+"""Where project files live and how a project name becomes a file name."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote
+
+DB_SUFFIX = ".db"
+MAX_PROJECT_NAME_LENGTH = 200
+
+_SAFE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+
+
+def data_dir() -> Path:
+    """The folder holding every project file: `TRACKIO_DIR`, else `$HF_HOME/trackio`."""
+    explicit = os.environ.get("TRACKIO_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    hf_home = os.environ.get("HF_HOME")
+    base = Path(hf_home).expanduser() if hf_home else Path.home() / ".cache" / "huggingface"
+    return base / "trackio"
+
+
+def validate_project_name(project: object) -> str:
+    """Return `project` if it can name a project, else raise `ValueError` saying why."""
+    if not isinstance(project, str):
+        raise ValueError(f"project name must be a string, got {type(project).__name__}")
+    if not project.strip():
+        raise ValueError("project name must not be empty")
+    if len(project) > MAX_PROJECT_NAME_LENGTH:
+        raise ValueError(
+            f"project name is {len(project)} characters long; "
+            f"the limit is {MAX_PROJECT_NAME_LENGTH}"
+        )
+    if "\x00" in project:
+        raise ValueError("project name must not contain a NUL character")
+    return project
+
+
+def encode_project_name(project: str) -> str:
+    """Encode a project name as a file stem, reversibly.
+
+    Only lowercase ASCII letters, digits, `-`, `_` and `.` (not leading) are kept;
+    every other character, uppercase letters included, becomes `%XX` escapes of its
+    UTF-8 bytes. The result cannot contain a path separator, cannot be `.` or `..`,
+    and two names never map to stems that differ only by letter case, so names
+    cannot collide even on case-insensitive file systems.
+    """
+    validate_project_name(project)
+    parts = []
+    for index, char in enumerate(project):
+        if char in _SAFE_CHARS and not (index == 0 and char == "."):
+            parts.append(char)
+        else:
+            parts.append("".join(f"%{byte:02X}" for byte in char.encode("utf-8")))
+    return "".join(parts)
+
+
+def decode_project_name(stem: str) -> str:
+    """Invert `encode_project_name`."""
+    return unquote(stem, errors="strict")
+
+
+def project_db_path(project: str) -> Path:
+    """The SQLite file of `project` inside `data_dir()`."""
+    return data_dir() / (encode_project_name(project) + DB_SUFFIX)
+
+
+def is_encoded_stem(stem: str) -> bool:
+    """Whether `stem` is exactly what `encode_project_name` produces for some name."""
+    try:
+        return encode_project_name(decode_project_name(stem)) == stem
+    except (ValueError, UnicodeDecodeError):
+        return False

@@ -1,0 +1,216 @@
+"""The read side shared by `Api`, the CLI and the dashboard: series, history rows, summaries."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from trackio.storage import chunks
+from trackio.storage.runs import RunRecord
+
+SUMMARY_MODES = ("last", "min", "max", "mean", "first", "none")
+
+
+@dataclass
+class Series:
+    """One metric of one run: parallel lists sorted by step, one value per step."""
+
+    steps: list[int]
+    values: list[Any]
+    times: list[float]
+
+
+def metric_names(conn: sqlite3.Connection, run_pk: int) -> list[str]:
+    """Names of every metric run `run_pk` logged, in first-logged order."""
+    rows = conn.execute(
+        "SELECT m.name FROM metrics m WHERE m.id IN "
+        "(SELECT metric FROM chunks WHERE run = ? UNION SELECT metric FROM extras WHERE run = ?) "
+        "ORDER BY m.id",
+        (run_pk, run_pk),
+    )
+    return [row[0] for row in rows]
+
+
+def project_metric_names(conn: sqlite3.Connection) -> list[str]:
+    """Names of every metric any run of the project logged."""
+    return [row[0] for row in conn.execute("SELECT name FROM metrics ORDER BY id")]
+
+
+def _extra_value(kind: str, text: str) -> Any:
+    if kind == "str":
+        return text
+    if kind == "int":
+        return int(text)
+    return json.loads(text)
+
+
+def read_series(conn: sqlite3.Connection, run_pk: int, name: str) -> Series:
+    """Every point of metric `name` of run `run_pk`, sorted by step.
+
+    Where one step was written more than once, the value written last wins.
+    """
+    row = conn.execute("SELECT id FROM metrics WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        return Series([], [], [])
+    mid = row[0]
+    parts: list[tuple[Sequence[int], list[Any], Sequence[float]]] = [
+        chunks.decode(*chunk)
+        for chunk in conn.execute(
+            "SELECT kind, n, first_step, steps, vals, times FROM chunks "
+            "WHERE run = ? AND metric = ? ORDER BY id",
+            (run_pk, mid),
+        )
+    ]
+    extras = conn.execute(
+        "SELECT step, time, kind, value FROM extras WHERE run = ? AND metric = ? ORDER BY id",
+        (run_pk, mid),
+    ).fetchall()
+    if not extras and _in_order(parts):
+        steps: list[int] = []
+        values: list[Any] = []
+        times: list[float] = []
+        for step_seq, value_list, time_seq in parts:
+            steps.extend(step_seq)
+            values.extend(value_list)
+            times.extend(time_seq)
+        return Series(steps, values, times)
+    return _merge(parts, extras)
+
+
+def _in_order(parts: list[tuple[Sequence[int], list[Any], Sequence[float]]]) -> bool:
+    previous = None
+    for step_seq, _, _ in parts:
+        if not isinstance(step_seq, range):
+            if any(b <= a for a, b in zip(step_seq, step_seq[1:])):
+                return False
+        if previous is not None and step_seq[0] <= previous:
+            return False
+        previous = step_seq[-1]
+    return True
+
+
+def _merge(
+    parts: list[tuple[Sequence[int], list[Any], Sequence[float]]], extras: list[tuple]
+) -> Series:
+    latest: dict[int, tuple[float, Any]] = {}
+    timed: list[tuple[float, int, Any]] = []
+    for step_seq, value_list, time_seq in parts:
+        timed.extend(zip(time_seq, step_seq, value_list))
+    for step, stamp, kind, text in extras:
+        timed.append((stamp, step, _extra_value(kind, text)))
+    timed.sort(key=lambda point: point[0])
+    for stamp, step, value in timed:
+        latest[step] = (stamp, value)
+    ordered = sorted(latest)
+    return Series(ordered, [latest[s][1] for s in ordered], [latest[s][0] for s in ordered])
+
+
+def history_rows(
+    conn: sqlite3.Connection, run_pk: int, keys: Iterable[str] | None = None
+) -> list[dict[str, Any]]:
+    """One dict per step with `step`, `timestamp` and the metrics logged at that step.
+
+    With `keys`, only those metrics, and only the steps where all of them have a value.
+    """
+    wanted = list(keys) if keys is not None else metric_names(conn, run_pk)
+    rows: dict[int, dict[str, Any]] = {}
+    for name in wanted:
+        series = read_series(conn, run_pk, name)
+        for step, value, stamp in zip(series.steps, series.values, series.times):
+            row = rows.get(step)
+            if row is None:
+                rows[step] = {"step": step, "timestamp": stamp, name: value}
+            else:
+                row[name] = value
+                if stamp > row["timestamp"]:
+                    row["timestamp"] = stamp
+    ordered = [rows[step] for step in sorted(rows)]
+    if keys is not None and len(wanted) > 1:
+        ordered = [row for row in ordered if all(name in row for name in wanted)]
+    return ordered
+
+
+def sample_rows(rows: list[dict[str, Any]], samples: int) -> list[dict[str, Any]]:
+    """At most `samples` rows, evenly spaced, keeping the first and the last."""
+    if samples <= 0:
+        raise ValueError(f"samples must be positive, got {samples}")
+    if len(rows) <= samples:
+        return rows
+    if samples == 1:
+        return [rows[-1]]
+    last = len(rows) - 1
+    return [rows[round(i * last / (samples - 1))] for i in range(samples)]
+
+
+def compute_summary(conn: sqlite3.Connection, record: RunRecord) -> dict[str, Any]:
+    """The run's summary: per metric the value its `define_metric` mode asks for
+    (the last logged value by default), then the user's own summary entries on top."""
+    summary: dict[str, Any] = {}
+    for name in metric_names(conn, record.pk):
+        mode = record.metric_defs.get(name, {}).get("summary") or "last"
+        if mode == "none":
+            continue
+        if mode == "last":
+            value = _last_logged(conn, record.pk, name)
+        else:
+            value = _summarise(_series_in_log_order(conn, record.pk, name), mode)
+        if value is not _MISSING:
+            summary[name] = value
+    summary.update(record.summary_overrides)
+    return summary
+
+
+_MISSING = object()
+
+
+def _last_logged(conn: sqlite3.Connection, run_pk: int, name: str) -> Any:
+    """The most recently logged value, read from the newest chunk and extras row only."""
+    best: tuple[float, Any] | None = None
+    chunk = conn.execute(
+        "SELECT c.kind, c.n, c.first_step, c.steps, c.vals, c.times FROM chunks c "
+        "JOIN metrics m ON m.id = c.metric WHERE c.run = ? AND m.name = ? "
+        "ORDER BY c.id DESC LIMIT 1",
+        (run_pk, name),
+    ).fetchone()
+    if chunk is not None:
+        _, values, times = chunks.decode(*chunk)
+        best = (times[-1], values[-1])
+    extra = conn.execute(
+        "SELECT e.time, e.kind, e.value FROM extras e JOIN metrics m ON m.id = e.metric "
+        "WHERE e.run = ? AND m.name = ? ORDER BY e.id DESC LIMIT 1",
+        (run_pk, name),
+    ).fetchone()
+    if extra is not None and (best is None or extra[0] >= best[0]):
+        best = (extra[0], _extra_value(extra[1], extra[2]))
+    return _MISSING if best is None else best[1]
+
+
+def _series_in_log_order(conn: sqlite3.Connection, run_pk: int, name: str) -> list[Any]:
+    series = read_series(conn, run_pk, name)
+    order = sorted(range(len(series.times)), key=series.times.__getitem__)
+    return [series.values[i] for i in order]
+
+
+def _summarise(values: list[Any], mode: str) -> Any:
+    if not values:
+        return _MISSING
+    if mode == "last":
+        return values[-1]
+    if mode == "first":
+        return values[0]
+    numbers = [
+        v
+        for v in values
+        if isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v))
+    ]
+    if not numbers:
+        return values[-1]
+    if mode == "min":
+        return min(numbers)
+    if mode == "max":
+        return max(numbers)
+    return sum(numbers) / len(numbers)

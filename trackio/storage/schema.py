@@ -1,0 +1,106 @@
+"""The project database schema and its forward migrations.
+
+Each entry of `MIGRATIONS` moves a database from version `index` to `index + 1`;
+a database records the version it is at in `trackio_meta`, and opening it applies
+whatever migrations it has not seen yet.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+_V1 = """
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    group_name TEXT,
+    job_type TEXT,
+    notes TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    status TEXT NOT NULL,
+    exit_code INTEGER,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    finished_at REAL,
+    config TEXT NOT NULL DEFAULT '{}',
+    summary TEXT NOT NULL DEFAULT '{}',
+    metric_defs TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX runs_by_name ON runs (name, id);
+
+CREATE TABLE metrics (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+
+-- A chunk holds consecutive points of one series: kind 0 = float64, 1 = int64,
+-- 2 = bool. `steps` is NULL when the steps run first_step, first_step + 1, ...
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY,
+    run INTEGER NOT NULL,
+    metric INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    first_step INTEGER NOT NULL,
+    min_step INTEGER NOT NULL,
+    max_step INTEGER NOT NULL,
+    vmin REAL,
+    vmax REAL,
+    steps BLOB,
+    vals BLOB NOT NULL,
+    times BLOB NOT NULL
+);
+CREATE INDEX chunks_by_series ON chunks (run, metric, id);
+
+-- Values that are not numbers (strings, integers beyond 64 bits), one row each.
+CREATE TABLE extras (
+    id INTEGER PRIMARY KEY,
+    run INTEGER NOT NULL,
+    metric INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    time REAL NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL
+);
+CREATE INDEX extras_by_series ON extras (run, metric, step);
+"""
+
+MIGRATIONS: list[str] = [_V1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The version a database is at; 0 for a database trackio never wrote to."""
+    has_meta = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'trackio_meta'"
+    ).fetchone()
+    if not has_meta:
+        return 0
+    row = conn.execute("SELECT value FROM trackio_meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the database up to `SCHEMA_VERSION`; the caller holds a write transaction."""
+    version = schema_version(conn)
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"this project file has schema version {version}, newer than this trackio "
+            f"understands ({SCHEMA_VERSION}); upgrade trackio to read it"
+        )
+    if version == SCHEMA_VERSION:
+        return
+    conn.execute("CREATE TABLE IF NOT EXISTS trackio_meta (key TEXT PRIMARY KEY, value TEXT)")
+    for script in MIGRATIONS[version:]:
+        for statement in _statements(script):
+            conn.execute(statement)
+    conn.execute(
+        "INSERT OR REPLACE INTO trackio_meta (key, value) VALUES ('schema_version', ?)",
+        (str(SCHEMA_VERSION),),
+    )
+
+
+def _statements(script: str) -> list[str]:
+    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

@@ -1,0 +1,174 @@
+"""Appending points to series inside a write transaction.
+
+Series are written log-structured: each call adds a chunk per series, and once
+a series' unsealed chunks hold `CHUNK_POINTS` points they are merged into one, so
+slow logging neither rewrites big rows nor leaves many tiny ones behind.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from trackio.storage import chunks
+from trackio.storage.database import metric_id
+
+CHUNK_POINTS = 4096
+
+
+@dataclass
+class _SeriesState:
+    kind: int | None = None
+    ids: list[int] = field(default_factory=list)
+    count: int = 0
+
+
+class SeriesWriter:
+    """Writes points of any number of series of one project database.
+
+    It remembers which recent chunks of each series are still unsealed, so it
+    must only be used with the connection it was created for, and forgotten
+    (replaced) when a transaction it took part in is rolled back.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._metric_ids: dict[str, int] = {}
+        self._series: dict[tuple[int, int], _SeriesState] = {}
+
+    def write(
+        self,
+        run_pk: int,
+        name: str,
+        steps: Sequence[int],
+        values: Sequence[Any],
+        times: Sequence[float],
+    ) -> None:
+        """Append points to series `name` of run `run_pk`; numbers go to chunks, others to extras."""
+        mid = metric_id(self.conn, name, self._metric_ids)
+        total = len(values)
+        uniform = _uniform_kind(values)
+        start = 0
+        while start < total:
+            if uniform is None:
+                kind = chunks.kind_of(values[start])
+                end = start + 1
+                while end < total and chunks.kind_of(values[end]) == kind:
+                    end += 1
+            else:
+                kind, end = uniform, total
+            if kind is None:
+                self._insert_extras(
+                    run_pk, mid, steps[start:end], values[start:end], times[start:end]
+                )
+            else:
+                self._append(
+                    run_pk, mid, kind, steps[start:end], values[start:end], times[start:end]
+                )
+            start = end
+
+    def seal_run(self, run_pk: int) -> None:
+        """Merge every unsealed chunk of run `run_pk` (call when the run finishes)."""
+        for key in [key for key in self._series if key[0] == run_pk]:
+            self._seal(self._series.pop(key))
+
+    def seal_all(self) -> None:
+        """Merge every unsealed chunk this writer knows of."""
+        for state in self._series.values():
+            self._seal(state)
+        self._series.clear()
+
+    def _append(
+        self,
+        run_pk: int,
+        mid: int,
+        kind: int,
+        steps: Sequence[int],
+        values: Sequence[Any],
+        times: Sequence[float],
+    ) -> None:
+        state = self._series.get((run_pk, mid))
+        if state is None:
+            state = self._series[(run_pk, mid)] = _SeriesState()
+        if state.kind != kind:
+            self._seal(state)
+            state.kind = kind
+        start, end = 0, len(values)
+        while start < end:
+            stop = min(end, start + CHUNK_POINTS - state.count)
+            encoded = chunks.encode(kind, steps[start:stop], values[start:stop], times[start:stop])
+            state.ids.append(self._insert_chunk(run_pk, mid, encoded))
+            state.count += stop - start
+            if state.count >= CHUNK_POINTS:
+                self._seal(state)
+                state.kind = kind
+            start = stop
+
+    def _insert_chunk(self, run_pk: int, mid: int, columns: tuple) -> int:
+        return self.conn.execute(
+            "INSERT INTO chunks (run, metric, kind, n, first_step, min_step, max_step, vmin, "
+            "vmax, steps, vals, times) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_pk, mid, *columns),
+        ).lastrowid
+
+    def _insert_extras(
+        self,
+        run_pk: int,
+        mid: int,
+        steps: Sequence[int],
+        values: Sequence[Any],
+        times: Sequence[float],
+    ) -> None:
+        rows = []
+        for step, value, stamp in zip(steps, values, times):
+            if isinstance(value, str):
+                kind, text = "str", value
+            elif isinstance(value, int):
+                kind, text = "int", str(value)
+            else:
+                kind, text = "json", json.dumps(value)
+            rows.append((run_pk, mid, step, stamp, kind, text))
+        self.conn.executemany(
+            "INSERT INTO extras (run, metric, step, time, kind, value) VALUES (?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def _seal(self, state: _SeriesState) -> None:
+        if len(state.ids) > 1:
+            placeholders = ",".join("?" * len(state.ids))
+            rows = self.conn.execute(
+                f"SELECT run, metric, kind, n, first_step, steps, vals, times FROM chunks "
+                f"WHERE id IN ({placeholders}) ORDER BY id",
+                state.ids,
+            ).fetchall()
+            all_steps: list[int] = []
+            all_values: list[Any] = []
+            all_times: list[float] = []
+            for _run, _metric, kind, count, first, steps, vals, times in rows:
+                step_seq, values, time_seq = chunks.decode(kind, count, first, steps, vals, times)
+                all_steps.extend(step_seq)
+                all_values.extend(values)
+                all_times.extend(time_seq)
+            self.conn.execute(f"DELETE FROM chunks WHERE id IN ({placeholders})", state.ids)
+            run_pk, mid, kind = rows[0][0], rows[0][1], rows[0][2]
+            self._insert_chunk(run_pk, mid, chunks.encode(kind, all_steps, all_values, all_times))
+        state.ids.clear()
+        state.count = 0
+        state.kind = None
+
+
+def _uniform_kind(values: Sequence[Any]) -> int | None:
+    types = set(map(type, values))
+    if len(types) != 1:
+        return None
+    only = types.pop()
+    if only is float:
+        return chunks.FLOAT
+    if only is bool:
+        return chunks.BOOL
+    if only is int and min(values) >= chunks.INT64_MIN and max(values) <= chunks.INT64_MAX:
+        return chunks.INT
+    return None

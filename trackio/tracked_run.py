@@ -1,0 +1,254 @@
+"""`Run`: what `trackio.init()` returns; logs values, holds config and summary."""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from trackio.run_config import Config
+from trackio.run_summary import Summary
+from trackio.storage import queries
+from trackio.storage.projects import open_project
+from trackio.storage.runs import get_run
+from trackio.values import prepare_row
+from trackio.writer import MAX_QUEUED_ENTRIES, WAKE_AT_ENTRIES, RunTarget, WriteError, Writer
+
+_SYNC_ATTEMPTS = 3
+
+
+class Run:
+    """One tracked run. Create it with `trackio.init()`, not directly.
+
+    Attributes wandb users reach for are here: `project`, `name`, `id`, `group`,
+    `config`, `summary`, `step`, and the methods `log`, `define_metric` and `finish`.
+    """
+
+    def __init__(
+        self,
+        *,
+        project: str,
+        name: str,
+        run_id: str,
+        group: str | None = None,
+        job_type: str | None = None,
+        tags: list[str] | None = None,
+        notes: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        summary_overrides: dict[str, Any] | None = None,
+        metric_defs: dict[str, dict[str, Any]] | None = None,
+        start_step: int = 0,
+        target: RunTarget | None = None,
+        writer: Writer | None = None,
+        space_id: str | None = None,
+        server_url: str | None = None,
+        on_finish: Callable[[Run], None] | None = None,
+    ) -> None:
+        self.project = project
+        self.name = name
+        self.id = run_id
+        self.group = group
+        self.job_type = job_type
+        self.tags = list(tags or [])
+        self.notes = notes
+        self._space_id = space_id
+        self._server_url = server_url
+        self._target = target
+        self._writer = writer
+        self._disabled = target is None or writer is None
+        self._append = writer.queue.append if writer is not None else None
+        self._queue = writer.queue if writer is not None else None
+        self._step = start_step
+        self._highest_step = start_step - 1
+        self._finished = False
+        self._on_finish = on_finish
+        self._warned: set[str] = set()
+        self._metric_defs = dict(metric_defs or {})
+        self._summary_overrides = dict(summary_overrides or {})
+        self.config = Config(config, on_change=self._submitter("config"))
+        self.summary = Summary(
+            self._compute_summary, self._summary_overrides, self._submitter("summary")
+        )
+
+    def _submitter(self, operation: str) -> Callable[[str], None] | None:
+        if self._disabled:
+            return None
+        writer, target = self._writer, self._target
+
+        def submit(payload: str) -> None:
+            writer.submit(target, operation, payload)
+            writer.wake()
+
+        return submit
+
+    @property
+    def step(self) -> int:
+        """The step the next `log()` without an explicit step goes to."""
+        return self._step
+
+    @property
+    def disabled(self) -> bool:
+        """True for a run made with `mode="disabled"`: every call does nothing."""
+        return self._disabled
+
+    def log(
+        self,
+        data: Mapping[str, Any],
+        step: int | None = None,
+        commit: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Log a dict of metrics, as `wandb.log` does.
+
+        Without `step`, values go to the current step, which then advances unless
+        `commit=False`. With `step`, values go to that step; later calls with the
+        same step add to the same row. Nested dicts become `outer/inner` keys.
+        Values may be bool, int, float (NaN and inf included), str, or numpy/torch
+        scalars; a value of another type is skipped with a warning.
+        """
+        if type(data) is not dict and not isinstance(data, Mapping):
+            raise TypeError(
+                f"log() takes a dict of metric names to values, got {type(data).__name__}"
+            )
+        if kwargs:
+            self._warn_once("log-kwargs", f"log() ignores the arguments {sorted(kwargs)}")
+        if self._finished:
+            self._warn_once("finished", f"run {self.name!r} is finished; log() is ignored")
+            return
+        if step is None:
+            step = self._step
+            if commit is not False:
+                self._step = step + 1
+        else:
+            step = _as_step(step)
+            if commit:
+                self._step = max(self._step, step + 1)
+            elif step > self._step:
+                self._step = step
+        if step < self._highest_step:
+            self._warn_once(
+                "lower-step",
+                f"step {step} is lower than step {self._highest_step} logged before; "
+                "it is stored anyway (this warning is shown once per run)",
+            )
+        else:
+            self._highest_step = step
+        if self._disabled:
+            return
+        row = prepare_row(data, self._skip)
+        if row:
+            self._append((self._target, step, time.time(), row))
+            queued = len(self._queue)
+            if queued >= WAKE_AT_ENTRIES:
+                self._writer.wake()
+                if queued > MAX_QUEUED_ENTRIES:
+                    self._writer.wait_for_room()
+
+    def _skip(self, key: str, value: Any) -> None:
+        kind = type(value).__name__
+        reason = "an empty key" if not key else f"values of type {kind} are not supported"
+        self._warn_once(
+            f"skip:{key}:{kind}",
+            f"log() skipped key {key!r}: {reason}; the rest of the call was logged",
+        )
+
+    def _warn_once(self, topic: str, message: str) -> None:
+        if topic not in self._warned:
+            self._warned.add(topic)
+            warnings.warn(message, UserWarning, stacklevel=4)
+
+    def define_metric(
+        self,
+        name: str,
+        step_metric: str | None = None,
+        *,
+        summary: str | None = None,
+        goal: str | None = None,
+        hidden: bool | None = None,
+        step_sync: bool | None = None,
+        overwrite: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Say how a metric is summarised (`summary="min"|"max"|"mean"|"last"|"first"|"none"`)
+        and which metric is its x axis (`step_metric`), as `wandb.define_metric` does."""
+        if summary is not None:
+            modes = [mode.strip() for mode in summary.split(",")]
+            unknown = [mode for mode in modes if mode not in queries.SUMMARY_MODES]
+            if unknown:
+                raise ValueError(
+                    f"define_metric summary {unknown[0]!r} is not one of {queries.SUMMARY_MODES}"
+                )
+            summary = modes[0]
+        definition = {
+            key: value
+            for key, value in {
+                "step_metric": step_metric,
+                "summary": summary,
+                "goal": goal,
+                "hidden": hidden,
+            }.items()
+            if value is not None
+        }
+        self._metric_defs[name] = {**self._metric_defs.get(name, {}), **definition}
+        submit = self._submitter("metric_defs")
+        if submit is not None:
+            submit(json.dumps(self._metric_defs))
+
+    def _compute_summary(self) -> dict[str, Any]:
+        if self._disabled:
+            return dict(self._summary_overrides)
+        self._sync()
+        conn = open_project(self.project, create=False)
+        try:
+            record = get_run(conn, self._target.run_pk)
+            if record is None:
+                return dict(self._summary_overrides)
+            record.metric_defs = self._metric_defs
+            record.summary_overrides = self._summary_overrides
+            return queries.compute_summary(conn, record)
+        finally:
+            conn.close()
+
+    def _sync(self) -> None:
+        for attempt in range(_SYNC_ATTEMPTS):
+            try:
+                self._writer.sync()
+                return
+            except WriteError:
+                if attempt == _SYNC_ATTEMPTS - 1:
+                    raise
+
+    def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
+        """End the run: write everything logged, then mark it finished
+        (or failed when `exit_code` is non-zero). Calling it again does nothing."""
+        if self._finished:
+            return
+        self._finished = True
+        try:
+            if not self._disabled:
+                status = "finished" if not exit_code else "failed"
+                self._writer.submit(self._target, "finish", (status, exit_code, time.time()))
+                self._sync()
+        finally:
+            if self._on_finish is not None:
+                self._on_finish(self)
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
+        self.finish(exit_code=1 if exc_type is not None else None)
+
+    def __repr__(self) -> str:
+        return f"Run(project={self.project!r}, name={self.name!r}, id={self.id!r})"
+
+
+def _as_step(step: Any) -> int:
+    if isinstance(step, bool) or not hasattr(step, "__index__"):
+        raise TypeError(f"step must be an integer, got {type(step).__name__}")
+    value = step.__index__()
+    if value < 0:
+        raise ValueError(f"step must not be negative, got {value}")
+    return value

@@ -1,0 +1,79 @@
+"""Turning what a training loop passes to `log()` into a flat row of storable values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+_STORABLE_TYPES = frozenset({float, int, bool, str})
+UNSUPPORTED = object()
+"""Returned by `normalize` for a value trackio cannot store."""
+
+
+def prepare_row(data: Mapping, on_skip: Callable[[str, Any], None]) -> dict[str, Any]:
+    """A new flat dict of `data`: nested mappings joined with `/`, values normalised.
+
+    Values that cannot be stored are left out and reported to `on_skip(key, value)`.
+    """
+    for key, value in data.items():
+        if type(value) not in _STORABLE_TYPES or type(key) is not str or not key:
+            break
+    else:
+        return dict(data)
+    row: dict[str, Any] = {}
+    _flatten_into(row, "", data, on_skip)
+    return row
+
+
+def _flatten_into(
+    row: dict[str, Any], prefix: str, data: Mapping, on_skip: Callable[[str, Any], None]
+) -> None:
+    for key, value in data.items():
+        name = prefix + (key if isinstance(key, str) else str(key))
+        if isinstance(value, Mapping):
+            _flatten_into(row, name + "/", value, on_skip)
+            continue
+        normalized = normalize(value)
+        if normalized is UNSUPPORTED or not name:
+            on_skip(name, value)
+        else:
+            row[name] = normalized
+
+
+def normalize(value: Any) -> Any:
+    """`value` as a plain bool, int, float or str, or `UNSUPPORTED`.
+
+    numpy scalars, 0-d arrays and 0-d tensors are unwrapped through `.item()`
+    without importing numpy or torch.
+    """
+    value_type = type(value)
+    if value_type in _STORABLE_TYPES:
+        return value
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, str):
+        return str(value)
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "ndim", None) == 0:
+        try:
+            unwrapped = item()
+        except Exception:  # noqa: BLE001 - an object whose item() fails is just unsupported
+            return UNSUPPORTED
+        if type(unwrapped) in _STORABLE_TYPES:
+            return unwrapped
+    return UNSUPPORTED
+
+
+def to_jsonable(value: Any) -> Any:
+    """`json.dumps` fallback for config and summary values: unwrap scalars, else `str()`."""
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "ndim", None) == 0:
+        return item()
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):
+        return tolist()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
