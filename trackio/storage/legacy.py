@@ -8,6 +8,7 @@ when the names differ, the old file is copied to our name and imported there.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -72,10 +73,8 @@ def copy_to(source: Path, destination: Path) -> None:
     temporary = destination.with_name(f"{destination.name}.{os.getpid()}.importing")
     try:
         _copy_database(source, temporary)
-        try:
+        with contextlib.suppress(FileExistsError):
             os.link(temporary, destination)
-        except FileExistsError:
-            pass
     finally:
         temporary.unlink(missing_ok=True)
 

@@ -84,9 +84,10 @@ def read_series(conn: sqlite3.Connection, run_pk: int, name: str) -> Series:
 def _in_order(parts: list[tuple[Sequence[int], list[Any], Sequence[float]]]) -> bool:
     previous = None
     for step_seq, _, _ in parts:
-        if not isinstance(step_seq, range):
-            if any(b <= a for a, b in zip(step_seq, step_seq[1:])):
-                return False
+        if not isinstance(step_seq, range) and any(
+            b <= a for a, b in zip(step_seq, step_seq[1:], strict=False)
+        ):
+            return False
         if previous is not None and step_seq[0] <= previous:
             return False
         previous = step_seq[-1]
@@ -99,7 +100,7 @@ def _merge(
     latest: dict[int, tuple[float, Any]] = {}
     timed: list[tuple[float, int, Any]] = []
     for step_seq, value_list, time_seq in parts:
-        timed.extend(zip(time_seq, step_seq, value_list))
+        timed.extend(zip(time_seq, step_seq, value_list, strict=True))
     for step, stamp, kind, text in extras:
         timed.append((stamp, step, _extra_value(kind, text)))
     timed.sort(key=lambda point: point[0])
@@ -120,7 +121,7 @@ def history_rows(
     rows: dict[int, dict[str, Any]] = {}
     for name in wanted:
         series = read_series(conn, run_pk, name)
-        for step, value, stamp in zip(series.steps, series.values, series.times):
+        for step, value, stamp in zip(series.steps, series.values, series.times, strict=True):
             row = rows.get(step)
             if row is None:
                 rows[step] = {"step": step, "timestamp": stamp, name: value}
@@ -195,6 +196,10 @@ def _series_in_log_order(conn: sqlite3.Connection, run_pk: int, name: str) -> li
     return [series.values[i] for i in order]
 
 
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
 def _summarise(values: list[Any], mode: str) -> Any:
     if not values:
         return _MISSING
@@ -202,11 +207,7 @@ def _summarise(values: list[Any], mode: str) -> Any:
         return values[-1]
     if mode == "first":
         return values[0]
-    numbers = [
-        v
-        for v in values
-        if isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v))
-    ]
+    numbers = [v for v in values if isinstance(v, (int, float)) and not _is_nan(v)]
     if not numbers:
         return values[-1]
     if mode == "min":

@@ -47,7 +47,10 @@ class SeriesWriter:
         values: Sequence[Any],
         times: Sequence[float],
     ) -> None:
-        """Append points to series `name` of run `run_pk`; numbers go to chunks, others to extras."""
+        """Append points to series `name` of run `run_pk`.
+
+        Numbers go to chunks, anything else to the extras table.
+        """
         mid = metric_id(self.conn, name, self._metric_ids)
         total = len(values)
         uniform = _uniform_kind(values)
@@ -123,7 +126,7 @@ class SeriesWriter:
         times: Sequence[float],
     ) -> None:
         rows = []
-        for step, value, stamp in zip(steps, values, times):
+        for step, value, stamp in zip(steps, values, times, strict=True):
             if isinstance(value, str):
                 kind, text = "str", value
             elif isinstance(value, int):
