@@ -103,8 +103,8 @@ def metric_id(conn: sqlite3.Connection, name: str, cache: dict[str, int]) -> int
     known = cache.get(name)
     if known is not None:
         return known
-    row = conn.execute("SELECT id FROM metrics WHERE name = ?", (name,)).fetchone()
+    row = conn.execute("SELECT id FROM metric_keys WHERE name = ?", (name,)).fetchone()
     if row is None:
-        row = (conn.execute("INSERT INTO metrics (name) VALUES (?)", (name,)).lastrowid,)
+        row = (conn.execute("INSERT INTO metric_keys (name) VALUES (?)", (name,)).lastrowid,)
     cache[name] = row[0]
     return row[0]

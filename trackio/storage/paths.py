@@ -8,6 +8,7 @@ from urllib.parse import unquote
 
 DB_SUFFIX = ".db"
 MAX_PROJECT_NAME_LENGTH = 200
+_MAX_STEM_LENGTH = 240
 
 _SAFE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 
@@ -54,7 +55,13 @@ def encode_project_name(project: str) -> str:
             parts.append(char)
         else:
             parts.append("".join(f"%{byte:02X}" for byte in char.encode("utf-8")))
-    return "".join(parts)
+    stem = "".join(parts)
+    if len(stem) > _MAX_STEM_LENGTH:
+        raise ValueError(
+            f"project name {project[:40]!r}... is too long: escaped for the file system it "
+            f"takes {len(stem)} characters, the limit is {_MAX_STEM_LENGTH}"
+        )
+    return stem
 
 
 def decode_project_name(stem: str) -> str:

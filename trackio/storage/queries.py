@@ -12,6 +12,7 @@ from typing import Any
 from trackio.storage import chunks
 from trackio.storage.runs import RunRecord
 
+ROW_FIELDS = ("step", "timestamp")
 SUMMARY_MODES = ("last", "min", "max", "mean", "first", "none")
 
 
@@ -27,7 +28,7 @@ class Series:
 def metric_names(conn: sqlite3.Connection, run_pk: int) -> list[str]:
     """Names of every metric run `run_pk` logged, in first-logged order."""
     rows = conn.execute(
-        "SELECT m.name FROM metrics m WHERE m.id IN "
+        "SELECT m.name FROM metric_keys m WHERE m.id IN "
         "(SELECT metric FROM chunks WHERE run = ? UNION SELECT metric FROM extras WHERE run = ?) "
         "ORDER BY m.id",
         (run_pk, run_pk),
@@ -37,7 +38,7 @@ def metric_names(conn: sqlite3.Connection, run_pk: int) -> list[str]:
 
 def project_metric_names(conn: sqlite3.Connection) -> list[str]:
     """Names of every metric any run of the project logged."""
-    return [row[0] for row in conn.execute("SELECT name FROM metrics ORDER BY id")]
+    return [row[0] for row in conn.execute("SELECT name FROM metric_keys ORDER BY id")]
 
 
 def _extra_value(kind: str, text: str) -> Any:
@@ -53,7 +54,7 @@ def read_series(conn: sqlite3.Connection, run_pk: int, name: str) -> Series:
 
     Where one step was written more than once, the value written last wins.
     """
-    row = conn.execute("SELECT id FROM metrics WHERE name = ?", (name,)).fetchone()
+    row = conn.execute("SELECT id FROM metric_keys WHERE name = ?", (name,)).fetchone()
     if row is None:
         return Series([], [], [])
     mid = row[0]
@@ -116,22 +117,26 @@ def history_rows(
     """One dict per step with `step`, `timestamp` and the metrics logged at that step.
 
     With `keys`, only those metrics, and only the steps where all of them have a value.
+    A metric named like a row field (`step`, `timestamp`) is left out of the rows:
+    there the field's own meaning wins; read it with `read_series`.
     """
     wanted = list(keys) if keys is not None else metric_names(conn, run_pk)
     rows: dict[int, dict[str, Any]] = {}
     for name in wanted:
         series = read_series(conn, run_pk, name)
+        shown = name not in ROW_FIELDS
         for step, value, stamp in zip(series.steps, series.values, series.times, strict=True):
             row = rows.get(step)
             if row is None:
-                rows[step] = {"step": step, "timestamp": stamp, name: value}
-            else:
+                row = rows[step] = {"step": step, "timestamp": stamp}
+            elif stamp > row["timestamp"]:
+                row["timestamp"] = stamp
+            if shown:
                 row[name] = value
-                if stamp > row["timestamp"]:
-                    row["timestamp"] = stamp
     ordered = [rows[step] for step in sorted(rows)]
     if keys is not None and len(wanted) > 1:
-        ordered = [row for row in ordered if all(name in row for name in wanted)]
+        present = [name for name in wanted if name not in ROW_FIELDS]
+        ordered = [row for row in ordered if all(name in row for name in present)]
     return ordered
 
 
@@ -173,7 +178,7 @@ def _last_logged(conn: sqlite3.Connection, run_pk: int, name: str) -> Any:
     best: tuple[float, Any] | None = None
     chunk = conn.execute(
         "SELECT c.kind, c.n, c.first_step, c.steps, c.vals, c.times FROM chunks c "
-        "JOIN metrics m ON m.id = c.metric WHERE c.run = ? AND m.name = ? "
+        "JOIN metric_keys m ON m.id = c.metric WHERE c.run = ? AND m.name = ? "
         "ORDER BY c.id DESC LIMIT 1",
         (run_pk, name),
     ).fetchone()
@@ -181,7 +186,7 @@ def _last_logged(conn: sqlite3.Connection, run_pk: int, name: str) -> Any:
         _, values, times = chunks.decode(*chunk)
         best = (times[-1], values[-1])
     extra = conn.execute(
-        "SELECT e.time, e.kind, e.value FROM extras e JOIN metrics m ON m.id = e.metric "
+        "SELECT e.time, e.kind, e.value FROM extras e JOIN metric_keys m ON m.id = e.metric "
         "WHERE e.run = ? AND m.name = ? ORDER BY e.id DESC LIMIT 1",
         (run_pk, name),
     ).fetchone()

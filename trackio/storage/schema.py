@@ -29,7 +29,7 @@ CREATE TABLE runs (
 );
 CREATE INDEX runs_by_name ON runs (name, id);
 
-CREATE TABLE metrics (
+CREATE TABLE metric_keys (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE
 );

@@ -1,0 +1,82 @@
+import contextlib
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+import trackio
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def trackio_dir(tmp_path, monkeypatch):
+    data_dir = tmp_path / "trackio_data"
+    data_dir.mkdir()
+    monkeypatch.setenv("TRACKIO_DIR", str(data_dir))
+    monkeypatch.delenv("TRACKIO_PROJECT", raising=False)
+    monkeypatch.delenv("WANDB_PROJECT", raising=False)
+    yield data_dir
+    trackio.finish()
+
+
+@pytest.fixture
+def child_env(trackio_dir):
+    env = dict(os.environ)
+    env["TRACKIO_DIR"] = str(trackio_dir)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@pytest.fixture
+def run_child(child_env):
+    def run(code, timeout=60):
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            env=child_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    return run
+
+
+@pytest.fixture
+def read_run():
+    def read(project, name=None):
+        runs = list(trackio.Api().runs(project))
+        if name is None:
+            assert len(runs) == 1, [r.name for r in runs]
+            return runs[0]
+        matching = [r for r in runs if r.name == name]
+        assert len(matching) == 1, [r.name for r in runs]
+        return matching[0]
+
+    return read
+
+
+@contextlib.contextmanager
+def _record_user_warnings():
+    found = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield found
+    found.extend(w for w in caught if issubclass(w.category, UserWarning))
+
+
+@pytest.fixture
+def record_user_warnings():
+    return _record_user_warnings
+
+
+@pytest.fixture
+def metrics():
+    def strip(row):
+        return {k: v for k, v in row.items() if k not in ("step", "timestamp")}
+
+    return strip

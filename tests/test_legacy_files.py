@@ -1,0 +1,134 @@
+import hashlib
+import json
+import math
+import sqlite3
+
+import pytest
+
+import trackio
+
+SCHEMA_043 = """
+CREATE TABLE metrics (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
+    timestamp TEXT NOT NULL, run_name TEXT NOT NULL, step INTEGER NOT NULL,
+    metrics TEXT NOT NULL, log_id TEXT, space_id TEXT);
+CREATE TABLE configs (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
+    run_name TEXT NOT NULL, config TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE(run_id));
+"""
+SCHEMA_OLD = """
+CREATE TABLE metrics (id INTEGER PRIMARY KEY AUTOINCREMENT, timestamp TEXT,
+    run_name TEXT, step INTEGER, metrics TEXT);
+CREATE TABLE configs (id INTEGER PRIMARY KEY AUTOINCREMENT, run_name TEXT NOT NULL,
+    config TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE(run_name));
+"""
+
+
+def _write_043(path):
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA_043)
+    for step in range(3):
+        blob = {"loss": 1.0 / (step + 1), "__step": step * 10, "acc": "NaN"}
+        if step == 2:
+            blob["peak"] = "Infinity"
+        conn.execute(
+            "INSERT INTO metrics (run_id, timestamp, run_name, step, metrics) VALUES (?,?,?,?,?)",
+            (
+                "uuid-a",
+                f"2025-01-01T00:00:0{step}+00:00",
+                "old-run",
+                step,
+                json.dumps(blob).encode(),
+            ),
+        )
+    conn.execute(
+        "INSERT INTO configs (run_id, run_name, config, created_at) VALUES (?,?,?,?)",
+        (
+            "uuid-a",
+            "old-run",
+            json.dumps({"lr": 0.1, "_Group": "g1", "_Created": "x"}),
+            "2025-01-01T00:00:00+00:00",
+        ),
+    )
+    conn.commit()
+    conn.close()
+
+
+def _legacy_rows(path):
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT * FROM metrics ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _assert_imported(project):
+    (run,) = trackio.Api().runs(project)
+    assert run.name == "old-run"
+    assert run.status == "finished"
+    assert run.group == "g1"
+    assert run.config == {"lr": 0.1}
+    rows = run.history()
+    assert [r["step"] for r in rows] == [0, 1, 2]
+    assert [r["loss"] for r in rows] == [1.0, 0.5, 1.0 / 3]
+    assert [r["step"] for r in rows] == [0, 1, 2]
+    assert all(math.isnan(r["acc"]) for r in rows)
+    assert rows[2]["peak"] == math.inf
+
+
+def test_same_file_name_is_backed_up_then_migrated_beside_old_tables(trackio_dir):
+    path = trackio_dir / "legacy-proj.db"
+    _write_043(path)
+    before = _legacy_rows(path)
+
+    assert "legacy-proj" in trackio.Api().projects()
+    _assert_imported("legacy-proj")
+
+    backup = trackio_dir / "legacy-proj.db.pypi-trackio-backup"
+    assert _legacy_rows(backup) == before
+    assert _legacy_rows(path) == before
+
+    with trackio.init(project="legacy-proj", name="new-run") as run:
+        run.log({"loss": 0.1})
+    assert sorted(r.name for r in trackio.Api().runs("legacy-proj")) == ["new-run", "old-run"]
+    assert _legacy_rows(path) == before
+
+
+def test_other_file_name_is_copied_and_original_left_untouched(trackio_dir):
+    path = trackio_dir / "LegacyProj.db"
+    _write_043(path)
+    digest = _digest(path)
+
+    assert trackio.Api().projects() == ["LegacyProj"]
+    _assert_imported("LegacyProj")
+    assert _digest(path) == digest
+    assert trackio.Api().projects() == ["LegacyProj"]
+
+
+def test_oldest_schema_without_run_ids_is_read(trackio_dir):
+    path = trackio_dir / "ancient.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA_OLD)
+    conn.execute(
+        "INSERT INTO metrics (timestamp, run_name, step, metrics) VALUES (?,?,?,?)",
+        ("2024-05-01T10:00:00", "first", 0, json.dumps({"x": 5})),
+    )
+    conn.execute(
+        "INSERT INTO configs (run_name, config, created_at) VALUES (?,?,?)",
+        ("first", json.dumps({"seed": 1}), "2024-05-01T10:00:00"),
+    )
+    conn.commit()
+    conn.close()
+
+    (run,) = trackio.Api().runs("ancient")
+    assert run.name == "first"
+    assert run.config == {"seed": 1}
+    assert [(r["step"], r["x"]) for r in run.history()] == [(0, 5)]
+
+
+def test_too_long_escaped_name_is_refused_before_touching_disk(trackio_dir):
+    with pytest.raises(ValueError, match="too long"):
+        trackio.init(project="ü" * 100)
+    assert list(trackio_dir.iterdir()) == []
