@@ -128,3 +128,16 @@ def test_module_level_summary_and_define_metric(read_run):
     assert summary["acc"] == 0.8
     assert summary["epoch"] == 2
     assert summary["note"] == "done"
+
+
+def test_resumed_run_summary_covers_old_history(read_run):
+    trackio.init(project="sum", name="r")
+    trackio.log({"loss": 5.0})
+    trackio.log({"loss": 2.0})
+    trackio.finish()
+    run = trackio.init(project="sum", name="r", resume="allow")
+    assert run.summary["loss"] == 2.0
+    run.define_metric("loss", summary="max")
+    trackio.log({"loss": 1.0})
+    trackio.finish()
+    assert read_run("sum").summary["loss"] == 5.0

@@ -1,9 +1,11 @@
 import json
+import os
 import select
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -49,10 +51,27 @@ READ_BACK = textwrap.dedent(
 )
 
 
+def _wait_for_line(proc, expected, timeout=60):
+    deadline = time.monotonic() + timeout
+    fd = proc.stdout.fileno()
+    buffer = b""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], deadline - time.monotonic())
+        if not ready:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        buffer += chunk
+        if expected.encode() in buffer.splitlines():
+            return
+    raise AssertionError(f"child never printed {expected!r}: {buffer!r} {proc.stderr.read()}")
+
+
 def test_unfinished_run_is_complete_after_normal_exit(run_child, read_run):
     proc = run_child(LOG_AND_RETURN)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "logged"
+    assert proc.stdout.splitlines()[-1] == "logged"
     run = read_run("dur")
     assert run.status == "finished"
     rows = run.history()
@@ -73,10 +92,7 @@ def test_sigterm_keeps_values_and_marks_failed(child_env, read_run):
         text=True,
     )
     try:
-        ready, _, _ = select.select([proc.stdout], [], [], 60)
-        assert ready, "child never printed ready"
-        line = proc.stdout.readline()
-        assert line.strip() == "ready", line or proc.stderr.read()
+        _wait_for_line(proc, "ready")
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     finally:
@@ -101,7 +117,7 @@ def test_values_readable_from_other_process_right_after_finish(run_child):
     trackio.finish()
     proc = run_child(READ_BACK)
     assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
+    result = json.loads(proc.stdout.splitlines()[-1])
     assert result["status"] == "finished"
     assert result["steps"] == list(range(401))
     assert result["x"] == [i * 3 for i in range(400)] + [-1]
@@ -123,3 +139,22 @@ def test_child_with_explicit_finish_exit_code_is_failed(run_child, read_run):
     run = read_run("dur")
     assert run.status == "failed"
     assert [r["a"] for r in run.history()] == [1]
+
+
+def test_pending_commit_false_row_is_stored_at_exit(run_child, read_run):
+    code = textwrap.dedent(
+        """
+        import trackio
+        trackio.init(project="dur", name="pending")
+        trackio.log({"a": 1})
+        trackio.log({"b": 2}, commit=False)
+        """
+    )
+    proc = run_child(code)
+    assert proc.returncode == 0, proc.stderr
+    run = read_run("dur")
+    assert run.status == "finished"
+    assert [(r["step"], r.get("a"), r.get("b")) for r in run.history()] == [
+        (0, 1, None),
+        (1, None, 2),
+    ]

@@ -19,6 +19,23 @@ def test_generated_names_are_unique_within_project():
     assert sorted(r.name for r in _runs("names")) == sorted(names)
 
 
+def test_generated_names_unique_across_processes(run_child):
+    code = "import trackio; r = trackio.init(project='names'); trackio.log({'a': 1}); print(r.name)"
+    printed = []
+    for _ in range(3):
+        proc = run_child(code)
+        assert proc.returncode == 0, proc.stderr
+        printed.append(proc.stdout.splitlines()[-1])
+    stored = sorted(r.name for r in _runs("names"))
+    assert stored == sorted(printed)
+    assert len(set(stored)) == 3
+
+
+def test_version_is_exposed():
+    assert isinstance(trackio.__version__, str)
+    assert re.match(r"\d+\.\d+", trackio.__version__)
+
+
 def test_explicit_name_is_used(read_run):
     run = trackio.init(project="names", name="my run")
     assert run.name == "my run"
@@ -85,6 +102,17 @@ def test_resume_allow_by_id(read_run):
     second = trackio.init(project="res", id=first.id, resume="allow")
     assert second.id == first.id
     assert second.name == "r"
+    trackio.log({"a": 2})
+    trackio.finish()
+    assert [(r["step"], r["a"]) for r in read_run("res").history()] == [(0, 1), (1, 2)]
+
+
+def test_resume_must_by_id(read_run):
+    first = trackio.init(project="res", name="by-id")
+    trackio.log({"a": 1})
+    trackio.finish()
+    second = trackio.init(project="res", id=first.id, resume="must")
+    assert second.id == first.id
     trackio.log({"a": 2})
     trackio.finish()
     assert [(r["step"], r["a"]) for r in read_run("res").history()] == [(0, 1), (1, 2)]
@@ -193,6 +221,7 @@ def test_none_valued_kwargs_do_not_warn(record_user_warnings):
 
 def test_disabled_mode_writes_nothing(trackio_dir):
     run = trackio.init(project="off", mode="disabled", config={"a": 1})
+    run.config.update({"b": 2})
     run.log({"a": 1})
     trackio.log({"b": 2})
     run.log({"c": 3}, step=5)

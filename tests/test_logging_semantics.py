@@ -220,6 +220,16 @@ def test_unsupported_value_warns_once_and_rest_is_logged(
     assert [metrics(r) for r in rows] == [{"good": 1, "also": "x"}]
 
 
+def test_unsupported_nested_value_names_flattened_key(read_run, metrics, record_user_warnings):
+    trackio.init(project="logsem")
+    with record_user_warnings() as caught:
+        trackio.log({"outer": {"inner_bad": object(), "fine": 2}})
+    assert len(caught) == 1, [str(w.message) for w in caught]
+    assert "inner_bad" in str(caught[0].message)
+    rows = _history(read_run)
+    assert [metrics(r) for r in rows] == [{"outer/fine": 2}]
+
+
 def test_lower_step_is_stored_and_warns_once(read_run, metrics, record_user_warnings):
     trackio.init(project="logsem")
     trackio.log({"a": 1}, step=10)
@@ -238,3 +248,47 @@ def test_increasing_steps_do_not_warn(record_user_warnings):
         trackio.log({"a": 3}, step=4)
         trackio.log({"a": 4}, step=9)
     assert [str(w.message) for w in caught] == []
+
+
+def test_repeated_lower_steps_warn_only_once(read_run, record_user_warnings):
+    trackio.init(project="logsem")
+    trackio.log({"a": 1}, step=10)
+    with record_user_warnings() as caught:
+        trackio.log({"a": 2}, step=5)
+        trackio.log({"a": 3}, step=3)
+    assert len(caught) == 1, [str(w.message) for w in caught]
+    assert [r["step"] for r in _history(read_run)] == [3, 5, 10]
+
+
+def test_pending_commit_false_values_are_stored_on_finish(read_run, metrics):
+    trackio.init(project="logsem")
+    trackio.log({"a": 1})
+    trackio.log({"b": 2}, commit=False)
+    rows = _history(read_run)
+    assert [(r["step"], metrics(r)) for r in rows] == [(0, {"a": 1}), (1, {"b": 2})]
+
+
+def test_same_step_merges_even_after_earlier_part_was_written(read_run, metrics):
+    trackio.init(project="logsem")
+    trackio.log({"a": 1, "k": 0}, step=5)
+    time.sleep(0.7)
+    trackio.log({"a": 2, "b": 3}, step=5)
+    rows = _history(read_run)
+    assert [(r["step"], metrics(r)) for r in rows] == [(5, {"a": 2, "k": 0, "b": 3})]
+
+
+def test_one_key_with_mixed_value_types_keeps_each_type(read_run):
+    values = [1, 2.5, True, "s", 2**70, -3, False, 0.0]
+    trackio.init(project="logsem")
+    for value in values:
+        trackio.log({"m": value})
+    got = [r["m"] for r in _history(read_run)]
+    assert got == values
+    assert [type(v) for v in got] == [type(v) for v in values]
+
+
+def test_large_explicit_step(read_run):
+    trackio.init(project="logsem")
+    trackio.log({"a": 1}, step=2**40)
+    trackio.log({"a": 2}, step=2**40 + 1)
+    assert [r["step"] for r in _history(read_run)] == [2**40, 2**40 + 1]

@@ -28,12 +28,25 @@ def _snapshot(root, exclude):
     return {p for p in root.rglob("*") if exclude not in p.parents and p != exclude}
 
 
-@pytest.mark.parametrize("name", ODD_NAMES)
+@pytest.mark.parametrize("name", ODD_NAMES, ids=range(len(ODD_NAMES)))
 def test_odd_name_round_trips(name):
     _store(name, 1)
     assert trackio.Api().projects() == [name]
     (run,) = trackio.Api().runs(name)
     assert run.project == name
+    assert [r["v"] for r in run.history()] == [1]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["X" * 200, "ü" * 200, "日" * 200, "a/" * 100],
+    ids=["upper", "latin1", "cjk", "slashes"],
+)
+def test_longest_allowed_names_round_trip(name):
+    assert len(name) == 200
+    _store(name, 1)
+    assert trackio.Api().projects() == [name]
+    (run,) = trackio.Api().runs(name)
     assert [r["v"] for r in run.history()] == [1]
 
 

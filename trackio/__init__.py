@@ -42,12 +42,14 @@ def _require_run(action: str) -> Run:
     return run
 
 
-def log(data: Mapping[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+def log(
+    data: Mapping[str, Any], step: int | None = None, commit: bool | None = None, **kwargs: Any
+) -> None:
     """Log a dict of metrics to the current run; see `Run.log`."""
     run = current_run()
     if run is None:
         raise RuntimeError("call trackio.init() before trackio.log()")
-    run.log(data, step=step, commit=commit)
+    run.log(data, step=step, commit=commit, **kwargs)
 
 
 def define_metric(name: str, step_metric: str | None = None, **kwargs: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shlex
 import signal
@@ -305,6 +306,9 @@ def _finish_at_exit() -> None:
 def _sigterm_handler(previous: Any) -> Any:
     def handler(signum: int, frame: Any) -> None:
         finish_all(exit_code=128 + signum)
+        # The signal may have interrupted a finish() that had not synced yet.
+        with contextlib.suppress(Exception):
+            get_writer().sync(timeout=60)
         if callable(previous):
             previous(signum, frame)
             return

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import quote
 
 from trackio.storage.schema import SCHEMA_VERSION, migrate, schema_version
 
@@ -42,6 +43,11 @@ def retry_when_locked(action: Callable[[], T]) -> T:
                 raise
         time.sleep(delay * (0.5 + random.random()))
         delay = min(delay * 2, 0.5)
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """Open a database file without creating, migrating or ever writing to it."""
+    return sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
 
 
 def connect(path: Path, *, create: bool, back_up_legacy: bool = True) -> sqlite3.Connection:

@@ -18,10 +18,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from trackio.storage.database import connect_read_only
 from trackio.storage.paths import data_dir
 from trackio.storage.series_writer import SeriesWriter
 
 BACKUP_SUFFIX = ".pypi-trackio-backup"
+_MAX_FILE_STEM_BYTES = 200
 _RESERVED_KEYS = {"project", "run", "timestamp", "step", "time", "metrics"}
 _SPECIAL_FLOATS = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
 
@@ -35,13 +37,15 @@ def is_legacy_database(conn: sqlite3.Connection) -> bool:
 def legacy_path_for(project: str) -> Path | None:
     """The file PyPI trackio would use for `project`, if its naming keeps the name intact."""
     stem = "".join(char for char in project if char.isalnum() or char in "-_").rstrip()
-    return data_dir() / f"{stem}.db" if stem and stem == project else None
+    if not stem or stem != project or len(stem.encode("utf-8")) > _MAX_FILE_STEM_BYTES:
+        return None
+    return data_dir() / f"{stem}.db"
 
 
 def is_legacy_file(path: Path) -> bool:
     """Whether the file at `path` is a PyPI-trackio project file."""
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = connect_read_only(path)
     except sqlite3.Error:
         return False
     try:
@@ -53,7 +57,7 @@ def is_legacy_file(path: Path) -> bool:
 
 
 def _copy_database(source: Path, destination: Path) -> None:
-    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src:
+    with connect_read_only(source) as src:
         dst = sqlite3.connect(str(destination))
         try:
             src.backup(dst)

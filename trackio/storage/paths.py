@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from urllib.parse import unquote
 
 DB_SUFFIX = ".db"
 MAX_PROJECT_NAME_LENGTH = 200
-_MAX_STEM_LENGTH = 240
+HASHED_MARK = "~"
+_MAX_STEM_LENGTH = 200
+_HASH_LENGTH = 16
 
 _SAFE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
 
@@ -46,7 +49,9 @@ def encode_project_name(project: str) -> str:
     every other character, uppercase letters included, becomes `%XX` escapes of its
     UTF-8 bytes. The result cannot contain a path separator, cannot be `.` or `..`,
     and two names never map to stems that differ only by letter case, so names
-    cannot collide even on case-insensitive file systems.
+    cannot collide even on case-insensitive file systems. An escaped name too long
+    for a file name is cut and given a hash of the whole name after a `~` (which
+    escaping never produces); the database then holds the name itself.
     """
     validate_project_name(project)
     parts = []
@@ -57,10 +62,8 @@ def encode_project_name(project: str) -> str:
             parts.append("".join(f"%{byte:02X}" for byte in char.encode("utf-8")))
     stem = "".join(parts)
     if len(stem) > _MAX_STEM_LENGTH:
-        raise ValueError(
-            f"project name {project[:40]!r}... is too long: escaped for the file system it "
-            f"takes {len(stem)} characters, the limit is {_MAX_STEM_LENGTH}"
-        )
+        digest = hashlib.sha256(project.encode("utf-8")).hexdigest()[:_HASH_LENGTH]
+        stem = f"{stem[: _MAX_STEM_LENGTH - _HASH_LENGTH - 1]}{HASHED_MARK}{digest}"
     return stem
 
 
@@ -75,7 +78,7 @@ def project_db_path(project: str) -> Path:
 
 
 def is_encoded_stem(stem: str) -> bool:
-    """Whether `stem` is exactly what `encode_project_name` produces for some name."""
+    """Whether `stem` is exactly what `encode_project_name` produces for some short name."""
     try:
         return encode_project_name(decode_project_name(stem)) == stem
     except (ValueError, UnicodeDecodeError):

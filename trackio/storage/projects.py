@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 from trackio.storage import legacy
-from trackio.storage.database import connect
+from trackio.storage.database import (
+    connect,
+    connect_read_only,
+    retry_when_locked,
+    write_transaction,
+)
 from trackio.storage.paths import (
     DB_SUFFIX,
+    HASHED_MARK,
     data_dir,
     decode_project_name,
     is_encoded_stem,
@@ -28,14 +35,42 @@ def open_project(project: str, *, create: bool) -> sqlite3.Connection:
     on first open.
     """
     path = project_db_path(project)
+    back_up_legacy = True
     if not path.exists():
         old = legacy.legacy_path_for(project)
         if old is not None and old != path and old.exists() and legacy.is_legacy_file(old):
             legacy.copy_to(old, path)
-            return connect(path, create=True, back_up_legacy=False)
-        if not create:
+            back_up_legacy = False
+        elif not create:
             raise ProjectNotFoundError(_not_found_message(project))
-    return connect(path, create=True)
+    conn = connect(path, create=True, back_up_legacy=back_up_legacy)
+    if HASHED_MARK in path.stem and _stored_name(conn) is None:
+        with write_transaction(conn):
+            conn.execute(
+                "INSERT OR IGNORE INTO trackio_meta (key, value) VALUES ('project_name', ?)",
+                (project,),
+            )
+    return conn
+
+
+def _stored_name(conn: sqlite3.Connection) -> str | None:
+    row = retry_when_locked(
+        lambda: conn.execute("SELECT value FROM trackio_meta WHERE key = 'project_name'").fetchone()
+    )
+    return row[0] if row else None
+
+
+def _name_in_file(path: Path) -> str | None:
+    try:
+        conn = connect_read_only(path)
+    except sqlite3.Error:
+        return None
+    try:
+        return _stored_name(conn)
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
 
 
 def list_projects() -> list[str]:
@@ -48,6 +83,10 @@ def list_projects() -> list[str]:
         stem = path.name[: -len(DB_SUFFIX)]
         if is_encoded_stem(stem):
             names.add(decode_project_name(stem))
+        elif HASHED_MARK in stem:
+            name = _name_in_file(path)
+            if name is not None and project_db_path(name) == path:
+                names.add(name)
         elif legacy.legacy_path_for(stem) == path and legacy.is_legacy_file(path):
             names.add(stem)
     return sorted(names)
