@@ -190,9 +190,9 @@ def _open_run(
     try:
         with write_transaction(conn):
             existing = None
+            if resume_mode == "must" and name is None and run_id is None:
+                raise ValueError("resume='must' needs a run name or id to resume")
             if resume_mode != "never":
-                if name is None and run_id is None:
-                    raise ValueError(f"resume={resume_mode!r} needs a run name or id to resume")
                 existing = find_run(conn, name=name, run_id=run_id)
                 if existing is None and resume_mode == "must":
                     what = f"id {run_id!r}" if run_id is not None else f"name {name!r}"
