@@ -74,7 +74,8 @@ def run_workload(name: str) -> dict[str, float]:
         before = time.perf_counter()
         history = api_run.history(keys=["metric_0"])
         read_times.append(time.perf_counter() - before)
-    assert len(history) == steps, f"read back {len(history)} rows, expected {steps}"
+        assert len(history) == steps, f"read back {len(history)} rows, expected {steps}"
+        del history
     per_call.sort()
     return {
         "log_p50_us": per_call[len(per_call) // 2] / 1000,

@@ -122,8 +122,12 @@ class ApiRun:
         if samples is not None:
             rows = queries.sample_rows(rows, samples)
         if pandas:
-            import pandas as pd
-
+            try:
+                import pandas as pd
+            except ImportError as error:
+                raise ImportError(
+                    "history(pandas=True) needs pandas: pip install pandas"
+                ) from error
             return pd.DataFrame(rows)
         return rows
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,6 +113,19 @@ def _merge(
     return Series(ordered, [latest[s][1] for s in ordered], [latest[s][0] for s in ordered])
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    # Building tens of thousands of row dicts triggers the cyclic collector over
+    # and over although none of them can form a cycle; pausing it halves the time.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def history_rows(
     conn: sqlite3.Connection, run_pk: int, keys: Iterable[str] | None = None
 ) -> list[dict[str, Any]]:
@@ -121,11 +136,32 @@ def history_rows(
     there the field's own meaning wins; read it with `read_series`.
     """
     wanted = list(keys) if keys is not None else metric_names(conn, run_pk)
+    with _collector_paused():
+        rows = _rows_by_step(conn, run_pk, wanted)
+    ordered = list(rows.values()) if len(wanted) == 1 else [rows[s] for s in sorted(rows)]
+    if keys is not None and len(wanted) > 1:
+        present = [name for name in wanted if name not in ROW_FIELDS]
+        ordered = [row for row in ordered if all(name in row for name in present)]
+    return ordered
+
+
+def _rows_by_step(
+    conn: sqlite3.Connection, run_pk: int, wanted: list[str]
+) -> dict[int, dict[str, Any]]:
     rows: dict[int, dict[str, Any]] = {}
     for name in wanted:
         series = read_series(conn, run_pk, name)
         shown = name not in ROW_FIELDS
-        for step, value, stamp in zip(series.steps, series.values, series.times, strict=True):
+        points = zip(series.steps, series.values, series.times, strict=True)
+        if not rows:
+            rows = {
+                step: {"step": step, "timestamp": stamp, name: value}
+                if shown
+                else {"step": step, "timestamp": stamp}
+                for step, value, stamp in points
+            }
+            continue
+        for step, value, stamp in points:
             row = rows.get(step)
             if row is None:
                 row = rows[step] = {"step": step, "timestamp": stamp}
@@ -133,11 +169,7 @@ def history_rows(
                 row["timestamp"] = stamp
             if shown:
                 row[name] = value
-    ordered = [rows[step] for step in sorted(rows)]
-    if keys is not None and len(wanted) > 1:
-        present = [name for name in wanted if name not in ROW_FIELDS]
-        ordered = [row for row in ordered if all(name in row for name in present)]
-    return ordered
+    return rows
 
 
 def sample_rows(rows: list[dict[str, Any]], samples: int) -> list[dict[str, Any]]:
