@@ -18,12 +18,27 @@ class Summary(MutableMapping):
         compute: Callable[[], dict[str, Any]],
         overrides: dict[str, Any],
         on_change: Callable[[str], None] | None,
+        version: Callable[[], int] = lambda: 0,
     ) -> None:
-        self._compute = compute
+        self._compute_fresh = compute
         self._overrides = overrides
         self._on_change = on_change
+        self._version = version
+        self._cached: tuple[int, dict[str, Any]] | None = None
+
+    def _compute(self) -> dict[str, Any]:
+        """The summary, recomputed only when something was logged or changed since."""
+        version = self._version()
+        if self._cached is None or self._cached[0] != version:
+            self._cached = (version, self._compute_fresh())
+        return self._cached[1]
+
+    def invalidate(self) -> None:
+        """Forget the cached summary (how it is computed has changed)."""
+        self._cached = None
 
     def _changed(self) -> None:
+        self._cached = None
         if self._on_change is not None:
             self._on_change(json.dumps(self._overrides, default=to_jsonable))
 
@@ -55,7 +70,7 @@ class Summary(MutableMapping):
 
     def as_dict(self) -> dict[str, Any]:
         """A plain copy of the summary."""
-        return self._compute()
+        return dict(self._compute())
 
     def __repr__(self) -> str:
         return f"Summary({self._compute()!r})"

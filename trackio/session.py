@@ -9,6 +9,7 @@ import shlex
 import signal
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -18,7 +19,7 @@ from trackio.run_config import Config, config_to_json
 from trackio.storage.database import write_transaction
 from trackio.storage.paths import project_db_path, validate_project_name
 from trackio.storage.projects import open_project
-from trackio.storage.runs import create_run, find_run, last_step, reopen_run
+from trackio.storage.runs import RunRecord, create_run, find_run, last_step, reopen_run
 from trackio.tracked_run import Run
 from trackio.writer import RunTarget, get_writer
 
@@ -38,6 +39,8 @@ _global_run: Run | None = None
 _pending_config = Config()
 _exit_hooks_installed = False
 _uncaught_exception = False
+_exit_status: int | None = None
+_LIVE_RUN_SECONDS = 300.0
 
 
 def current_run() -> Run | None:
@@ -205,6 +208,7 @@ def _open_run(
                     "pass resume='allow' to continue it"
                 )
             if existing is not None:
+                _warn_if_live(existing)
                 merged = {**existing.config, **init_config}
                 record = reopen_run(conn, existing, config_to_json(merged))
                 highest = last_step(conn, record.pk)
@@ -243,6 +247,18 @@ def _open_run(
         server_url=server_url,
         on_finish=_forget,
     )
+
+
+def _warn_if_live(record: RunRecord) -> None:
+    idle = time.time() - record.updated_at
+    if record.status == "running" and idle < _LIVE_RUN_SECONDS:
+        warnings.warn(
+            f"run {record.name!r} ({record.run_id}) may still be logging from another process "
+            f"(its last write was {idle:.0f} s ago); if both log at the same step, the value "
+            "written last replaces the other",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _print_banner(project: str) -> None:
@@ -293,6 +309,15 @@ def _install_exit_hooks() -> None:
         previous_hook(kind, value, traceback)
 
     sys.excepthook = excepthook
+    original_exit = sys.exit
+
+    def exit_recording_status(status: Any = None) -> None:
+        global _exit_status
+        _exit_status = status if isinstance(status, int) or status is None else 1
+        original_exit(status)
+
+    # atexit handlers cannot see the exit status, so record what sys.exit() is given.
+    sys.exit = exit_recording_status
     if threading.current_thread() is threading.main_thread():
         previous_handler = signal.getsignal(signal.SIGTERM)
         if previous_handler is not signal.SIG_IGN:
@@ -300,7 +325,19 @@ def _install_exit_hooks() -> None:
 
 
 def _finish_at_exit() -> None:
-    finish_all(exit_code=1 if _uncaught_exception else None)
+    finish_all(exit_code=1 if _uncaught_exception else (_exit_status or None))
+
+
+def _detach_runs_in_forked_child() -> None:
+    """A forked child must not write or finish its parent's runs."""
+    global _global_run
+    for run in _active_runs:
+        run._detach_after_fork()
+    _active_runs.clear()
+    _global_run = None
+
+
+os.register_at_fork(after_in_child=_detach_runs_in_forked_child)
 
 
 def _sigterm_handler(previous: Any) -> Any:

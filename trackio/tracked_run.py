@@ -17,6 +17,7 @@ from trackio.values import prepare_row
 from trackio.writer import MAX_QUEUED_ENTRIES, WAKE_AT_ENTRIES, RunTarget, WriteError, Writer
 
 _SYNC_ATTEMPTS = 3
+_MAX_STEP = 2**63 - 1
 
 
 class Run:
@@ -63,13 +64,18 @@ class Run:
         self._step = start_step
         self._highest_step = start_step - 1
         self._finished = False
+        self._closed_reason = "is finished"
         self._on_finish = on_finish
         self._warned: set[str] = set()
         self._metric_defs = dict(metric_defs or {})
         self._summary_overrides = dict(summary_overrides or {})
         self.config = Config(config, on_change=self._submitter("config"))
+        self._log_calls = 0
         self.summary = Summary(
-            self._compute_summary, self._summary_overrides, self._submitter("summary")
+            self._compute_summary,
+            self._summary_overrides,
+            self._submitter("summary"),
+            version=lambda: self._log_calls,
         )
 
     def _submitter(self, operation: str) -> Callable[[str], None] | None:
@@ -115,7 +121,9 @@ class Run:
         if kwargs:
             self._warn_once("log-kwargs", f"log() ignores the arguments {sorted(kwargs)}")
         if self._finished:
-            self._warn_once("finished", f"run {self.name!r} is finished; log() is ignored")
+            self._warn_once(
+                "finished", f"run {self.name!r} {self._closed_reason}; log() is ignored"
+            )
             return
         if step is None:
             step = self._step
@@ -138,6 +146,7 @@ class Run:
         if self._disabled:
             return
         row = prepare_row(data, self._skip)
+        self._log_calls += 1
         if row:
             self._append((self._target, step, time.time(), row))
             queued = len(self._queue)
@@ -146,11 +155,9 @@ class Run:
                 if queued > MAX_QUEUED_ENTRIES:
                     self._writer.wait_for_room()
 
-    def _skip(self, key: str, value: Any) -> None:
-        kind = type(value).__name__
-        reason = "an empty key" if not key else f"values of type {kind} are not supported"
+    def _skip(self, key: str, value: Any, reason: str) -> None:
         self._warn_once(
-            f"skip:{key}:{kind}",
+            f"skip:{key}:{type(value).__name__}",
             f"log() skipped key {key!r}: {reason}; the rest of the call was logged",
         )
 
@@ -192,6 +199,7 @@ class Run:
             if value is not None
         }
         self._metric_defs[name] = {**self._metric_defs.get(name, {}), **definition}
+        self.summary.invalidate()
         submit = self._submitter("metric_defs")
         if submit is not None:
             submit(json.dumps(self._metric_defs))
@@ -235,6 +243,13 @@ class Run:
             if self._on_finish is not None:
                 self._on_finish(self)
 
+    def _detach_after_fork(self) -> None:
+        self._finished = True
+        self._disabled = True
+        self._closed_reason = (
+            "belongs to the parent of this forked process; call trackio.init() here to log"
+        )
+
     def __enter__(self) -> Run:
         return self
 
@@ -249,6 +264,6 @@ def _as_step(step: Any) -> int:
     if isinstance(step, bool) or not hasattr(step, "__index__"):
         raise TypeError(f"step must be an integer, got {type(step).__name__}")
     value = step.__index__()
-    if value < 0:
-        raise ValueError(f"step must not be negative, got {value}")
+    if not 0 <= value <= _MAX_STEP:
+        raise ValueError(f"step must be between 0 and {_MAX_STEP}, got {value}")
     return value

@@ -6,17 +6,21 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 _STORABLE_TYPES = frozenset({float, int, bool, str})
+_FAST_TYPES = frozenset({float, int, bool})
 UNSUPPORTED = object()
 """Returned by `normalize` for a value trackio cannot store."""
 
+SkipHandler = Callable[[str, Any, str], None]
+"""Called as `on_skip(key, value, reason)` for each value left out of a row."""
 
-def prepare_row(data: Mapping, on_skip: Callable[[str, Any], None]) -> dict[str, Any]:
+
+def prepare_row(data: Mapping, on_skip: SkipHandler) -> dict[str, Any]:
     """A new flat dict of `data`: nested mappings joined with `/`, values normalised.
 
-    Values that cannot be stored are left out and reported to `on_skip(key, value)`.
+    Values that cannot be stored are left out and reported to `on_skip`.
     """
     for key, value in data.items():
-        if type(value) not in _STORABLE_TYPES or type(key) is not str or not key:
+        if type(value) not in _FAST_TYPES or type(key) is not str or not key.isascii() or not key:
             break
     else:
         return dict(data)
@@ -25,36 +29,49 @@ def prepare_row(data: Mapping, on_skip: Callable[[str, Any], None]) -> dict[str,
     return row
 
 
-def _flatten_into(
-    row: dict[str, Any], prefix: str, data: Mapping, on_skip: Callable[[str, Any], None]
-) -> None:
+def _flatten_into(row: dict[str, Any], prefix: str, data: Mapping, on_skip: SkipHandler) -> None:
     for key, value in data.items():
         name = prefix + (key if isinstance(key, str) else str(key))
         if isinstance(value, Mapping):
             _flatten_into(row, name + "/", value, on_skip)
             continue
-        normalized = normalize(value)
-        if normalized is UNSUPPORTED or not name:
-            on_skip(name, value)
+        if not name:
+            on_skip(name, value, "the key is empty")
+        elif not _is_utf8(name):
+            on_skip(name, value, "the key is not valid UTF-8 text")
         else:
-            row[name] = normalized
+            normalized = normalize(value)
+            if normalized is not UNSUPPORTED:
+                row[name] = normalized
+            elif isinstance(value, str):
+                on_skip(name, value, "the string is not valid UTF-8 text")
+            else:
+                on_skip(name, value, f"values of type {type(value).__name__} are not supported")
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def normalize(value: Any) -> Any:
     """`value` as a plain bool, int, float or str, or `UNSUPPORTED`.
 
     numpy scalars, 0-d arrays and 0-d tensors are unwrapped through `.item()`
-    without importing numpy or torch.
+    without importing numpy or torch. Strings must be encodable as UTF-8.
     """
     value_type = type(value)
     if value_type in _STORABLE_TYPES:
-        return value
+        return value if value_type is not str or _is_utf8(value) else UNSUPPORTED
     if isinstance(value, float):
         return float(value)
     if isinstance(value, int):
         return int(value)
     if isinstance(value, str):
-        return str(value)
+        return normalize(str(value))
     item = getattr(value, "item", None)
     if callable(item) and getattr(value, "ndim", None) == 0:
         try:
@@ -62,7 +79,7 @@ def normalize(value: Any) -> Any:
         except Exception:  # noqa: BLE001 - an object whose item() fails is just unsupported
             return UNSUPPORTED
         if type(unwrapped) in _STORABLE_TYPES:
-            return unwrapped
+            return normalize(unwrapped)
     return UNSUPPORTED
 
 

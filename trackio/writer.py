@@ -10,6 +10,7 @@ long-held lock delays values but never drops them.
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 import warnings
@@ -124,15 +125,32 @@ class Writer:
         for path, items in by_path.items():
             try:
                 self._write_batch(path, items)
-            except Exception as error:  # noqa: BLE001 - keep the values, retry later
-                errors.append(error)
+            except Exception as error:  # noqa: BLE001 - sorted out below, nothing is lost silently
                 self._forget(path)
-                queue.extendleft(reversed(items))
-                self._warn_once(f"trackio could not write to {path}: {error}; will retry")
+                if _is_transient(error):
+                    errors.append(error)
+                    queue.extendleft(reversed(items))
+                    self._warn_once(f"trackio could not write to {path}: {error}; will retry")
+                else:
+                    errors.extend(self._write_one_by_one(path, items))
         for done, outcome in syncs:
             outcome.extend(errors)
             done.set()
         return bool(errors)
+
+    def _write_one_by_one(self, path: Path, items: list[tuple]) -> list[BaseException]:
+        """Write entries singly after a batch failed for a reason retrying cannot cure,
+        so one entry SQLite refuses costs only that entry."""
+        for index, item in enumerate(items):
+            try:
+                self._write_batch(path, [item])
+            except Exception as error:  # noqa: BLE001 - reported, and the rest still written
+                self._forget(path)
+                if _is_transient(error):
+                    self.queue.extendleft(reversed(items[index:]))
+                    return [error]
+                self._warn_once(f"trackio dropped an entry it cannot store in {path}: {error!r}")
+        return []
 
     def _forget(self, path: Path) -> None:
         sink = self._sinks.pop(path, None)
@@ -170,11 +188,14 @@ class Writer:
                 series[2].append(stamp)
         with write_transaction(sink.conn):
             for run_pk, series_of_run in pending.items():
+                still_there = sink.conn.execute(
+                    "UPDATE runs SET updated_at = ? WHERE id = ?", (last_time[run_pk], run_pk)
+                ).rowcount
+                if not still_there:
+                    sink.forget_run(run_pk)
+                    continue
                 for name, (steps, values, times) in series_of_run.items():
                     sink.write(run_pk, name, steps, values, times)
-                sink.conn.execute(
-                    "UPDATE runs SET updated_at = ? WHERE id = ?", (last_time[run_pk], run_pk)
-                )
             for target, name, payload in ops:
                 _apply(sink, target, name, payload)
 
@@ -182,6 +203,11 @@ class Writer:
         if message not in self._warned:
             self._warned.add(message)
             warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+
+def _is_transient(error: BaseException) -> bool:
+    """Whether retrying later may succeed: a lock, a full disk, an I/O error."""
+    return isinstance(error, (sqlite3.OperationalError, OSError))
 
 
 def _apply(sink: SeriesWriter, target: RunTarget, name: str, payload: Any) -> None:

@@ -48,7 +48,8 @@ def _unpack(typecode: str, blob: bytes) -> array:
 
 
 def encode(kind: int, steps: Sequence[int], values: Sequence[Any], times: Sequence[float]) -> tuple:
-    """Column values (kind, n, first_step, min_step, max_step, vmin, vmax, steps, vals, times)."""
+    """Column values: kind, n, first_step, min_step, max_step, vmin, vmax, last_time,
+    steps, vals, times."""
     count = len(steps)
     first = steps[0]
     contiguous = steps[-1] - first == count - 1 and list(steps) == list(range(first, first + count))
@@ -66,6 +67,7 @@ def encode(kind: int, steps: Sequence[int], values: Sequence[Any], times: Sequen
         steps[-1] if contiguous else max(steps),
         vmin,
         vmax,
+        times[-1],
         None if contiguous else _pack("q", steps),
         _pack(_TYPECODES[kind], values),
         _pack("d", times),

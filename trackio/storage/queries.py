@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
 from trackio.storage import chunks
@@ -47,7 +48,7 @@ def _extra_value(kind: str, text: str) -> Any:
     if kind == "str":
         return text
     if kind == "int":
-        return int(text)
+        return int(text, 16)
     return json.loads(text)
 
 
@@ -189,7 +190,7 @@ def compute_summary(conn: sqlite3.Connection, record: RunRecord) -> dict[str, An
     (the last logged value by default), then the user's own summary entries on top."""
     summary: dict[str, Any] = {}
     for name in metric_names(conn, record.pk):
-        mode = record.metric_defs.get(name, {}).get("summary") or "last"
+        mode = summary_mode(record.metric_defs, name)
         if mode == "none":
             continue
         if mode == "last":
@@ -205,13 +206,29 @@ def compute_summary(conn: sqlite3.Connection, record: RunRecord) -> dict[str, An
 _MISSING = object()
 
 
+def summary_mode(metric_defs: dict[str, dict[str, Any]], name: str) -> str:
+    """The summary mode `define_metric` set for `name`: an exact definition first,
+    else the first glob pattern (`"val/*"`) that matches, else `"last"`."""
+    definition = metric_defs.get(name)
+    if definition is None:
+        definition = next(
+            (
+                d
+                for pattern, d in metric_defs.items()
+                if "*" in pattern and fnmatchcase(name, pattern)
+            ),
+            {},
+        )
+    return definition.get("summary") or "last"
+
+
 def _last_logged(conn: sqlite3.Connection, run_pk: int, name: str) -> Any:
     """The most recently logged value, read from the newest chunk and extras row only."""
     best: tuple[float, Any] | None = None
     chunk = conn.execute(
         "SELECT c.kind, c.n, c.first_step, c.steps, c.vals, c.times FROM chunks c "
         "JOIN metric_keys m ON m.id = c.metric WHERE c.run = ? AND m.name = ? "
-        "ORDER BY c.id DESC LIMIT 1",
+        "ORDER BY c.last_time DESC, c.id DESC LIMIT 1",
         (run_pk, name),
     ).fetchone()
     if chunk is not None:
@@ -219,7 +236,7 @@ def _last_logged(conn: sqlite3.Connection, run_pk: int, name: str) -> Any:
         best = (times[-1], values[-1])
     extra = conn.execute(
         "SELECT e.time, e.kind, e.value FROM extras e JOIN metric_keys m ON m.id = e.metric "
-        "WHERE e.run = ? AND m.name = ? ORDER BY e.id DESC LIMIT 1",
+        "WHERE e.run = ? AND m.name = ? ORDER BY e.time DESC, e.id DESC LIMIT 1",
         (run_pk, name),
     ).fetchone()
     if extra is not None and (best is None or extra[0] >= best[0]):

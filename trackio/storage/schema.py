@@ -36,6 +36,7 @@ CREATE TABLE metric_keys (
 
 -- A chunk holds consecutive points of one series: kind 0 = float64, 1 = int64,
 -- 2 = bool. `steps` is NULL when the steps run first_step, first_step + 1, ...
+-- `last_time` is the wall time of its last point, the one logged last.
 CREATE TABLE chunks (
     id INTEGER PRIMARY KEY,
     run INTEGER NOT NULL,
@@ -47,13 +48,15 @@ CREATE TABLE chunks (
     max_step INTEGER NOT NULL,
     vmin REAL,
     vmax REAL,
+    last_time REAL NOT NULL,
     steps BLOB,
     vals BLOB NOT NULL,
     times BLOB NOT NULL
 );
 CREATE INDEX chunks_by_series ON chunks (run, metric, id);
 
--- Values that are not numbers (strings, integers beyond 64 bits), one row each.
+-- Values that are not 64-bit numbers, one row each: kind 'str' (the text itself),
+-- 'int' (an integer beyond 64 bits, in hexadecimal), 'json' (anything else).
 CREATE TABLE extras (
     id INTEGER PRIMARY KEY,
     run INTEGER NOT NULL,

@@ -17,6 +17,14 @@ from trackio.storage import chunks
 from trackio.storage.database import metric_id
 
 CHUNK_POINTS = 4096
+_CHUNK_COLUMNS = (
+    "id, run, metric, kind, n, first_step, min_step, max_step, vmin, vmax, last_time, "
+    "steps, vals, times"
+)
+_INSERT_CHUNK = (
+    f"INSERT INTO chunks ({_CHUNK_COLUMNS}) "
+    f"VALUES ({', '.join('?' * len(_CHUNK_COLUMNS.split(',')))})"
+)
 
 
 @dataclass
@@ -78,6 +86,11 @@ class SeriesWriter:
         for key in [key for key in self._series if key[0] == run_pk]:
             self._seal(self._series.pop(key))
 
+    def forget_run(self, run_pk: int) -> None:
+        """Drop what is known of run `run_pk`'s unsealed chunks (the run was deleted)."""
+        for key in [key for key in self._series if key[0] == run_pk]:
+            del self._series[key]
+
     def seal_all(self) -> None:
         """Merge every unsealed chunk this writer knows of."""
         for state in self._series.values():
@@ -110,12 +123,10 @@ class SeriesWriter:
                 state.kind = kind
             start = stop
 
-    def _insert_chunk(self, run_pk: int, mid: int, columns: tuple) -> int:
-        return self.conn.execute(
-            "INSERT INTO chunks (run, metric, kind, n, first_step, min_step, max_step, vmin, "
-            "vmax, steps, vals, times) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_pk, mid, *columns),
-        ).lastrowid
+    def _insert_chunk(
+        self, run_pk: int, mid: int, columns: tuple, chunk_id: int | None = None
+    ) -> int:
+        return self.conn.execute(_INSERT_CHUNK, (chunk_id, run_pk, mid, *columns)).lastrowid
 
     def _insert_extras(
         self,
@@ -130,7 +141,7 @@ class SeriesWriter:
             if isinstance(value, str):
                 kind, text = "str", value
             elif isinstance(value, int):
-                kind, text = "int", str(value)
+                kind, text = "int", format(value, "x")
             else:
                 kind, text = "json", json.dumps(value)
             rows.append((run_pk, mid, step, stamp, kind, text))
@@ -157,7 +168,9 @@ class SeriesWriter:
                 all_times.extend(time_seq)
             self.conn.execute(f"DELETE FROM chunks WHERE id IN ({placeholders})", state.ids)
             run_pk, mid, kind = rows[0][0], rows[0][1], rows[0][2]
-            self._insert_chunk(run_pk, mid, chunks.encode(kind, all_steps, all_values, all_times))
+            # The merged chunk keeps the first id so chunks still sort in logging order.
+            merged = chunks.encode(kind, all_steps, all_values, all_times)
+            self._insert_chunk(run_pk, mid, merged, chunk_id=state.ids[0])
         state.ids.clear()
         state.count = 0
         state.kind = None
