@@ -49,7 +49,7 @@ def _unpack(typecode: str, blob: bytes) -> array:
 
 def encode(kind: int, steps: Sequence[int], values: Sequence[Any], times: Sequence[float]) -> tuple:
     """Column values: kind, n, first_step, min_step, max_step, vmin, vmax, last_time,
-    steps, vals, times."""
+    last_value, steps, vals, times."""
     count = len(steps)
     first = steps[0]
     contiguous = steps[-1] - first == count - 1 and list(steps) == list(range(first, first + count))
@@ -68,10 +68,23 @@ def encode(kind: int, steps: Sequence[int], values: Sequence[Any], times: Sequen
         vmin,
         vmax,
         times[-1],
+        values[-1],
         None if contiguous else _pack("q", steps),
         _pack(_TYPECODES[kind], values),
         _pack("d", times),
     )
+
+
+def scalar(kind: int, stored: Any) -> Any:
+    """A chunk's `last_value` column as the Python value it was logged as.
+
+    SQLite stores NaN as NULL, so a float chunk's NULL means NaN.
+    """
+    if kind == FLOAT:
+        return math.nan if stored is None else float(stored)
+    if kind == BOOL:
+        return bool(stored)
+    return int(stored)
 
 
 def decode(

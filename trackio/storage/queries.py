@@ -185,17 +185,22 @@ def sample_rows(rows: list[dict[str, Any]], samples: int) -> list[dict[str, Any]
     return [rows[round(i * last / (samples - 1))] for i in range(samples)]
 
 
-def compute_summary(conn: sqlite3.Connection, record: RunRecord) -> dict[str, Any]:
+def compute_summary(
+    conn: sqlite3.Connection, record: RunRecord, last: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The run's summary: per metric the value its `define_metric` mode asks for
-    (the last logged value by default), then the user's own summary entries on top."""
+    (the last logged value by default), then the user's own summary entries on top.
+
+    `last` may hold the run's entry of `last_values()` when it was read in bulk.
+    """
+    if last is None:
+        last = last_values(conn, [record.pk]).get(record.pk, {})
     summary: dict[str, Any] = {}
-    for name in metric_names(conn, record.pk):
+    for name, value in last.items():
         mode = summary_mode(record.metric_defs, name)
         if mode == "none":
             continue
-        if mode == "last":
-            value = _last_logged(conn, record.pk, name)
-        else:
+        if mode != "last":
             value = _summarise(_series_in_log_order(conn, record.pk, name), mode)
         if value is not _MISSING:
             summary[name] = value
@@ -204,6 +209,47 @@ def compute_summary(conn: sqlite3.Connection, record: RunRecord) -> dict[str, An
 
 
 _MISSING = object()
+
+_LAST_CHUNKS = """
+SELECT run, metric, kind, last_time, last_value FROM (
+    SELECT run, metric, kind, last_time, last_value, row_number() OVER (
+        PARTITION BY run, metric ORDER BY last_time DESC, id DESC) AS newest
+    FROM chunks WHERE run IN ({runs})
+) WHERE newest = 1
+"""
+_LAST_EXTRAS = """
+SELECT run, metric, kind, time, value FROM (
+    SELECT run, metric, kind, time, value, row_number() OVER (
+        PARTITION BY run, metric ORDER BY time DESC, id DESC) AS newest
+    FROM extras WHERE run IN ({runs})
+) WHERE newest = 1
+"""
+
+
+def last_values(conn: sqlite3.Connection, run_pks: list[int]) -> dict[int, dict[str, Any]]:
+    """Per run, each metric's most recently logged value, in first-logged metric order.
+
+    Reads one small row per (run, metric): no series is decoded.
+    """
+    if not run_pks:
+        return {}
+    placeholders = ",".join("?" * len(run_pks))
+    newest: dict[tuple[int, int], tuple[float, Any]] = {}
+    for run, metric, kind, stamp, value in conn.execute(
+        _LAST_CHUNKS.format(runs=placeholders), run_pks
+    ):
+        newest[(run, metric)] = (stamp, chunks.scalar(kind, value))
+    for run, metric, kind, stamp, text in conn.execute(
+        _LAST_EXTRAS.format(runs=placeholders), run_pks
+    ):
+        known = newest.get((run, metric))
+        if known is None or stamp >= known[0]:
+            newest[(run, metric)] = (stamp, _extra_value(kind, text))
+    names = dict(conn.execute("SELECT id, name FROM metric_keys"))
+    result: dict[int, dict[str, Any]] = {pk: {} for pk in run_pks}
+    for (run, metric), (_, value) in sorted(newest.items(), key=lambda item: item[0][1]):
+        result[run][names[metric]] = value
+    return result
 
 
 def summary_mode(metric_defs: dict[str, dict[str, Any]], name: str) -> str:
@@ -220,28 +266,6 @@ def summary_mode(metric_defs: dict[str, dict[str, Any]], name: str) -> str:
             {},
         )
     return definition.get("summary") or "last"
-
-
-def _last_logged(conn: sqlite3.Connection, run_pk: int, name: str) -> Any:
-    """The most recently logged value, read from the newest chunk and extras row only."""
-    best: tuple[float, Any] | None = None
-    chunk = conn.execute(
-        "SELECT c.kind, c.n, c.first_step, c.steps, c.vals, c.times FROM chunks c "
-        "JOIN metric_keys m ON m.id = c.metric WHERE c.run = ? AND m.name = ? "
-        "ORDER BY c.last_time DESC, c.id DESC LIMIT 1",
-        (run_pk, name),
-    ).fetchone()
-    if chunk is not None:
-        _, values, times = chunks.decode(*chunk)
-        best = (times[-1], values[-1])
-    extra = conn.execute(
-        "SELECT e.time, e.kind, e.value FROM extras e JOIN metric_keys m ON m.id = e.metric "
-        "WHERE e.run = ? AND m.name = ? ORDER BY e.time DESC, e.id DESC LIMIT 1",
-        (run_pk, name),
-    ).fetchone()
-    if extra is not None and (best is None or extra[0] >= best[0]):
-        best = (extra[0], _extra_value(extra[1], extra[2]))
-    return _MISSING if best is None else best[1]
 
 
 def _series_in_log_order(conn: sqlite3.Connection, run_pk: int, name: str) -> list[Any]:

@@ -36,7 +36,7 @@ CREATE TABLE metric_keys (
 
 -- A chunk holds consecutive points of one series: kind 0 = float64, 1 = int64,
 -- 2 = bool. `steps` is NULL when the steps run first_step, first_step + 1, ...
--- `last_time` is the wall time of its last point, the one logged last.
+-- `last_time` and `last_value` belong to its last point, the one logged last.
 CREATE TABLE chunks (
     id INTEGER PRIMARY KEY,
     run INTEGER NOT NULL,
@@ -49,6 +49,7 @@ CREATE TABLE chunks (
     vmin REAL,
     vmax REAL,
     last_time REAL NOT NULL,
+    last_value,
     steps BLOB,
     vals BLOB NOT NULL,
     times BLOB NOT NULL
