@@ -18,6 +18,7 @@ from typing import Any
 
 from trackio import context_vars
 from trackio.api import Api
+from trackio.launcher import show
 from trackio.session import current_run, finish, init, pending_config
 from trackio.tracked_run import Run
 
@@ -31,6 +32,7 @@ __all__ = [
     "finish",
     "init",
     "log",
+    "show",
     "__version__",
 ]
 

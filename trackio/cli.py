@@ -30,11 +30,26 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show(args: argparse.Namespace) -> int:
+    trackio.show(
+        project=args.project, host=args.host, port=args.port, open_browser=not args.no_browser
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the `trackio` command."""
     parser = argparse.ArgumentParser(prog="trackio", description="Local-first experiment tracker.")
     parser.add_argument("--version", action="version", version=f"trackio {trackio.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    showing = commands.add_parser("show", help="serve the dashboard and open it in a browser")
+    showing.add_argument("--project", help="the project to open")
+    showing.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    showing.add_argument(
+        "--port", type=int, default=7860, help="port (default 7860; the next free one if taken)"
+    )
+    showing.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    showing.set_defaults(handler=_show)
     listing = commands.add_parser("list", help="list projects or the runs of a project")
     listing.add_argument("what", choices=["projects", "runs"])
     listing.add_argument("--project", help="the project whose runs to list")

@@ -266,7 +266,7 @@ def _print_banner(project: str) -> None:
         return
     print(f"* Trackio project initialized: {project}")
     print(f"* Trackio metrics logged to: {project_db_path(project)}")
-    print(f"* List its runs with: trackio list runs --project {shlex.quote(project)}")
+    print(f"* View dashboard by running: trackio show --project {shlex.quote(project)}")
 
 
 def _forget(run: Run) -> None:

@@ -1,0 +1,193 @@
+"""The dashboard's JSON API, served by a real uvicorn server on a loopback port."""
+
+import json
+import math
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import urlencode
+
+import pytest
+
+import trackio
+from trackio.server.app import start_server
+
+
+@pytest.fixture
+def server(trackio_dir):
+    handle = start_server(host="127.0.0.1", port=0)
+    yield handle
+    handle.stop()
+
+
+def get(server, path, **params):
+    url = server.url + path.lstrip("/") + ("?" + urlencode(params) if params else "")
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def get_error(server, path, **params):
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        get(server, path, **params)
+    return caught.value.code, json.loads(caught.value.read())["error"]
+
+
+def log_run(project, name, rows, config=None, finish=True):
+    run = trackio.init(project=project, name=name, config=config)
+    for row in rows:
+        run.log(row)
+    if finish:
+        run.finish()
+    return run
+
+
+def test_projects_runs_and_metrics(server):
+    log_run("alpha", "first", [{"loss": 1.0, "note": "text"}, {"loss": 0.5}], config={"lr": 0.1})
+    log_run("a/b c", "second", [{"acc": 1}])
+    assert get(server, "/api/projects") == {"projects": ["a/b c", "alpha"]}
+
+    payload = get(server, "/api/runs", project="alpha")
+    (run,) = payload["runs"]
+    assert run["name"] == "first"
+    assert run["status"] == "finished"
+    assert run["config"] == {"lr": 0.1}
+    assert run["summary"] == {"loss": 0.5, "note": "text"}
+    assert (run["last_step"], run["step_count"]) == (1, 2)
+    assert run["updated_at"] >= run["created_at"]
+    assert get(server, "/api/metrics", project="alpha") == {"metrics": ["loss"]}
+    assert get(server, "/api/runs", project="a/b c")["runs"][0]["name"] == "second"
+
+
+def test_since_cursor_returns_only_runs_updated_later(server):
+    log_run("live", "old", [{"x": 1.0}])
+    cursor = get(server, "/api/runs", project="live")["cursor"]
+    time.sleep(0.05)
+    assert get(server, "/api/runs", project="live", since=cursor + 10)["runs"] == []
+    log_run("live", "new", [{"x": 2.0}])
+    names = [r["name"] for r in get(server, "/api/runs", project="live", since=cursor)["runs"]]
+    assert "new" in names
+
+
+def test_small_series_come_back_raw_with_nan_as_null(server):
+    rows = [{"loss": v} for v in (3.0, math.nan, 1.0, math.inf)]
+    run = log_run("raw", "r", rows)
+    (series,) = get(server, "/api/series", project="raw", metric="loss")["series"]
+    assert series["run"] == run.id
+    assert series["x"] == [0, 1, 2, 3]
+    assert series["y"] == [3.0, None, 1.0, None]
+    assert series["min"] is None and series["max"] is None
+    assert series["downsampled"] is False
+    assert (series["last_step"], series["total"]) == (3, 4)
+
+
+def test_downsampling_keeps_a_spike_in_the_envelope(server):
+    rows = [{"loss": 1.0 if step != 7312 else 500.0} for step in range(10_000)]
+    run = log_run("spiky", "r", rows)
+    payload = get(
+        server, "/api/series", project="spiky", metric="loss", runs=run.id, max_points=100
+    )
+    (series,) = payload["series"]
+    assert series["downsampled"] is True
+    assert len(series["x"]) == len(series["y"]) == len(series["max"]) == 100
+    assert max(series["max"]) == 500.0
+    assert min(series["min"]) == 1.0
+    spike_bucket = series["max"].index(500.0)
+    assert series["x"][spike_bucket] - 50 <= 7312 <= series["x"][spike_bucket] + 50
+    assert series["total"] == 10_000
+
+
+def test_x_axes_time_relative_and_metric(server):
+    rows = [{"loss": 1.0 / (s + 1), "epoch": s // 2} for s in range(6)]
+    log_run("axes", "r", rows)
+    by_time = get(server, "/api/series", project="axes", metric="loss", x="time")["series"][0]
+    assert by_time["x"] == sorted(by_time["x"]) and by_time["x"][0] > 1e9
+    relative = get(server, "/api/series", project="axes", metric="loss", x="relative")
+    assert 0 <= relative["series"][0]["x"][0] < 60
+    by_epoch = get(server, "/api/series", project="axes", metric="loss", x="epoch")["series"][0]
+    assert by_epoch["x"] == [0, 0, 1, 1, 2, 2]
+    assert by_epoch["y"][1] == pytest.approx(0.5)
+
+
+def test_after_cursor_and_step_range(server):
+    run = log_run("cursor", "r", [{"v": float(s)} for s in range(10)])
+    series = get(server, "/api/series", project="cursor", metric="v", after=f"{run.id}:6")
+    assert series["series"][0]["x"] == [7, 8, 9]
+    ranged = get(server, "/api/series", project="cursor", metric="v", step_min=2, step_max=4)
+    assert ranged["series"][0]["y"] == [2.0, 3.0, 4.0]
+
+
+def test_unknown_names_and_bad_parameters_are_clear_errors(server):
+    log_run("errs", "r", [{"v": 1.0}])
+    code, message = get_error(server, "/api/runs", project="nope")
+    assert code == 404 and "'nope'" in message and "errs" in message
+    code, message = get_error(server, "/api/series", project="errs", metric="missing")
+    assert code == 404 and "'missing'" in message
+    code, message = get_error(server, "/api/series", project="errs", metric="v", runs="zzz")
+    assert code == 404 and "'zzz'" in message
+    code, message = get_error(server, "/api/series", project="errs", metric="v", x="bogus")
+    assert code == 404 and "'bogus'" in message
+    code, message = get_error(server, "/api/series", project="errs", metric="v", max_points=0)
+    assert code == 400 and "max_points" in message
+    code, message = get_error(server, "/api/runs")
+    assert code == 400 and "'project'" in message
+
+
+def test_reading_while_another_process_logs_never_fails_either_side(server, child_env):
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import trackio\n"
+            "run = trackio.init(project='busy', name='w')\n"
+            "for step in range(3000):\n"
+            "    run.log({'loss': 1.0 / (step + 1), 'acc': step})\n"
+            "run.finish()\n"
+            "print('done')\n",
+        ],
+        env=child_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = 0
+    while writer.poll() is None:
+        try:
+            payload = get(server, "/api/series", project="busy", metric="loss")
+        except urllib.error.HTTPError as error:
+            assert error.code == 404
+            continue
+        seen = max(seen, payload["series"][0]["total"])
+    out, err = writer.communicate(timeout=60)
+    assert writer.returncode == 0, err
+    assert "Traceback" not in err
+    final = get(server, "/api/series", project="busy", metric="loss", max_points=5000)
+    assert final["series"][0]["total"] == 3000
+    assert seen <= 3000
+
+
+def test_trackio_show_falls_back_to_the_next_free_port(child_env):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trackio.cli", "show", "--no-browser", "--port", str(port)],
+        env=child_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert "http://127.0.0.1:" in line, line + proc.stderr.read()
+        url = line.split()[-1]
+        assert int(url.rsplit(":", 1)[1].strip("/")) > port
+        with urllib.request.urlopen(url + "api/projects", timeout=10) as response:
+            assert json.loads(response.read()) == {"projects": []}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        taken.close()

@@ -1,0 +1,1 @@
+"""The dashboard server: JSON read API and the built browser app, under uvicorn."""

@@ -1,0 +1,188 @@
+"""The ASGI app (Starlette) and running it under uvicorn on a free port."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from trackio.server.reader import NotFoundError, ProjectReader
+
+DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard" / "dist"
+DEFAULT_PORT = 7860
+_PORT_ATTEMPTS = 100
+DEFAULT_MAX_POINTS = 1000
+_MAX_POINTS_LIMIT = 100_000
+
+_NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>trackio</title>
+<h1>The trackio dashboard is not built</h1>
+<p>Its files are made by npm when the package is installed:
+run <code>pip install -e .</code> in a checkout with Node.js and npm on the PATH.
+The JSON API under <code>/api/</code> works regardless.</p>"""
+
+
+class JSONResponse(Response):
+    """JSON through orjson: numpy arrays are written directly, NaN and inf become null."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+class BadRequestError(ValueError):
+    """A query parameter is missing or malformed."""
+
+
+def _required(request: Request, name: str) -> str:
+    value = request.query_params.get(name)
+    if not value:
+        raise BadRequestError(f"query parameter {name!r} is required")
+    return value
+
+
+def _optional_int(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise BadRequestError(
+            f"query parameter {name!r} must be an integer, got {value!r}"
+        ) from None
+
+
+def _after(request: Request) -> dict[str, int]:
+    cursors = {}
+    for item in filter(None, request.query_params.get("after", "").split(",")):
+        run_id, _, step = item.rpartition(":")
+        try:
+            cursors[run_id] = int(step)
+        except ValueError:
+            raise BadRequestError(f"'after' entries look like RUN_ID:STEP, got {item!r}") from None
+    return cursors
+
+
+def create_app(reader: ProjectReader | None = None) -> Starlette:
+    """The dashboard app: `/api/...` JSON endpoints and the built browser app at `/`."""
+    reader = reader or ProjectReader()
+
+    def endpoint(handler: Callable[[Request], Any]) -> Callable[[Request], Response]:
+        def respond(request: Request) -> Response:
+            try:
+                return JSONResponse(handler(request))
+            except BadRequestError as error:
+                return JSONResponse({"error": str(error)}, status_code=400)
+            except (NotFoundError, ValueError) as error:
+                status = 404 if isinstance(error, NotFoundError) else 400
+                return JSONResponse({"error": str(error)}, status_code=status)
+
+        return respond
+
+    def projects(request: Request) -> dict[str, Any]:
+        return {"projects": reader.projects()}
+
+    def runs(request: Request) -> dict[str, Any]:
+        since = request.query_params.get("since")
+        try:
+            since_value = float(since) if since else None
+        except ValueError:
+            raise BadRequestError(f"'since' must be a number, got {since!r}") from None
+        return reader.runs(_required(request, "project"), since_value)
+
+    def metrics(request: Request) -> dict[str, Any]:
+        return {"metrics": reader.metrics(_required(request, "project"))}
+
+    def series(request: Request) -> dict[str, Any]:
+        run_list = request.query_params.get("runs")
+        max_points = _optional_int(request, "max_points")
+        max_points = DEFAULT_MAX_POINTS if max_points is None else max_points
+        if not 1 <= max_points <= _MAX_POINTS_LIMIT:
+            raise BadRequestError(f"max_points must be between 1 and {_MAX_POINTS_LIMIT}")
+        return reader.series(
+            _required(request, "project"),
+            _required(request, "metric"),
+            run_ids=run_list.split(",") if run_list else None,
+            x=request.query_params.get("x") or "step",
+            max_points=max_points,
+            after=_after(request),
+            step_min=_optional_int(request, "step_min"),
+            step_max=_optional_int(request, "step_max"),
+        )
+
+    routes: list[Any] = [
+        Route("/api/projects", endpoint(projects)),
+        Route("/api/runs", endpoint(runs)),
+        Route("/api/metrics", endpoint(metrics)),
+        Route("/api/series", endpoint(series)),
+    ]
+    if (DASHBOARD_DIR / "index.html").is_file():
+        routes.append(Mount("/", StaticFiles(directory=DASHBOARD_DIR, html=True)))
+    else:
+        routes.append(Route("/", lambda request: HTMLResponse(_NOT_BUILT)))
+    return Starlette(routes=routes)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on `port`, or the next free port above it (`port=0`: any)."""
+    last_error: OSError | None = None
+    for candidate in [0] if port == 0 else range(port, port + _PORT_ATTEMPTS):
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, candidate))
+        except OSError as error:
+            sock.close()
+            last_error = error
+            continue
+        sock.listen(128)
+        sock.set_inheritable(True)
+        return sock
+    raise OSError(f"no free port from {port} to {port + _PORT_ATTEMPTS - 1}: {last_error}")
+
+
+@dataclass
+class ServerHandle:
+    """A running dashboard server: its URL, and `stop()`."""
+
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        """Shut the server down and wait for it."""
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def start_server(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> ServerHandle:
+    """Serve the dashboard from a background thread; returns once it accepts connections."""
+    sock = bind_socket(host, port)
+    bound_port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(), log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="trackio-server", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the dashboard server did not start")
+        time.sleep(0.01)
+    shown_host = f"[{host}]" if ":" in host else host
+    return ServerHandle(f"http://{shown_host}:{bound_port}/", server, thread)

@@ -1,0 +1,226 @@
+"""What the dashboard's JSON API returns, read from the project files.
+
+Each server thread keeps its own read connections; reading never takes the
+write lock, so a dashboard can never block or fail a training process.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from typing import Any
+
+import numpy as np
+
+from trackio.storage import queries
+from trackio.storage.database import retry_when_locked
+from trackio.storage.downsample import downsample
+from trackio.storage.numeric_series import (
+    NumericSeries,
+    metric_ids,
+    pair_by_step,
+    read_numeric_series,
+)
+from trackio.storage.paths import project_db_path, validate_project_name
+from trackio.storage.projects import ProjectNotFoundError, list_projects, open_project
+from trackio.storage.runs import RunRecord, list_runs
+
+X_AXES = ("step", "time", "relative")
+LIVE_OVERLAP_SECONDS = 5.0
+"""The `since` cursor lags the newest update by this much: a writer's commit can
+land after a later one's, and re-sending a run costs less than missing it."""
+
+
+class NotFoundError(LookupError):
+    """A project, run or metric that the request names does not exist."""
+
+
+class ProjectReader:
+    """Per-thread, per-project SQLite connections for the server's worker threads."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def connection(self, project: str) -> sqlite3.Connection:
+        """A connection to `project` owned by the calling thread."""
+        validate_project_name(project)
+        path = project_db_path(project)
+        try:
+            identity = os.stat(path).st_ino
+        except FileNotFoundError:
+            identity = None
+        cache: dict[str, tuple[int | None, sqlite3.Connection]] = (
+            getattr(self._local, "connections", None) or {}
+        )
+        self._local.connections = cache
+        cached = cache.get(project)
+        if cached is not None and cached[0] == identity and identity is not None:
+            return cached[1]
+        if cached is not None:
+            cached[1].close()
+            del cache[project]
+        try:
+            conn = open_project(project, create=False)
+        except ProjectNotFoundError as error:
+            raise NotFoundError(str(error)) from None
+        cache[project] = (os.stat(path).st_ino, conn)
+        return conn
+
+    def projects(self) -> list[str]:
+        """Every project name."""
+        return list_projects()
+
+    def runs(self, project: str, since: float | None = None) -> dict[str, Any]:
+        """The project's runs (only those updated after `since` if given) and the next cursor."""
+        conn = self.connection(project)
+        return retry_when_locked(lambda: _runs_payload(conn, since))
+
+    def metrics(self, project: str) -> list[str]:
+        """Names of the project's numeric metrics, in first-logged order."""
+        conn = self.connection(project)
+        rows = retry_when_locked(
+            lambda: conn.execute(
+                "SELECT name FROM metric_keys WHERE id IN (SELECT DISTINCT metric FROM chunks) "
+                "ORDER BY id"
+            ).fetchall()
+        )
+        return [row[0] for row in rows]
+
+    def series(
+        self,
+        project: str,
+        metric: str,
+        *,
+        run_ids: list[str] | None,
+        x: str = "step",
+        max_points: int = 1000,
+        after: dict[str, int] | None = None,
+        step_min: int | None = None,
+        step_max: int | None = None,
+    ) -> dict[str, Any]:
+        """Downsampled series of `metric` for the given runs (all runs if None)."""
+        conn = self.connection(project)
+        return retry_when_locked(
+            lambda: _series_payload(
+                conn, project, metric, run_ids, x, max_points, after or {}, step_min, step_max
+            )
+        )
+
+
+def _runs_payload(conn: sqlite3.Connection, since: float | None) -> dict[str, Any]:
+    records = list_runs(conn)
+    newest = max((r.updated_at for r in records), default=0.0)
+    if since is not None:
+        records = [r for r in records if r.updated_at > since]
+    pks = [r.pk for r in records]
+    last = queries.last_values(conn, pks)
+    extents = _run_extents(conn, pks)
+    return {
+        "runs": [_run_json(conn, r, last.get(r.pk, {}), extents.get(r.pk)) for r in records],
+        "cursor": newest - LIVE_OVERLAP_SECONDS,
+    }
+
+
+def _run_extents(conn: sqlite3.Connection, pks: list[int]) -> dict[int, tuple[int, int]]:
+    if not pks:
+        return {}
+    placeholders = ",".join("?" * len(pks))
+    rows = conn.execute(
+        f"SELECT run, max(last), max(points) FROM (SELECT run, metric, max(max_step) AS last, "
+        f"sum(n) AS points FROM chunks WHERE run IN ({placeholders}) GROUP BY run, metric) "
+        "GROUP BY run",
+        pks,
+    )
+    return {run: (last, points) for run, last, points in rows}
+
+
+def _run_json(
+    conn: sqlite3.Connection,
+    record: RunRecord,
+    last: dict[str, Any],
+    extent: tuple[int, int] | None,
+) -> dict[str, Any]:
+    return {
+        "id": record.run_id,
+        "name": record.name,
+        "group": record.group,
+        "status": record.status,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "last_step": extent[0] if extent else None,
+        "step_count": extent[1] if extent else 0,
+        "config": record.config,
+        "summary": queries.compute_summary(conn, record, last),
+        "tags": record.tags,
+        "notes": record.notes,
+    }
+
+
+def _series_payload(
+    conn: sqlite3.Connection,
+    project: str,
+    metric: str,
+    run_ids: list[str] | None,
+    x: str,
+    max_points: int,
+    after: dict[str, int],
+    step_min: int | None,
+    step_max: int | None,
+) -> dict[str, Any]:
+    ids = metric_ids(conn)
+    if metric not in ids:
+        raise NotFoundError(f"project {project!r} has no metric {metric!r}")
+    if x not in X_AXES and x not in ids:
+        raise NotFoundError(
+            f"x axis {x!r} is neither one of {', '.join(X_AXES)} nor a metric of {project!r}"
+        )
+    records = list_runs(conn)
+    if run_ids is not None:
+        by_id = {r.run_id: r for r in records}
+        missing = [run_id for run_id in run_ids if run_id not in by_id]
+        if missing:
+            raise NotFoundError(f"project {project!r} has no run with id {missing[0]!r}")
+        records = [by_id[run_id] for run_id in run_ids]
+    series = []
+    for record in records:
+        low = step_min
+        if record.run_id in after:
+            low = max(after[record.run_id] + 1, low if low is not None else 0)
+        points = read_numeric_series(conn, record.pk, ids[metric], step_min=low, step_max=step_max)
+        series.append(_one_series(conn, record, points, x, ids, max_points, low, step_max))
+    return {"metric": metric, "x": x, "series": series}
+
+
+def _one_series(
+    conn: sqlite3.Connection,
+    record: RunRecord,
+    points: NumericSeries,
+    x: str,
+    ids: dict[str, int],
+    max_points: int,
+    step_min: int | None,
+    step_max: int | None,
+) -> dict[str, Any]:
+    values = points.values
+    last_step = int(points.steps[-1]) if len(points) else None
+    if x == "step":
+        xs: np.ndarray = points.steps
+    elif x == "time":
+        xs = points.times
+    elif x == "relative":
+        xs = points.times - record.created_at
+    else:
+        axis = read_numeric_series(conn, record.pk, ids[x], step_min=step_min, step_max=step_max)
+        xs, values, _ = pair_by_step(axis, points)
+    reduced = downsample(xs, values, max_points)
+    return {
+        "run": record.run_id,
+        "x": reduced.x,
+        "y": reduced.y.astype(np.float32),
+        "min": None if reduced.y_min is None else reduced.y_min.astype(np.float32),
+        "max": None if reduced.y_max is None else reduced.y_max.astype(np.float32),
+        "last_step": last_step,
+        "downsampled": reduced.downsampled,
+        "total": int(len(values)),
+    }

@@ -1,0 +1,48 @@
+"""Cutting a long series down to a number of points a chart can show, spikes kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Downsampled:
+    """Per bucket: mean x, mean y, and y's min and max (None when not downsampled)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    y_min: np.ndarray | None
+    y_max: np.ndarray | None
+
+    @property
+    def downsampled(self) -> bool:
+        """Whether points were merged into buckets."""
+        return self.y_min is not None
+
+
+def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> Downsampled:
+    """Keep at most `max_points` points of (x, y), in order.
+
+    Consecutive points are grouped into `max_points` buckets of near-equal size;
+    each bucket becomes its mean x and mean y, with its min and max y kept so a
+    single spike stays visible as the envelope. NaN values are ignored within a
+    bucket; a bucket of only NaN gives NaN.
+    """
+    if max_points < 1:
+        raise ValueError(f"max_points must be at least 1, got {max_points}")
+    count = len(y)
+    if count <= max_points:
+        return Downsampled(x, y, None, None)
+    starts = (np.arange(max_points, dtype=np.int64) * count) // max_points
+    sizes = np.diff(np.append(starts, count))
+    finite = ~np.isnan(y)
+    present = np.add.reduceat(finite.astype(np.int64), starts)
+    totals = np.add.reduceat(np.where(finite, y, 0.0), starts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y_mean = np.where(present > 0, totals / present, np.nan)
+    y_min = np.fmin.reduceat(y, starts)
+    y_max = np.fmax.reduceat(y, starts)
+    x_mean = np.add.reduceat(x.astype(np.float64), starts) / sizes
+    return Downsampled(x_mean, y_mean, y_min, y_max)
