@@ -191,3 +191,41 @@ def test_trackio_show_falls_back_to_the_next_free_port(child_env):
         proc.terminate()
         proc.wait(timeout=10)
         taken.close()
+
+
+def test_long_series_downsample_from_block_summaries_with_envelope(server):
+    values = [math.sin(step / 500) for step in range(60_000)]
+    values[41_234] = 80.0
+    values[12_000] = math.nan
+    run = trackio.init(project="long", name="r")
+    for value in values:
+        run.log({"v": value})
+    run.finish()
+    finite = [v for v in values if not math.isnan(v)]
+
+    (whole,) = get(server, "/api/series", project="long", metric="v", max_points=50)["series"]
+    assert whole["downsampled"] and whole["total"] == 60_000
+    assert len(whole["x"]) <= 50
+    assert max(whole["max"]) == 80.0
+    assert min(whole["min"]) == pytest.approx(min(finite), abs=1e-6)
+    assert whole["x"] == sorted(whole["x"]) and 0 < whole["x"][0] < whole["x"][-1] < 60_000
+    for low, mean, high in zip(whole["min"], whole["y"], whole["max"], strict=True):
+        assert low - 1e-6 <= mean <= high + 1e-6
+    assert whole["last_step"] == 59_999
+
+    zoomed = get(
+        server,
+        "/api/series",
+        project="long",
+        metric="v",
+        max_points=10,
+        step_min=5_000,
+        step_max=45_000,
+    )["series"][0]
+    assert zoomed["total"] == 40_001
+    assert 5_000 <= zoomed["x"][0] and zoomed["x"][-1] <= 45_000
+    assert max(zoomed["max"]) == 80.0
+    assert zoomed["last_step"] == 45_000
+
+    by_time = get(server, "/api/series", project="long", metric="v", x="relative", max_points=20)
+    assert by_time["series"][0]["x"] == sorted(by_time["series"][0]["x"])

@@ -14,19 +14,23 @@ from typing import Any
 import numpy as np
 
 from trackio.storage import queries
+from trackio.storage.chunks import BLOCK_POINTS
 from trackio.storage.database import retry_when_locked
-from trackio.storage.downsample import downsample
+from trackio.storage.downsample import Downsampled, downsample, downsample_blocks
 from trackio.storage.numeric_series import (
-    NumericSeries,
+    count_points,
     metric_ids,
     pair_by_step,
     read_numeric_series,
+    read_series_blocks,
 )
 from trackio.storage.paths import project_db_path, validate_project_name
 from trackio.storage.projects import ProjectNotFoundError, list_projects, open_project
 from trackio.storage.runs import RunRecord, list_runs
 
 X_AXES = ("step", "time", "relative")
+_POINTS_PER_BUCKET_FOR_BLOCKS = 4 * BLOCK_POINTS
+"""Downsample from stored block summaries once a bucket spans at least four blocks."""
 LIVE_OVERLAP_SECONDS = 5.0
 """The `since` cursor lags the newest update by this much: a writer's commit can
 land after a later one's, and re-sending a run costs less than missing it."""
@@ -187,23 +191,31 @@ def _series_payload(
         low = step_min
         if record.run_id in after:
             low = max(after[record.run_id] + 1, low if low is not None else 0)
-        points = read_numeric_series(conn, record.pk, ids[metric], step_min=low, step_max=step_max)
-        series.append(_one_series(conn, record, points, x, ids, max_points, low, step_max))
+        series.append(_one_series(conn, record, ids[metric], x, ids, max_points, low, step_max))
     return {"metric": metric, "x": x, "series": series}
 
 
 def _one_series(
     conn: sqlite3.Connection,
     record: RunRecord,
-    points: NumericSeries,
+    metric: int,
     x: str,
     ids: dict[str, int],
     max_points: int,
     step_min: int | None,
     step_max: int | None,
 ) -> dict[str, Any]:
+    with_times = x in ("time", "relative")
+    if x in X_AXES:
+        total, ordered = count_points(conn, record.pk, metric, step_min, step_max)
+        if ordered and total // max_points >= _POINTS_PER_BUCKET_FOR_BLOCKS:
+            return _series_from_blocks(
+                conn, record, metric, x, max_points, step_min, step_max, with_times
+            )
+    points = read_numeric_series(
+        conn, record.pk, metric, step_min=step_min, step_max=step_max, with_times=with_times
+    )
     values = points.values
-    last_step = int(points.steps[-1]) if len(points) else None
     if x == "step":
         xs: np.ndarray = points.steps
     elif x == "time":
@@ -211,9 +223,48 @@ def _one_series(
     elif x == "relative":
         xs = points.times - record.created_at
     else:
-        axis = read_numeric_series(conn, record.pk, ids[x], step_min=step_min, step_max=step_max)
+        axis = read_numeric_series(
+            conn, record.pk, ids[x], step_min=step_min, step_max=step_max, with_times=False
+        )
         xs, values, _ = pair_by_step(axis, points)
-    reduced = downsample(xs, values, max_points)
+    last_step = int(points.steps[-1]) if len(points) else None
+    return _series_json(record, downsample(xs, values, max_points), last_step, len(values))
+
+
+def _series_from_blocks(
+    conn: sqlite3.Connection,
+    record: RunRecord,
+    metric: int,
+    x: str,
+    max_points: int,
+    step_min: int | None,
+    step_max: int | None,
+    with_times: bool,
+) -> dict[str, Any]:
+    blocks = read_series_blocks(
+        conn, record.pk, metric, step_min=step_min, step_max=step_max, with_times=with_times
+    )
+    if x == "step":
+        x_sum = blocks.step_sum
+    elif x == "time":
+        x_sum = blocks.time_sum
+    else:
+        x_sum = blocks.time_sum - record.created_at * blocks.count
+    reduced = downsample_blocks(
+        blocks.count,
+        x_sum,
+        blocks.finite,
+        blocks.value_sum,
+        blocks.value_min,
+        blocks.value_max,
+        max_points,
+    )
+    return _series_json(record, reduced, blocks.last_step, int(blocks.count.sum()))
+
+
+def _series_json(
+    record: RunRecord, reduced: Downsampled, last_step: int | None, total: int
+) -> dict[str, Any]:
     return {
         "run": record.run_id,
         "x": reduced.x,
@@ -222,5 +273,5 @@ def _one_series(
         "max": None if reduced.y_max is None else reduced.y_max.astype(np.float32),
         "last_step": last_step,
         "downsampled": reduced.downsampled,
-        "total": int(len(values)),
+        "total": total,
     }

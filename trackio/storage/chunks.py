@@ -47,14 +47,20 @@ def _unpack(typecode: str, blob: bytes) -> array:
     return unpacked
 
 
+BLOCK_POINTS = 64
+"""Points per block of a chunk's precomputed summary (`blocks` column)."""
+BLOCK_FIELDS = ("count", "step_sum", "time_sum", "finite", "value_sum", "value_min", "value_max")
+MIN_POINTS_FOR_BLOCKS = 4 * BLOCK_POINTS
+
+
 def encode(kind: int, steps: Sequence[int], values: Sequence[Any], times: Sequence[float]) -> tuple:
     """Column values: kind, n, first_step, min_step, max_step, vmin, vmax, last_time,
-    last_value, steps, vals, times."""
+    last_value, steps, vals, times, blocks."""
     count = len(steps)
     first = steps[0]
     contiguous = steps[-1] - first == count - 1 and list(steps) == list(range(first, first + count))
-    if kind == FLOAT:
-        finite = [v for v in values if not math.isnan(v)]
+    if _may_hold_nan(kind, values):
+        finite = [v for v in values if v == v]
         vmin = min(finite) if finite else None
         vmax = max(finite) if finite else None
     else:
@@ -72,7 +78,58 @@ def encode(kind: int, steps: Sequence[int], values: Sequence[Any], times: Sequen
         None if contiguous else _pack("q", steps),
         _pack(_TYPECODES[kind], values),
         _pack("d", times),
+        _block_summaries(kind, steps, values, times, contiguous),
     )
+
+
+def _may_hold_nan(kind: int, values: Sequence[Any]) -> bool:
+    # A C-speed sum is NaN when any value is NaN (or +inf meets -inf): only then
+    # is the slower per-value filtering needed.
+    if kind != FLOAT:
+        return False
+    total = sum(values)
+    return total != total
+
+
+def _block_summaries(
+    kind: int,
+    steps: Sequence[int],
+    values: Sequence[Any],
+    times: Sequence[float],
+    contiguous: bool,
+) -> bytes | None:
+    """Per block of `BLOCK_POINTS` points, the `BLOCK_FIELDS`, packed as float64.
+
+    Charts of long series are downsampled from these instead of every point, so a
+    request costs about the points it returns. Only chunks big enough to be worth
+    it, with steps strictly increasing, get them.
+    """
+    count = len(steps)
+    if count < MIN_POINTS_FOR_BLOCKS:
+        return None
+    if not contiguous and any(b <= a for a, b in zip(steps, steps[1:], strict=False)):
+        return None
+    fields: list[float] = []
+    first = steps[0]
+    check_nan = _may_hold_nan(kind, values)
+    for start in range(0, count, BLOCK_POINTS):
+        block = values[start : start + BLOCK_POINTS]
+        size = len(block)
+        finite = [v for v in block if v == v] if check_nan else block
+        if contiguous:
+            step_sum = (2 * (first + start) + size - 1) * size / 2
+        else:
+            step_sum = float(sum(steps[start : start + size]))
+        fields += (
+            size,
+            step_sum,
+            sum(times[start : start + size]),
+            len(finite),
+            float(sum(finite)),
+            float(min(finite)) if finite else math.nan,
+            float(max(finite)) if finite else math.nan,
+        )
+    return _pack("d", fields)
 
 
 def scalar(kind: int, stored: Any) -> Any:

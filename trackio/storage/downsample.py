@@ -46,3 +46,35 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> Downsampled:
     y_max = np.fmax.reduceat(y, starts)
     x_mean = np.add.reduceat(x.astype(np.float64), starts) / sizes
     return Downsampled(x_mean, y_mean, y_min, y_max)
+
+
+def downsample_blocks(
+    count: np.ndarray,
+    x_sum: np.ndarray,
+    finite: np.ndarray,
+    value_sum: np.ndarray,
+    value_min: np.ndarray,
+    value_max: np.ndarray,
+    max_points: int,
+) -> Downsampled:
+    """`downsample` from per-block summaries (consecutive blocks of a series, in order).
+
+    Each block goes whole into the bucket its first point falls in, so buckets hold
+    near-equal numbers of points; the result has at most `max_points` buckets.
+    """
+    if max_points < 1:
+        raise ValueError(f"max_points must be at least 1, got {max_points}")
+    total = int(count.sum())
+    first_point = np.cumsum(count) - count
+    bucket = (first_point.astype(np.int64) * max_points) // max(total, 1)
+    edges = np.flatnonzero(np.concatenate(([True], bucket[1:] != bucket[:-1])))
+    points = np.add.reduceat(count, edges)
+    present = np.add.reduceat(finite, edges)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y_mean = np.where(present > 0, np.add.reduceat(value_sum, edges) / present, np.nan)
+    return Downsampled(
+        np.add.reduceat(x_sum, edges) / points,
+        y_mean,
+        np.fmin.reduceat(value_min, edges),
+        np.fmax.reduceat(value_max, edges),
+    )

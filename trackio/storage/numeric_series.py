@@ -46,13 +46,17 @@ def read_numeric_series(
     *,
     step_min: int | None = None,
     step_max: int | None = None,
+    with_times: bool = True,
 ) -> NumericSeries:
     """The numeric points of one series, optionally only steps in [step_min, step_max].
 
-    Chunks wholly outside the range are skipped without being decoded.
+    Chunks wholly outside the range are skipped without being decoded; with
+    `with_times=False` wall times are not read and come back as NaN.
     """
+    times_column = "times" if with_times else "NULL"
     query = (
-        "SELECT kind, n, first_step, steps, vals, times FROM chunks WHERE run = ? AND metric = ?"
+        f"SELECT kind, n, first_step, steps, vals, {times_column} FROM chunks "
+        "WHERE run = ? AND metric = ?"
     )
     params: list[int] = [run_pk, metric]
     if step_min is not None:
@@ -64,18 +68,18 @@ def read_numeric_series(
     rows = conn.execute(query + " ORDER BY id", params).fetchall()
     if not rows:
         return empty_series()
-    step_parts, value_parts, time_parts = [], [], []
-    for kind, count, first, steps, vals, times in rows:
-        step_parts.append(
-            np.arange(first, first + count, dtype=np.int64)
-            if steps is None
-            else np.frombuffer(steps, "<i8")
-        )
-        value_parts.append(np.frombuffer(vals, _DTYPES[kind]).astype(np.float64))
-        time_parts.append(np.frombuffer(times, "<f8"))
-    steps = np.concatenate(step_parts)
-    values = np.concatenate(value_parts)
-    times = np.concatenate(time_parts)
+    steps = _steps_of(rows)
+    kinds = {row[0] for row in rows}
+    if len(kinds) == 1:
+        values = np.frombuffer(b"".join(row[4] for row in rows), _DTYPES[kinds.pop()])
+    else:
+        values = np.concatenate([np.frombuffer(row[4], _DTYPES[row[0]]) for row in rows])
+    values = values.astype(np.float64, copy=False)
+    times = (
+        np.frombuffer(b"".join(row[5] for row in rows), "<f8")
+        if with_times
+        else np.full(len(steps), np.nan)
+    )
     if len(steps) > 1 and not np.all(steps[1:] > steps[:-1]):
         steps, values, times = _one_point_per_step(steps, values, times)
     if step_min is not None or step_max is not None:
@@ -86,6 +90,25 @@ def read_numeric_series(
             keep &= steps <= step_max
         steps, values, times = steps[keep], values[keep], times[keep]
     return NumericSeries(steps, values, times)
+
+
+def _steps_of(rows: list[tuple]) -> np.ndarray:
+    """All chunks' steps in order; runs of contiguous chunks are built in one go."""
+    counts = np.fromiter((row[1] for row in rows), np.int64, len(rows))
+    if all(row[3] is None for row in rows):
+        firsts = np.fromiter((row[2] for row in rows), np.int64, len(rows))
+        offsets = np.arange(counts.sum(), dtype=np.int64) - np.repeat(
+            np.cumsum(counts) - counts, counts
+        )
+        return np.repeat(firsts, counts) + offsets
+    return np.concatenate(
+        [
+            np.arange(first, first + count, dtype=np.int64)
+            if packed is None
+            else np.frombuffer(packed, "<i8")
+            for _, count, first, packed, _, _ in rows
+        ]
+    )
 
 
 def _one_point_per_step(
@@ -105,3 +128,104 @@ def pair_by_step(x: NumericSeries, y: NumericSeries) -> tuple[np.ndarray, np.nda
         x.steps, y.steps, assume_unique=True, return_indices=True
     )
     return x.values[x_index], y.values[y_index], common
+
+
+@dataclass
+class SeriesBlocks:
+    """A series as consecutive blocks (see `chunks.BLOCK_FIELDS`): whole stored
+    blocks where a chunk has them, single-point blocks elsewhere."""
+
+    count: np.ndarray
+    step_sum: np.ndarray
+    time_sum: np.ndarray
+    finite: np.ndarray
+    value_sum: np.ndarray
+    value_min: np.ndarray
+    value_max: np.ndarray
+    last_step: int | None
+
+
+def count_points(
+    conn: sqlite3.Connection,
+    run_pk: int,
+    metric: int,
+    step_min: int | None = None,
+    step_max: int | None = None,
+) -> tuple[int, bool]:
+    """(points in the chunks touching the step range, whether those chunks are in step order)."""
+    rows = conn.execute(
+        "SELECT n, min_step, max_step FROM chunks WHERE run = ? AND metric = ? "
+        "AND max_step >= ? AND min_step <= ? ORDER BY id",
+        (
+            run_pk,
+            metric,
+            _LOWEST if step_min is None else step_min,
+            _HIGHEST if step_max is None else step_max,
+        ),
+    ).fetchall()
+    ordered = all(rows[i][1] > rows[i - 1][2] for i in range(1, len(rows)))
+    return sum(row[0] for row in rows), ordered
+
+
+_LOWEST, _HIGHEST = -(2**63), 2**63 - 1
+
+
+def read_series_blocks(
+    conn: sqlite3.Connection,
+    run_pk: int,
+    metric: int,
+    *,
+    step_min: int | None = None,
+    step_max: int | None = None,
+    with_times: bool = True,
+) -> SeriesBlocks:
+    """The series in [step_min, step_max] as blocks; the caller has checked with
+    `count_points` that its chunks are in step order.
+
+    Chunks wholly inside the range contribute their stored block summaries without
+    their points being read; the others are decoded and filtered point by point.
+    """
+    low = _LOWEST if step_min is None else step_min
+    high = _HIGHEST if step_max is None else step_max
+    raw = "(blocks IS NULL OR min_step < :low OR max_step > :high)"
+    rows = conn.execute(
+        f"SELECT kind, n, first_step, steps, CASE WHEN {raw} THEN vals END, "
+        f"CASE WHEN {raw} AND :times THEN times END, CASE WHEN {raw} THEN NULL ELSE blocks END, "
+        "max_step FROM chunks WHERE run = :run AND metric = :metric AND max_step >= :low "
+        "AND min_step <= :high ORDER BY id",
+        {"run": run_pk, "metric": metric, "low": low, "high": high, "times": with_times},
+    ).fetchall()
+    parts: list[np.ndarray] = []
+    last_step = None
+    for kind, count, first, packed_steps, vals, times, blocks, max_step in rows:
+        if blocks is not None:
+            parts.append(np.frombuffer(blocks, "<f8").reshape(-1, len(chunks.BLOCK_FIELDS)))
+            last_step = max_step
+            continue
+        steps = (
+            np.arange(first, first + count, dtype=np.int64)
+            if packed_steps is None
+            else np.frombuffer(packed_steps, "<i8")
+        )
+        values = np.frombuffer(vals, _DTYPES[kind]).astype(np.float64)
+        stamps = np.frombuffer(times, "<f8") if times is not None else np.full(count, np.nan)
+        keep = (steps >= low) & (steps <= high)
+        steps, values, stamps = steps[keep], values[keep], stamps[keep]
+        if len(steps):
+            last_step = int(steps[-1])
+        is_finite = ~np.isnan(values)
+        parts.append(
+            np.column_stack(
+                (
+                    np.ones(len(steps)),
+                    steps.astype(np.float64),
+                    stamps,
+                    is_finite.astype(np.float64),
+                    np.where(is_finite, values, 0.0),
+                    values,
+                    values,
+                )
+            )
+        )
+    table = np.concatenate(parts) if parts else np.empty((0, len(chunks.BLOCK_FIELDS)))
+    return SeriesBlocks(*(table[:, i] for i in range(len(chunks.BLOCK_FIELDS))), last_step)

@@ -37,6 +37,7 @@ CREATE TABLE metric_keys (
 -- A chunk holds consecutive points of one series: kind 0 = float64, 1 = int64,
 -- 2 = bool. `steps` is NULL when the steps run first_step, first_step + 1, ...
 -- `last_time` and `last_value` belong to its last point, the one logged last.
+-- `blocks` summarises every 64 points (see chunks.BLOCK_FIELDS) for downsampling.
 CREATE TABLE chunks (
     id INTEGER PRIMARY KEY,
     run INTEGER NOT NULL,
@@ -52,7 +53,8 @@ CREATE TABLE chunks (
     last_value,
     steps BLOB,
     vals BLOB NOT NULL,
-    times BLOB NOT NULL
+    times BLOB NOT NULL,
+    blocks BLOB
 );
 CREATE INDEX chunks_by_series ON chunks (run, metric, id);
 

@@ -19,7 +19,7 @@ from trackio.storage.database import metric_id
 CHUNK_POINTS = 4096
 _CHUNK_COLUMNS = (
     "id, run, metric, kind, n, first_step, min_step, max_step, vmin, vmax, last_time, "
-    "last_value, steps, vals, times"
+    "last_value, steps, vals, times, blocks"
 )
 _INSERT_CHUNK = (
     f"INSERT INTO chunks ({_CHUNK_COLUMNS}) "
