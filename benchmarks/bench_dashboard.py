@@ -93,7 +93,7 @@ def page_load_seconds(base: str, charts: int) -> float | None:
             page.goto(base + "?" + urlencode({"project": WIDE}))
             page.wait_for_function(
                 "(n) => window.__trackio && window.__trackio.ready"
-                " && window.__trackio.chartsDrawn >= n",
+                " && window.__trackio.pending === 0 && window.__trackio.chartsDrawn >= n",
                 arg=charts,
                 timeout=60_000,
             )

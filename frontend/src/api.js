@@ -1,0 +1,46 @@
+export class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+function apiUrl(name, params) {
+  const url = new URL(`api/${name}`, document.baseURI);
+  for (const [key, value] of Object.entries(params)) {
+    if (value != null && value !== "") url.searchParams.set(key, value);
+  }
+  return url;
+}
+
+async function getJSON(name, params = {}, signal) {
+  const response = await fetch(apiUrl(name, params), { signal, headers: { Accept: "application/json" } });
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    throw new ApiError(body?.error || `${response.status} ${response.statusText}`, response.status);
+  }
+  return body;
+}
+
+export async function fetchProjects() {
+  return (await getJSON("projects")).projects;
+}
+
+export async function fetchRuns(project, since) {
+  return getJSON("runs", { project, since });
+}
+
+export async function fetchMetrics(project) {
+  return (await getJSON("metrics", { project })).metrics;
+}
+
+export async function fetchSeries({ project, metric, runs, x, maxPoints, after }, signal) {
+  const params = { project, metric, runs: runs.join(","), x, max_points: maxPoints };
+  if (after && after.length) params.after = after.map(([id, step]) => `${id}:${step}`).join(",");
+  return getJSON("series", params, signal);
+}

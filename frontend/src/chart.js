@@ -1,0 +1,456 @@
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import { el } from "./dom.js";
+import { themeColors, withAlpha } from "./colors.js";
+import { debiasedEma } from "./smoothing.js";
+import { formatDuration, formatNumber, formatTick, formatTime } from "./format.js";
+import { hideTooltip, showTooltip } from "./tooltip.js";
+
+const HEIGHT = 230;
+const linearPaths = uPlot.paths.linear();
+
+function isSorted(xs) {
+  for (let i = 1; i < xs.length; i++) if (xs[i] < xs[i - 1]) return false;
+  return true;
+}
+
+function nearestIndex(xs, target, sorted) {
+  const n = xs.length;
+  if (!n) return -1;
+  if (sorted) {
+    let lo = 0;
+    let hi = n - 1;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (xs[mid] < target) lo = mid;
+      else hi = mid;
+    }
+    return target - xs[lo] <= xs[hi] - target ? lo : hi;
+  }
+  let best = 0;
+  for (let i = 1; i < n; i++) if (Math.abs(xs[i] - target) < Math.abs(xs[best] - target)) best = i;
+  return best;
+}
+
+function positiveOnly(values) {
+  return values.map((v) => (v != null && v > 0 ? v : null));
+}
+
+function padFlat(lo, hi, fallback) {
+  const span = hi - lo;
+  const scale = Math.max(Math.abs(lo), Math.abs(hi));
+  if (span > scale * 1e-9 && span > 0) return [lo, hi];
+  const pad = scale * 0.05 || fallback;
+  return [lo - pad, hi + pad];
+}
+
+function xFormatter(xMode) {
+  if (xMode === "time") return formatTime;
+  if (xMode === "relative") return formatDuration;
+  return formatNumber;
+}
+
+function axisSize(u, values, axisIdx, cycleNum) {
+  const axis = u.axes[axisIdx];
+  if (cycleNum > 1) return axis._size;
+  let size = axis.ticks.size + axis.gap;
+  const longest = (values || []).reduce((acc, v) => (v && v.length > acc.length ? v : acc), "");
+  if (longest) {
+    u.ctx.font = axis.font[0];
+    size += u.ctx.measureText(longest).width / devicePixelRatio;
+  }
+  return Math.ceil(size) + 4;
+}
+
+export class Chart {
+  constructor(metric, onChange = () => {}) {
+    this.metric = metric;
+    this.onChange = onChange;
+    this.series = new Map();
+    this.uplot = null;
+    this.zoom = null;
+    this.layout = [];
+    this.drawn = false;
+    this.draws = 0;
+    this.liveWanted = new Set();
+    this.liveBusy = false;
+    this.fetching = 0;
+    this.status = el("span", { class: "chart-status" });
+    this.resetButton = el("button", {
+      class: "chart-reset",
+      type: "button",
+      text: "Reset zoom",
+      hidden: true,
+      onclick: () => this.resetZoom(),
+    });
+    this.plot = el("div", { class: "chart-plot", style: { height: `${HEIGHT}px` } });
+    this.root = el(
+      "div",
+      { class: "chart", "data-testid": "chart", dataset: { metric } },
+      el(
+        "div",
+        { class: "chart-head" },
+        el("h3", { class: "chart-title", text: metric, title: metric }),
+        this.status,
+        this.resetButton,
+      ),
+      this.plot,
+    );
+  }
+
+  maxPoints() {
+    const width = this.plot.clientWidth || 600;
+    return Math.max(200, Math.min(2000, Math.round(width)));
+  }
+
+  setSeries(entries, afterSteps = new Map()) {
+    const stale = [];
+    for (const entry of entries) {
+      const keep = [];
+      const xs = entry.x || [];
+      for (let i = 0; i < xs.length; i++) if (xs[i] != null) keep.push(i);
+      const pick = (arr) => (arr ? keep.map((i) => arr[i] ?? null) : null);
+      const incoming = {
+        x: pick(xs),
+        y: pick(entry.y || []),
+        min: pick(entry.min),
+        max: pick(entry.max),
+        lastStep: entry.last_step ?? null,
+        downsampled: Boolean(entry.downsampled),
+      };
+      const existing = this.series.get(entry.run);
+      if (!afterSteps.has(entry.run) || !existing) {
+        incoming.sorted = isSorted(incoming.x);
+        this.series.set(entry.run, incoming);
+        continue;
+      }
+      if (existing.lastStep !== afterSteps.get(entry.run)) {
+        stale.push(entry.run);
+        continue;
+      }
+      if (incoming.x.length) {
+        const wasSorted = existing.sorted;
+        const tail = existing.x[existing.x.length - 1];
+        existing.x.push(...incoming.x);
+        existing.y.push(...incoming.y);
+        if (existing.min) {
+          existing.min.push(...(incoming.min || incoming.y));
+          existing.max.push(...(incoming.max || incoming.y));
+        }
+        existing.sorted = wasSorted && !(incoming.x[0] < tail) && isSorted(incoming.x);
+      }
+      if (incoming.lastStep != null) existing.lastStep = incoming.lastStep;
+    }
+    return stale;
+  }
+
+  clearSeries() {
+    this.series.clear();
+    this.liveWanted.clear();
+    this.zoom = null;
+  }
+
+  pointsFor(runId) {
+    return this.series.get(runId)?.x.length ?? 0;
+  }
+
+  render(view) {
+    this.view = view;
+    const { runs, smoothing, logY, xMode } = view;
+    const traces = [];
+    for (const run of runs) {
+      const s = this.series.get(run.id);
+      if (!s || !s.x.length) continue;
+      const y = logY ? positiveOnly(s.y) : s.y;
+      const smoothed = smoothing > 0 ? debiasedEma(y, smoothing) : y;
+      const band = s.downsampled && s.min && s.max
+        ? { lo: logY ? positiveOnly(s.min) : s.min, hi: logY ? positiveOnly(s.max) : s.max }
+        : null;
+      let first = Infinity;
+      let last = -Infinity;
+      for (const x of s.x) {
+        if (x < first) first = x;
+        if (x > last) last = x;
+      }
+      traces.push({ run, x: s.x, y, smoothed, band, sorted: s.sorted, first, last });
+    }
+    this.traces = traces;
+    const layout = [
+      xMode,
+      logY,
+      smoothing > 0,
+      view.themeKey,
+      ...traces.map((t) => `${t.run.id}:${t.run.color}:${t.sorted}`),
+    ].join("|");
+    const data = [null];
+    for (const t of traces) {
+      if (smoothing > 0) data.push([t.x, t.y]);
+      data.push([t.x, t.smoothed]);
+    }
+
+    const drawable = traces.some((t) => t.smoothed.some((v) => v != null));
+    this.status.textContent = drawable ? "" : logY && traces.length ? "no positive values to draw on a log scale" : "no data for the selected runs";
+    if (!drawable) {
+      this.destroyPlot();
+      this.layout = "";
+    } else if (this.uplot && layout === this.layout) {
+      this.uplot.setData(data, false);
+      this.applyRanges();
+    } else {
+      this.build(data, layout);
+    }
+    this.drawn = true;
+    this.draws += 1;
+  }
+
+  build(data, layout) {
+    const { smoothing, logY, xMode } = this.view;
+    this.destroyPlot();
+    this.layout = layout;
+    const colors = themeColors();
+    const facets = (sorted) => [
+      { scale: "x", auto: true, sorted: sorted ? 1 : 0 },
+      { scale: "y", auto: true },
+    ];
+    const series = [{}];
+    for (const t of this.traces) {
+      if (smoothing > 0) {
+        series.push({
+          label: t.run.name,
+          stroke: withAlpha(t.run.color, 0.28),
+          width: 1,
+          paths: linearPaths,
+          points: { show: false },
+          facets: facets(t.sorted),
+        });
+      }
+      series.push({
+        label: t.run.name,
+        stroke: t.run.color,
+        width: smoothing > 0 ? 2 : 1.5,
+        paths: linearPaths,
+        points: { show: false },
+        facets: facets(t.sorted),
+      });
+    }
+    const formatX = xFormatter(xMode);
+    const axis = {
+      stroke: colors.muted,
+      font: colors.font,
+      grid: { stroke: colors.grid, width: 1 },
+      ticks: { stroke: colors.grid, width: 1, size: 4 },
+    };
+    const opts = {
+      mode: 2,
+      width: Math.max(160, this.plot.clientWidth),
+      height: HEIGHT,
+      legend: { show: false },
+      padding: [8, 12, 0, 0],
+      cursor: {
+        drag: {
+          x: true,
+          y: false,
+          setScale: false,
+          dist: 4,
+          uni: null,
+          click: (u, event) => event.stopPropagation(),
+        },
+        points: { show: false },
+        bind: { dblclick: () => null },
+      },
+      scales: {
+        x: { time: xMode === "time", auto: true, range: () => this.xRange() },
+        y: { distr: logY ? 3 : 1, auto: true, range: () => this.yRange() },
+      },
+      axes: [
+        {
+          ...axis,
+          space: 70,
+          size: 36,
+          values: xMode === "time" ? undefined : (u, splits) => splits.map((v) => (xMode === "relative" ? formatDuration(v) : formatTick(v))),
+        },
+        { ...axis, size: axisSize, values: (u, splits) => splits.map(formatTick) },
+      ],
+      series,
+      hooks: {
+        drawAxes: [(u) => this.drawBands(u)],
+        setSelect: [(u) => this.onSelect(u)],
+        setCursor: [(u) => this.onCursor(u, formatX)],
+      },
+    };
+    this.uplot = new uPlot(opts, data, this.plot);
+    this.uplot.over.addEventListener("dblclick", () => this.resetZoom());
+    this.uplot.over.addEventListener("mouseleave", hideTooltip);
+    this.applyRanges();
+  }
+
+  drawBands(u) {
+    const bands = this.traces.filter((t) => t.band);
+    if (!bands.length) return;
+    const { ctx } = u;
+    const { left, top, width, height } = u.bbox;
+    const sx = u.scales.x;
+    const sy = u.scales.y;
+    const log = sy.distr === 3;
+    const yMin = log ? Math.log10(sy.min) : sy.min;
+    const yMax = log ? Math.log10(sy.max) : sy.max;
+    const kx = width / (sx.max - sx.min);
+    const ky = height / (yMax - yMin);
+    const bottom = top + height;
+    const px = (v) => left + (v - sx.min) * kx;
+    const py = log ? (v) => bottom - (Math.log10(v) - yMin) * ky : (v) => bottom - (v - yMin) * ky;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, width, height);
+    ctx.clip();
+    for (const t of bands) {
+      const { lo, hi } = t.band;
+      const xs = t.x;
+      const n = xs.length;
+      ctx.beginPath();
+      let i = 0;
+      while (i < n) {
+        while (i < n && (lo[i] == null || hi[i] == null)) i++;
+        const start = i;
+        while (i < n && lo[i] != null && hi[i] != null) i++;
+        if (i === start) continue;
+        ctx.moveTo(px(xs[start]), py(hi[start]));
+        for (let k = start + 1; k < i; k++) ctx.lineTo(px(xs[k]), py(hi[k]));
+        for (let k = i - 1; k >= start; k--) ctx.lineTo(px(xs[k]), py(lo[k]));
+        ctx.closePath();
+      }
+      ctx.fillStyle = withAlpha(t.run.color, 0.14);
+      ctx.fill();
+    }
+    ctx.restore();
+  }
+
+  onSelect(u) {
+    const { left, width } = u.select;
+    if (width < 4) return;
+    const min = u.posToVal(left, "x");
+    const max = u.posToVal(left + width, "x");
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    this.zoomTo(min, max);
+  }
+
+  zoomTo(min, max) {
+    if (!(max > min)) return;
+    this.zoom = [min, max];
+    this.resetButton.hidden = false;
+    this.applyRanges();
+    this.onChange(this);
+  }
+
+  resetZoom() {
+    this.zoom = null;
+    this.resetButton.hidden = true;
+    this.applyRanges();
+    this.onChange(this);
+  }
+
+  applyRanges() {
+    const u = this.uplot;
+    if (!u) return;
+    const [xMin, xMax] = this.xRange();
+    const [yMin, yMax] = this.yRange();
+    u.batch(() => {
+      u.setScale("x", { min: xMin, max: xMax });
+      u.setScale("y", { min: yMin, max: yMax });
+    });
+  }
+
+  xRange() {
+    if (this.zoom) return this.zoom;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const t of this.traces) {
+      if (t.first < lo) lo = t.first;
+      if (t.last > hi) hi = t.last;
+    }
+    if (!(hi >= lo)) return [0, 1];
+    return padFlat(lo, hi, this.view.xMode === "time" ? 30 : 1);
+  }
+
+  yRange() {
+    const [xMin, xMax] = this.zoom || [-Infinity, Infinity];
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const t of this.traces) {
+      const arrays = t.smoothed === t.y ? [t.y] : [t.y, t.smoothed];
+      if (t.band) arrays.push(t.band.lo, t.band.hi);
+      const whole = !this.zoom;
+      for (const arr of arrays) {
+        for (let i = 0; i < arr.length; i++) {
+          const v = arr[i];
+          if (v == null || (!whole && (t.x[i] < xMin || t.x[i] > xMax))) continue;
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+      }
+    }
+    if (!(hi >= lo)) return this.view.logY ? [1, 10] : [0, 1];
+    if (this.view.logY) {
+      const low = 10 ** Math.floor(Math.log10(lo));
+      const high = 10 ** Math.ceil(Math.log10(hi));
+      return high > low ? [low, high] : [low, low * 10];
+    }
+    const [a, b] = padFlat(lo, hi, 1);
+    const pad = (b - a) * 0.05;
+    return [a - pad, b + pad];
+  }
+
+  onCursor(u, formatX) {
+    const { left, top } = u.cursor;
+    if (left == null || left < 0 || !this.traces.length) {
+      hideTooltip();
+      return;
+    }
+    const xValue = u.posToVal(left, "x");
+    const tolerance = Math.abs(u.posToVal(left + 6, "x") - xValue);
+    const { smoothing } = this.view;
+    const rows = [];
+    let snapped = null;
+    for (const t of this.traces) {
+      if (xValue < t.first - tolerance || xValue > t.last + tolerance) continue;
+      const i = nearestIndex(t.x, xValue, t.sorted);
+      if (i < 0) continue;
+      if (snapped == null || Math.abs(t.x[i] - xValue) < Math.abs(snapped - xValue)) snapped = t.x[i];
+      rows.push({
+        name: t.run.name,
+        color: t.run.color,
+        value: t.smoothed[i],
+        raw: smoothing > 0 ? t.y[i] : undefined,
+      });
+    }
+    rows.sort((a, b) => (b.value ?? -Infinity) - (a.value ?? -Infinity));
+    const rect = u.over.getBoundingClientRect();
+    const label = this.view.xMode === "step" ? "step" : this.view.xMode === "time" ? "" : this.view.xMode;
+    const xAt = snapped ?? xValue;
+    const xText = formatX(this.view.xMode === "step" ? Math.round(xAt) : xAt);
+    showTooltip({
+      title: label ? `${label} ${xText}` : xText,
+      rows,
+      clientX: rect.left + left,
+      clientY: rect.top + top,
+    });
+  }
+
+  resize() {
+    if (!this.uplot) return;
+    const width = Math.max(160, this.plot.clientWidth);
+    if (width !== this.uplot.width) this.uplot.setSize({ width, height: HEIGHT });
+  }
+
+  destroyPlot() {
+    if (this.uplot) {
+      this.uplot.destroy();
+      this.uplot = null;
+    }
+  }
+
+  destroy() {
+    this.destroyPlot();
+    this.root.remove();
+  }
+}

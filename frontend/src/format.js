@@ -1,0 +1,42 @@
+export function formatNumber(value) {
+  if (value == null) return "–";
+  if (typeof value !== "number") return String(value);
+  if (!Number.isFinite(value)) return String(value);
+  if (Number.isInteger(value) && Math.abs(value) < 1e15) return value.toLocaleString("en-US");
+  const abs = Math.abs(value);
+  if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return value.toExponential(3).replace(/\.?0+e/, "e");
+  return String(Number(value.toPrecision(5)));
+}
+
+export function formatTick(value) {
+  if (value == null) return "";
+  const abs = Math.abs(value);
+  if (abs === 0) return "0";
+  if (abs >= 1e6 || abs < 1e-3) return value.toExponential(1).replace(/\.0e/, "e");
+  if (abs >= 1e4) return `${Number((value / 1e3).toPrecision(4))}k`;
+  return String(Number(value.toPrecision(4)));
+}
+
+export function formatDuration(seconds) {
+  if (seconds == null || !Number.isFinite(seconds)) return "";
+  const sign = seconds < 0 ? "-" : "";
+  let s = Math.abs(seconds);
+  if (s < 60) return `${sign}${Number(s.toPrecision(3))}s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  s = Math.round(s % 60);
+  if (h > 0) return `${sign}${h}h${m ? ` ${m}m` : ""}`;
+  return `${sign}${m}m${s ? ` ${s}s` : ""}`;
+}
+
+export function formatTime(epochSeconds) {
+  if (epochSeconds == null) return "";
+  return new Date(epochSeconds * 1000).toLocaleString();
+}
+
+export function formatCell(value) {
+  if (value == null) return "";
+  if (typeof value === "number") return formatNumber(value);
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}

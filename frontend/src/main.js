@@ -1,0 +1,283 @@
+import "./style.css";
+import { el, clear } from "./dom.js";
+import { fetchMetrics, fetchProjects, fetchRuns } from "./api.js";
+import { mergeRuns, on, readUrl, resetProject, state, writeUrl } from "./state.js";
+import { ChartsView } from "./charts.js";
+import { RunList } from "./runlist.js";
+import { RunsTable } from "./table.js";
+import { LivePoller } from "./live.js";
+import { markLoading, markReady } from "./testhooks.js";
+
+const NARROW = window.matchMedia("(max-width: 760px)");
+const DARK = window.matchMedia("(prefers-color-scheme: dark)");
+
+readUrl();
+
+const charts = new ChartsView();
+const runList = new RunList();
+const table = new RunsTable();
+let loadToken = 0;
+
+const projectSelect = el("select", {
+  class: "project-select",
+  "aria-label": "Project",
+  "data-testid": "project-select",
+  onchange: () => switchProject(projectSelect.value),
+});
+const liveBadge = el("span", { class: "live-badge", title: "Polling the server every second" });
+const navbar = el(
+  "header",
+  { class: "navbar", hidden: !state.navbar },
+  el("span", { class: "brand", text: "trackio" }),
+  el("label", { class: "project-label" }, el("span", { class: "visually-hidden", text: "Project" }), projectSelect),
+  liveBadge,
+);
+
+const sidebarToggle = el("button", {
+  type: "button",
+  class: "sidebar-toggle",
+  title: "Show or hide the runs list",
+  "aria-label": "Toggle runs list",
+  text: "☰",
+  hidden: state.sidebar === "hidden",
+  onclick: () => document.body.classList.toggle("sidebar-collapsed"),
+});
+const viewCharts = el("button", {
+  type: "button",
+  class: "tab",
+  text: "Charts",
+  "data-testid": "view-charts",
+  onclick: () => setView("charts"),
+});
+const viewTable = el("button", {
+  type: "button",
+  class: "tab",
+  text: "Table",
+  "data-testid": "view-table",
+  onclick: () => setView("table"),
+});
+const metricFilter = el("input", {
+  type: "search",
+  class: "metric-filter",
+  placeholder: "Filter metrics (regex)",
+  "aria-label": "Filter metrics",
+  "data-testid": "metric-filter",
+  oninput: () => {
+    state.metricFilter = metricFilter.value;
+    charts.sync();
+  },
+});
+const smoothingValue = el("output", { class: "smoothing-value" });
+const smoothing = el("input", {
+  type: "range",
+  min: "0",
+  max: "0.999",
+  step: "0.001",
+  "aria-label": "Smoothing",
+  "data-testid": "smoothing",
+});
+smoothing.value = String(state.smoothing);
+let smoothingFrame = 0;
+smoothing.addEventListener("input", () => {
+  state.smoothing = Number(smoothing.value);
+  smoothingValue.textContent = state.smoothing.toFixed(3);
+  writeUrl();
+  cancelAnimationFrame(smoothingFrame);
+  smoothingFrame = requestAnimationFrame(() => charts.redrawAll());
+});
+smoothingValue.textContent = state.smoothing.toFixed(3);
+const xAxis = el("select", {
+  class: "x-axis",
+  "aria-label": "X axis",
+  "data-testid": "x-axis",
+  onchange: () => {
+    state.x = xAxis.value;
+    writeUrl();
+    charts.resetData();
+  },
+});
+const logY = el("input", {
+  type: "checkbox",
+  "data-testid": "log-y",
+  onchange: () => {
+    state.logY = logY.checked;
+    charts.redrawAll();
+  },
+});
+const chartControls = el(
+  "div",
+  { class: "chart-controls" },
+  metricFilter,
+  el("label", { class: "control" }, el("span", { text: "Smoothing" }), smoothing, smoothingValue),
+  el("label", { class: "control" }, el("span", { text: "X axis" }), xAxis),
+  el("label", { class: "control" }, logY, el("span", { text: "Log y" })),
+);
+const toolbar = el(
+  "div",
+  { class: "toolbar" },
+  sidebarToggle,
+  el("div", { class: "tabs", role: "tablist" }, viewCharts, viewTable),
+  chartControls,
+);
+const notice = el("p", { class: "notice", hidden: true, role: "status" });
+const content = el("main", { class: "content" }, toolbar, notice, charts.root, table.root);
+const sidebar = state.sidebar === "hidden" ? null : el("aside", { class: "sidebar" }, runList.root);
+const scrim = el("div", { class: "scrim", onclick: () => document.body.classList.add("sidebar-collapsed") });
+const app = document.getElementById("app");
+app.append(navbar, el("div", { class: "layout" }, sidebar, scrim, content));
+if (state.sidebar === "hidden") document.body.classList.add("sidebar-hidden");
+if (state.sidebar === "collapsed" || NARROW.matches) document.body.classList.add("sidebar-collapsed");
+
+function showNotice(text) {
+  notice.textContent = text || "";
+  notice.hidden = !text;
+}
+
+function setView(view) {
+  state.view = view;
+  writeUrl();
+  applyView();
+}
+
+function applyView() {
+  const isTable = state.view === "table";
+  viewCharts.setAttribute("aria-selected", String(!isTable));
+  viewTable.setAttribute("aria-selected", String(isTable));
+  charts.root.hidden = isTable;
+  chartControls.hidden = isTable;
+  table.root.hidden = !isTable;
+  if (isTable) table.render();
+  else charts.sync();
+}
+
+function renderXAxisOptions() {
+  const options = [["step", "Step"], ["time", "Wall time"], ["relative", "Relative time"]];
+  for (const metric of state.metrics) options.push([metric, metric]);
+  if (!options.some(([value]) => value === state.x)) options.push([state.x, state.x]);
+  const signature = options.map(([value]) => value).join("\u0000");
+  if (signature !== xAxis.dataset.signature) {
+    xAxis.dataset.signature = signature;
+    clear(xAxis);
+    for (const [value, label] of options) xAxis.append(el("option", { value, text: label }));
+  }
+  xAxis.value = state.x;
+}
+
+function renderProjects() {
+  clear(projectSelect);
+  const names = state.projects.includes(state.project) || !state.project
+    ? state.projects
+    : [state.project, ...state.projects];
+  for (const name of names) projectSelect.append(el("option", { value: name, text: name }));
+  if (state.project) projectSelect.value = state.project;
+}
+
+async function refreshMetrics() {
+  const metrics = await fetchMetrics(state.project);
+  if (metrics.join("\u0000") === state.metrics.join("\u0000")) return false;
+  state.metrics = metrics;
+  renderXAxisOptions();
+  return true;
+}
+
+async function onLiveRuns(runs) {
+  const project = state.project;
+  const { added, changed } = mergeRuns(runs);
+  if (!added.length && !changed.length) return;
+  runList.render();
+  if (state.view === "table") table.render();
+  const metricsChanged = await refreshMetrics().catch(() => false);
+  if (project !== state.project) return;
+  if (state.view !== "charts") return;
+  if (metricsChanged || added.some((run) => state.selected.has(run.id))) charts.sync();
+  charts.onRunsChanged(changed);
+}
+
+const live = new LivePoller(onLiveRuns, (ok, error) => {
+  liveBadge.textContent = ok ? "live" : "offline";
+  liveBadge.classList.toggle("offline", !ok);
+  liveBadge.title = ok ? "Polling the server every second" : `Server unreachable: ${error?.message ?? ""}`;
+});
+
+async function loadProject() {
+  const token = ++loadToken;
+  const project = state.project;
+  live.stop();
+  markLoading(project);
+  charts.reset();
+  showNotice("");
+  if (!project) {
+    runList.render();
+    showNotice("No projects yet. Start a run with trackio.init(project=...) and it will appear here.");
+    markReady(null);
+    return;
+  }
+  try {
+    const [runsResponse, metrics] = await Promise.all([fetchRuns(project), fetchMetrics(project)]);
+    if (token !== loadToken) return;
+    mergeRuns(runsResponse.runs);
+    state.metrics = metrics;
+    renderXAxisOptions();
+    runList.render();
+    writeUrl();
+    applyView();
+    live.start(project, runsResponse.cursor);
+    await charts.whenIdle();
+  } catch (error) {
+    if (token !== loadToken) return;
+    showNotice(`Could not load project “${project}”: ${error.message}`);
+    runList.render();
+  }
+  if (token === loadToken) markReady(project);
+}
+
+function switchProject(project) {
+  resetProject(project);
+  state.metricFilter = "";
+  metricFilter.value = "";
+  writeUrl();
+  loadProject();
+}
+
+on("selection", () => {
+  runList.render();
+  if (state.view === "table") table.render();
+  else charts.redrawAll();
+});
+on("runFilter", () => {
+  if (state.view === "table") table.render();
+});
+
+DARK.addEventListener("change", () => charts.setTheme(DARK.matches ? "dark" : "light"));
+NARROW.addEventListener("change", () => {
+  if (NARROW.matches) document.body.classList.add("sidebar-collapsed");
+});
+charts.themeKey = DARK.matches ? "dark" : "light";
+logY.checked = state.logY;
+
+async function start() {
+  const projects = fetchProjects();
+  if (state.project) {
+    renderProjects();
+    projects
+      .then((names) => {
+        state.projects = names;
+        renderProjects();
+      })
+      .catch(() => {});
+    await loadProject();
+    return;
+  }
+  try {
+    state.projects = await projects;
+  } catch (error) {
+    showNotice(`Could not reach the trackio server: ${error.message}`);
+    markReady(null);
+    return;
+  }
+  state.project = state.projects[0] ?? null;
+  renderProjects();
+  await loadProject();
+}
+
+start();

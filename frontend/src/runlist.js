@@ -1,0 +1,182 @@
+import { el, clear, textMatcher } from "./dom.js";
+import { formatCell } from "./format.js";
+import { emit, setSelected, state } from "./state.js";
+
+function groupKey(run) {
+  if (!state.groupBy) return null;
+  if (state.groupBy === "group") return run.group ?? "(no group)";
+  const key = state.groupBy.slice("config:".length);
+  const value = run.config?.[key];
+  return value === undefined ? "(unset)" : formatCell(value);
+}
+
+export function filteredRuns() {
+  const matches = textMatcher(state.runFilter);
+  return state.runs.filter((run) => matches(run.name) || (run.group != null && matches(run.group)));
+}
+
+function configKeys() {
+  const keys = new Set();
+  for (const run of state.runs) {
+    for (const [key, value] of Object.entries(run.config || {})) {
+      if (value === null || typeof value !== "object") keys.add(key);
+    }
+  }
+  return [...keys].sort();
+}
+
+export class RunList {
+  constructor() {
+    this.collapsedGroups = new Set();
+    this.search = el("input", {
+      type: "search",
+      class: "run-search",
+      placeholder: "Filter runs (regex)",
+      "aria-label": "Filter runs",
+      "data-testid": "run-search",
+      oninput: () => {
+        state.runFilter = this.search.value;
+        this.render();
+        emit("runFilter");
+      },
+    });
+    this.groupBy = el("select", {
+      class: "group-by",
+      "aria-label": "Group runs by",
+      "data-testid": "group-by",
+      onchange: () => {
+        state.groupBy = this.groupBy.value;
+        this.render();
+      },
+    });
+    this.count = el("span", { class: "run-count" });
+    this.list = el("ul", { class: "run-list", "data-testid": "run-list" });
+    const selectAll = el("button", {
+      type: "button",
+      text: "All",
+      title: "Select every run that matches the filter",
+      "data-testid": "select-all",
+      onclick: () => setSelected(filteredRuns().map((run) => run.id), true),
+    });
+    const deselectAll = el("button", {
+      type: "button",
+      text: "None",
+      title: "Deselect every run that matches the filter",
+      "data-testid": "deselect-all",
+      onclick: () => setSelected(filteredRuns().map((run) => run.id), false),
+    });
+    this.root = el(
+      "div",
+      { class: "runs-panel" },
+      el("div", { class: "runs-panel-head" }, el("h2", { text: "Runs" }), this.count),
+      this.search,
+      el(
+        "div",
+        { class: "runs-actions" },
+        selectAll,
+        deselectAll,
+        el("label", { class: "group-by-label" }, el("span", { text: "Group" }), this.groupBy),
+      ),
+      this.list,
+    );
+    this.list.addEventListener("change", (event) => {
+      const box = event.target;
+      if (box.dataset.runId) setSelected([box.dataset.runId], box.checked);
+      else if (box.dataset.groupIds) setSelected(JSON.parse(box.dataset.groupIds), box.checked);
+    });
+  }
+
+  renderGroupOptions() {
+    const options = [["", "none"], ["group", "run group"]];
+    for (const key of configKeys()) options.push([`config:${key}`, `config: ${key}`]);
+    const signature = options.map(([value]) => value).join("\u0000");
+    if (signature === this.groupSignature) return;
+    this.groupSignature = signature;
+    clear(this.groupBy);
+    for (const [value, label] of options) this.groupBy.append(el("option", { value, text: label }));
+    if (!options.some(([value]) => value === state.groupBy)) state.groupBy = "";
+    this.groupBy.value = state.groupBy;
+  }
+
+  renderRun(run) {
+    const checkbox = el("input", {
+      type: "checkbox",
+      checked: state.selected.has(run.id),
+      "aria-label": `Show ${run.name}`,
+      "data-testid": "run-checkbox",
+      dataset: { runId: run.id },
+    });
+    return el(
+      "li",
+      {
+        class: `run-item${state.selected.has(run.id) ? "" : " off"}`,
+        "data-testid": "run-item",
+        dataset: { runId: run.id, runName: run.name },
+      },
+      el(
+        "label",
+        { title: run.name },
+        checkbox,
+        el("span", { class: "swatch", style: { background: run.color } }),
+        el("span", { class: "run-name", text: run.name }),
+        el("span", { class: `run-status ${run.status}`, title: run.status, text: run.status === "running" ? "●" : "" }),
+      ),
+    );
+  }
+
+  render() {
+    this.renderGroupOptions();
+    const runs = filteredRuns();
+    const selectedCount = state.runs.filter((run) => state.selected.has(run.id)).length;
+    this.count.textContent = `${selectedCount} / ${state.runs.length} shown`;
+    const scroll = this.list.scrollTop;
+    const items = [];
+    if (!state.groupBy) {
+      for (const run of runs) items.push(this.renderRun(run));
+    } else {
+      const groups = new Map();
+      for (const run of runs) {
+        const key = groupKey(run);
+        if (!groups.has(key)) groups.set(key, []);
+        groups.get(key).push(run);
+      }
+      for (const [key, members] of groups) {
+        const ids = members.map((run) => run.id);
+        const on = ids.filter((id) => state.selected.has(id)).length;
+        const box = el("input", {
+          type: "checkbox",
+          checked: on === ids.length,
+          indeterminate: on > 0 && on < ids.length,
+          "aria-label": `Show group ${key}`,
+          dataset: { groupIds: JSON.stringify(ids) },
+        });
+        const collapsed = this.collapsedGroups.has(key);
+        const toggle = el("button", {
+          type: "button",
+          class: "group-toggle",
+          "aria-expanded": String(!collapsed),
+          text: collapsed ? "▸" : "▾",
+          onclick: () => {
+            if (this.collapsedGroups.has(key)) this.collapsedGroups.delete(key);
+            else this.collapsedGroups.add(key);
+            this.render();
+          },
+        });
+        items.push(
+          el(
+            "li",
+            { class: "run-group" },
+            toggle,
+            el("label", {}, box, el("span", { class: "group-name", text: key }), el("span", { class: "group-count", text: String(ids.length) })),
+          ),
+        );
+        if (!collapsed) for (const run of members) items.push(this.renderRun(run));
+      }
+    }
+    if (!runs.length) {
+      items.push(el("li", { class: "empty", text: state.runs.length ? "No run matches the filter." : "No runs yet." }));
+    }
+    this.list.replaceChildren(...items);
+    this.list.scrollTop = scroll;
+  }
+}

@@ -1,0 +1,141 @@
+import { colorAt } from "./colors.js";
+
+const X_MODES = new Set(["step", "time", "relative"]);
+const listeners = new Map();
+
+export const state = {
+  project: null,
+  projects: [],
+  runs: [],
+  runById: new Map(),
+  selected: new Set(),
+  autoSelectNew: true,
+  requestedRuns: null,
+  metrics: [],
+  metricsParam: null,
+  metricFilter: "",
+  runFilter: "",
+  groupBy: "",
+  smoothing: 0,
+  x: "step",
+  logY: false,
+  view: "charts",
+  sidebar: "shown",
+  navbar: true,
+};
+
+export function on(event, handler) {
+  if (!listeners.has(event)) listeners.set(event, new Set());
+  listeners.get(event).add(handler);
+}
+
+export function emit(event, detail) {
+  for (const handler of listeners.get(event) || []) handler(detail);
+}
+
+function splitList(value) {
+  return value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+export function readUrl() {
+  const params = new URLSearchParams(location.search);
+  state.project = params.get("project");
+  const metrics = params.get("metrics");
+  state.metricsParam = metrics ? splitList(metrics) : null;
+  const runs = params.get("runs");
+  state.requestedRuns = runs ? splitList(runs) : null;
+  state.autoSelectNew = !runs;
+  const sidebar = params.get("sidebar");
+  state.sidebar = sidebar === "hidden" || sidebar === "collapsed" ? sidebar : "shown";
+  state.navbar = params.get("navbar") !== "hidden";
+  const smoothing = Number.parseFloat(params.get("smoothing"));
+  state.smoothing = Number.isFinite(smoothing) ? Math.min(Math.max(smoothing, 0), 0.999) : 0;
+  state.x = params.get("x") || "step";
+  state.view = params.get("view") === "table" ? "table" : "charts";
+}
+
+function runToken(run) {
+  const sameName = state.runs.filter((other) => other.name === run.name).length;
+  const clashesWithId = state.runs.some((other) => other.id === run.name && other !== run);
+  if (sameName === 1 && !clashesWithId && !run.name.includes(",") && run.name.trim() === run.name) {
+    return run.name;
+  }
+  return run.id;
+}
+
+export function writeUrl() {
+  const params = new URLSearchParams(location.search);
+  const set = (key, value) => (value == null ? params.delete(key) : params.set(key, value));
+  set("project", state.project);
+  const allSelected = state.runs.length > 0 && state.runs.every((run) => state.selected.has(run.id));
+  if (state.runs.length === 0 && state.requestedRuns) set("runs", state.requestedRuns.join(","));
+  else if (allSelected && state.autoSelectNew) set("runs", null);
+  else set("runs", state.runs.filter((run) => state.selected.has(run.id)).map(runToken).join(","));
+  set("smoothing", state.smoothing > 0 ? String(state.smoothing) : null);
+  set("x", state.x !== "step" ? state.x : null);
+  set("view", state.view !== "charts" ? state.view : null);
+  const query = params.toString().replace(/%2C/gi, ",").replace(/%2F/gi, "/");
+  const url = `${location.pathname}${query ? `?${query}` : ""}${location.hash}`;
+  if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, "", url);
+}
+
+export function resetProject(project) {
+  state.project = project;
+  state.runs = [];
+  state.runById = new Map();
+  state.selected = new Set();
+  state.autoSelectNew = true;
+  state.requestedRuns = null;
+  state.metrics = [];
+  state.metricsParam = null;
+}
+
+function matchesRequested(run) {
+  return state.requestedRuns.includes(run.id) || state.requestedRuns.includes(run.name);
+}
+
+export function mergeRuns(incoming) {
+  const added = [];
+  const changed = [];
+  for (const run of incoming) {
+    const existing = state.runById.get(run.id);
+    if (existing) {
+      const grew = existing.updated_at !== run.updated_at || existing.status !== run.status
+        || existing.last_step !== run.last_step;
+      if (grew) {
+        Object.assign(existing, run);
+        changed.push(existing);
+      }
+      continue;
+    }
+    const record = { ...run, color: colorAt(state.runs.length) };
+    state.runs.push(record);
+    state.runById.set(record.id, record);
+    added.push(record);
+    const wanted = state.requestedRuns ? matchesRequested(record) : state.autoSelectNew;
+    if (wanted) state.selected.add(record.id);
+  }
+  return { added, changed };
+}
+
+export function selectedRuns() {
+  return state.runs.filter((run) => state.selected.has(run.id));
+}
+
+export function setSelected(ids, selected) {
+  for (const id of ids) {
+    if (selected) state.selected.add(id);
+    else state.selected.delete(id);
+  }
+  state.requestedRuns = null;
+  state.autoSelectNew = state.runs.every((run) => state.selected.has(run.id));
+  emit("selection");
+  writeUrl();
+}
+
+export function isBuiltinX(x) {
+  return X_MODES.has(x);
+}

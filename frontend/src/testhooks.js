@@ -1,0 +1,47 @@
+const hooks = {
+  ready: false,
+  pending: 0,
+  chartsDrawn: 0,
+  draws: 0,
+  charts: {},
+  project: null,
+};
+
+window.__trackio = hooks;
+
+export function publishCharts(charts, pending) {
+  const summary = {};
+  let drawn = 0;
+  for (const chart of charts) {
+    if (!chart.drawn) continue;
+    drawn += 1;
+    const runs = {};
+    for (const trace of chart.traces || []) runs[trace.run.id] = trace.x.length;
+    summary[chart.metric] = {
+      runs,
+      draws: chart.draws,
+      zoomed: Boolean(chart.zoom),
+      smoothing: chart.view?.smoothing ?? 0,
+      xMode: chart.view?.xMode ?? "step",
+      logY: Boolean(chart.view?.logY),
+      xRange: chart.uplot ? [chart.uplot.scales.x.min, chart.uplot.scales.x.max] : null,
+      yRange: chart.uplot ? [chart.uplot.scales.y.min, chart.uplot.scales.y.max] : null,
+    };
+  }
+  hooks.charts = summary;
+  hooks.chartsDrawn = drawn;
+  hooks.pending = pending;
+  hooks.draws += 1;
+}
+
+export function markReady(project) {
+  hooks.project = project;
+  hooks.ready = true;
+}
+
+export function markLoading(project) {
+  hooks.project = project;
+  hooks.ready = false;
+  hooks.chartsDrawn = 0;
+  hooks.charts = {};
+}

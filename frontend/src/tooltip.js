@@ -1,0 +1,45 @@
+import { el, clear } from "./dom.js";
+import { formatNumber } from "./format.js";
+
+let node = null;
+
+function ensureNode() {
+  if (!node) {
+    node = el("div", { class: "tooltip", role: "tooltip", "data-testid": "tooltip" });
+    document.body.append(node);
+  }
+  return node;
+}
+
+export function showTooltip({ title, rows, clientX, clientY }) {
+  const tip = ensureNode();
+  clear(tip);
+  tip.append(el("div", { class: "tooltip-title", text: title }));
+  const list = el("div", { class: rows.length > 14 ? "tooltip-rows many" : "tooltip-rows" });
+  for (const row of rows) {
+    list.append(
+      el(
+        "div",
+        { class: "tooltip-row" },
+        el("span", { class: "swatch", style: { background: row.color } }),
+        el("span", { class: "tooltip-name", text: row.name }),
+        el("span", { class: "tooltip-value", text: formatNumber(row.value) }),
+        row.raw !== undefined ? el("span", { class: "tooltip-raw", text: formatNumber(row.raw) }) : null,
+      ),
+    );
+  }
+  if (!rows.length) list.append(el("div", { class: "tooltip-empty", text: "no run has a value here" }));
+  tip.append(list);
+  tip.style.display = "block";
+  const { innerWidth, innerHeight } = window;
+  const rect = tip.getBoundingClientRect();
+  let left = clientX + 16;
+  if (left + rect.width > innerWidth - 8) left = Math.max(8, clientX - rect.width - 16);
+  let top = clientY + 12;
+  if (top + rect.height > innerHeight - 8) top = Math.max(8, innerHeight - rect.height - 8);
+  tip.style.transform = `translate(${Math.round(left)}px, ${Math.round(top)}px)`;
+}
+
+export function hideTooltip() {
+  if (node) node.style.display = "none";
+}

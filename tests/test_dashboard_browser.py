@@ -1,0 +1,381 @@
+"""The browser app, driven in Debian's headless Chromium through Playwright.
+
+Data is written with the real logging API and served by the real server; the page
+exposes `window.__trackio` (what each chart drew) for the assertions.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import struct
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import pytest
+
+import trackio
+
+CHROMIUM = "/usr/bin/chromium"
+HOW_TO_ENABLE = (
+    "browser tests need Chromium and Playwright: apt-get install chromium; pip install playwright"
+)
+DIST_INDEX = (
+    Path(__file__).resolve().parent.parent / "trackio" / "dashboard" / "dist" / "index.html"
+)
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:
+    sync_playwright = None
+
+if sync_playwright is None or not os.path.exists(CHROMIUM):
+    pytest.skip(HOW_TO_ENABLE, allow_module_level=True)
+
+from trackio.server.app import start_server  # noqa: E402
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+XSS_NAME = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not DIST_INDEX.is_file():
+        pytest.fail(
+            f"{DIST_INDEX} is missing: build the dashboard with "
+            "`cd frontend && npm ci && npm run build` (or `pip install -e .`)"
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    handle = start_server(host="127.0.0.1", port=0)
+    yield handle
+    handle.stop()
+
+
+class Dashboard:
+    """One browser tab on the dashboard, recording dialogs and script errors."""
+
+    def __init__(self, page, base_url: str) -> None:
+        self.page = page
+        self.base_url = base_url
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        page.on("dialog", self._on_dialog)
+        page.on("pageerror", lambda error: self.errors.append(f"{error}\n{error.stack}"))
+        page.add_init_script("Error.stackTraceLimit = 60")
+
+    def _on_dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def open(self, **params: str) -> None:
+        self.page.goto(f"{self.base_url}?{urlencode(params)}")
+        self.wait_settled()
+
+    def wait_settled(self, timeout: float = 15_000) -> None:
+        self.page.wait_for_function(
+            "window.__trackio && window.__trackio.ready && window.__trackio.pending === 0",
+            timeout=timeout,
+        )
+
+    def hooks(self) -> dict:
+        return self.page.evaluate("JSON.parse(JSON.stringify(window.__trackio))")
+
+    def chart_runs(self, metric: str) -> dict[str, int]:
+        return self.hooks()["charts"][metric]["runs"]
+
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(urlparse(self.page.url).query)
+
+    def set_range(self, testid: str, value: float) -> None:
+        self.page.locator(f"[data-testid={testid}]").fill(str(value))
+
+
+@pytest.fixture
+def dashboard(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    view = Dashboard(page, server.url)
+    yield view
+    state = page.evaluate("JSON.stringify(window.__trackio)") if view.errors else ""
+    context.close()
+    assert view.errors == [], f"script errors in the page: {view.errors} {state}"
+
+
+def log_runs(project: str, runs: dict[str, dict], steps: int = 30) -> dict[str, str]:
+    """Log `steps` points of train/loss, train/acc, val/loss and lr for each named run."""
+    ids = {}
+    for index, (name, config) in enumerate(runs.items()):
+        run = trackio.init(project=project, name=name, config=config)
+        for step in range(steps):
+            trackio.log(
+                {
+                    "train/loss": math.exp(-step / 10) + index,
+                    "train/acc": step / steps,
+                    "val/loss": 1.5 * math.exp(-step / 10) + index,
+                    "lr": 0.1 * (1 - step / steps),
+                }
+            )
+        trackio.finish()
+        ids[name] = run.id
+    return ids
+
+
+def test_one_chart_per_metric_in_sections_by_prefix(dashboard):
+    ids = log_runs("vision", {"alpha": {"lr": 0.1}, "beta": {"lr": 0.01}})
+    dashboard.open(project="vision")
+
+    page = dashboard.page
+    assert page.locator("[data-testid=project-select]").input_value() == "vision"
+    charts = page.locator("[data-testid=chart]")
+    metrics = sorted(charts.nth(i).get_attribute("data-metric") for i in range(charts.count()))
+    assert metrics == ["lr", "train/acc", "train/loss", "val/loss"]
+    sections = page.locator("[data-testid=section]")
+    by_section = {
+        sections.nth(i).get_attribute("data-section"): sorted(
+            sections.nth(i)
+            .locator("[data-testid=chart]")
+            .evaluate_all("nodes => nodes.map(n => n.dataset.metric)")
+        )
+        for i in range(sections.count())
+    }
+    assert by_section == {"train": ["train/acc", "train/loss"], "val": ["val/loss"], "": ["lr"]}
+
+    hooks = dashboard.hooks()
+    assert hooks["chartsDrawn"] == 4
+    for metric in metrics:
+        assert hooks["charts"][metric]["runs"] == {ids["alpha"]: 30, ids["beta"]: 30}
+    assert page.locator("[data-testid=chart] canvas").count() == 4
+
+    page.locator("[data-testid=section][data-section=train] .section-toggle").click()
+    page.wait_for_function("window.__trackio.chartsDrawn === 2")
+    assert (
+        page.locator("[data-testid=section][data-section=train] [data-testid=chart]").count() == 0
+    )
+
+    page.locator("[data-testid=metric-filter]").fill("^val/")
+    page.wait_for_function("Object.keys(window.__trackio.charts).join() === 'val/loss'")
+    assert page.locator("[data-testid=chart]").count() == 1
+
+
+def test_unticking_a_run_removes_it_from_every_chart(dashboard):
+    ids = log_runs("toggle", {"keep": {}, "drop": {}, "other": {}})
+    dashboard.open(project="toggle")
+    page = dashboard.page
+    assert set(dashboard.chart_runs("train/loss")) == set(ids.values())
+
+    page.locator(
+        f"[data-testid=run-item][data-run-id='{ids['drop']}'] [data-testid=run-checkbox]"
+    ).uncheck()
+    page.wait_for_function(
+        "id => Object.values(window.__trackio.charts).every(c => !(id in c.runs))", arg=ids["drop"]
+    )
+    for metric in ("train/loss", "val/loss", "lr"):
+        assert set(dashboard.chart_runs(metric)) == {ids["keep"], ids["other"]}
+    assert dashboard.query()["runs"] == ["keep,other"]
+
+    page.locator("[data-testid=run-search]").fill("^ke")
+    assert page.locator("[data-testid=run-item]").evaluate_all(
+        "nodes => nodes.map(n => n.dataset.runName)"
+    ) == ["keep"]
+    page.locator("[data-testid=deselect-all]").click()
+    page.wait_for_function("Object.keys(window.__trackio.charts['lr'].runs).length === 1")
+    assert set(dashboard.chart_runs("lr")) == {ids["other"]}
+
+    page.locator("[data-testid=run-search]").fill("")
+    page.locator("[data-testid=select-all]").click()
+    page.wait_for_function("Object.keys(window.__trackio.charts['lr'].runs).length === 3")
+    assert "runs" not in dashboard.query()
+
+    page.goto(f"{dashboard.base_url}?project=toggle&runs=drop")
+    dashboard.wait_settled()
+    assert set(dashboard.chart_runs("train/loss")) == {ids["drop"]}
+    assert page.locator("[data-testid=run-checkbox]:checked").count() == 1
+
+
+def test_smoothing_updates_the_url_and_redraws(dashboard):
+    log_runs("smooth", {"noisy": {}})
+    dashboard.open(project="smooth")
+    page = dashboard.page
+    before = dashboard.hooks()["charts"]["train/loss"]
+    assert before["smoothing"] == 0
+
+    dashboard.set_range("smoothing", 0.8)
+    page.wait_for_function("window.__trackio.charts['train/loss'].smoothing === 0.8")
+    after = dashboard.hooks()["charts"]["train/loss"]
+    assert after["draws"] > before["draws"]
+    assert dashboard.query()["smoothing"] == ["0.8"]
+
+    page.goto(page.url)
+    dashboard.wait_settled()
+    assert page.locator("[data-testid=smoothing]").input_value() == "0.8"
+    assert dashboard.hooks()["charts"]["val/loss"]["smoothing"] == 0.8
+
+
+def test_point_logged_after_the_page_loaded_appears_without_losing_zoom(dashboard):
+    run = trackio.init(project="live", name="training")
+    for step in range(20):
+        trackio.log({"loss": 1 / (step + 1)})
+    dict(run.summary)
+    dashboard.open(project="live")
+    page = dashboard.page
+    assert dashboard.chart_runs("loss") == {run.id: 20}
+
+    plot = page.locator("[data-testid=chart][data-metric=loss] .u-over").bounding_box()
+    page.mouse.move(plot["x"] + plot["width"] * 0.2, plot["y"] + plot["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(plot["x"] + plot["width"] * 0.6, plot["y"] + plot["height"] / 2, steps=6)
+    page.mouse.up()
+    page.wait_for_function("window.__trackio.charts.loss.zoomed === true")
+
+    logged_at = time.monotonic()
+    trackio.log({"loss": 0.01})
+    dict(run.summary)
+    page.wait_for_function(
+        "id => window.__trackio.charts.loss.runs[id] === 21", arg=run.id, timeout=5_000
+    )
+    assert time.monotonic() - logged_at < 5
+    assert dashboard.hooks()["charts"]["loss"]["zoomed"] is True
+
+    trackio.log({"loss": 0.005, "grad_norm": 2.0})
+    trackio.finish()
+    page.wait_for_function(
+        "id => (window.__trackio.charts.grad_norm || {runs: {}}).runs[id] === 1",
+        arg=run.id,
+        timeout=5_000,
+    )
+    assert dashboard.chart_runs("loss") == {run.id: 22}
+
+    page.locator("[data-testid=chart][data-metric=loss] .u-over").dblclick()
+    page.wait_for_function("window.__trackio.charts.loss.zoomed === false")
+
+
+def test_html_in_names_is_shown_as_text(dashboard):
+    run = trackio.init(project="xss", name=XSS_NAME, config={"note": "<b>bold</b>"})
+    trackio.log({"<i>metric</i>": 1.0})
+    trackio.log({"<i>metric</i>": 2.0})
+    trackio.finish()
+    dashboard.open(project="xss")
+    page = dashboard.page
+
+    item = page.locator("[data-testid=run-item]")
+    assert item.get_attribute("data-run-name") == XSS_NAME
+    assert XSS_NAME in item.inner_text()
+    assert page.locator("[data-testid=chart] .chart-title").inner_text() == "<i>metric</i>"
+    assert dashboard.chart_runs("<i>metric</i>") == {run.id: 2}
+
+    plot = page.locator("[data-testid=chart] .u-over").bounding_box()
+    page.mouse.move(plot["x"] + plot["width"] / 2, plot["y"] + plot["height"] / 2)
+    assert XSS_NAME in page.locator("[data-testid=tooltip]").inner_text()
+
+    page.locator("[data-testid=view-table]").click()
+    table = page.locator("[data-testid=runs-table]")
+    assert XSS_NAME in table.inner_text()
+    assert "<b>bold</b>" in table.inner_text()
+    assert page.locator("img, b, i").count() == 0
+    page.wait_for_timeout(300)
+    assert dashboard.dialogs == []
+
+
+def test_runs_table_lists_runs_with_sortable_config_and_summary(dashboard):
+    log_runs(
+        "table",
+        {
+            "small": {"lr": 0.3, "depth": 2},
+            "large": {"lr": 0.01, "depth": 50},
+            "mid": {"lr": 0.1, "depth": 10},
+        },
+    )
+    dashboard.open(project="table", view="table")
+    page = dashboard.page
+    table = page.locator("[data-testid=runs-table]")
+    assert table.is_visible()
+    assert page.locator("[data-testid=chart]").first.is_hidden()
+    rows = table.locator("tbody tr")
+
+    def names():
+        return rows.evaluate_all("rows => rows.map(r => r.children[1].textContent)")
+
+    assert sorted(names()) == ["large", "mid", "small"]
+    headers = table.locator("thead th").all_inner_texts()
+    assert any(h.startswith("depth") for h in headers)
+    assert any(h.startswith("train/loss") for h in headers)
+
+    sort_by_lr = table.locator("th button[title='config.lr']")
+    sort_by_lr.click()
+    assert names() == ["large", "mid", "small"]
+    sort_by_lr.click()
+    assert names() == ["small", "mid", "large"]
+    table.locator("th button[title='config.depth']").click()
+    assert names() == ["small", "mid", "large"]
+
+    page.locator("[data-testid=view-charts]").click()
+    dashboard.wait_settled()
+    assert "view" not in dashboard.query()
+    assert page.locator("[data-testid=chart]").count() == 4
+
+
+def test_embedding_parameters_hide_chrome_and_pick_metrics(dashboard):
+    ids = log_runs("embed", {"one": {}, "two": {}})
+    dashboard.open(
+        project="embed", metrics="train/loss,lr", sidebar="hidden", navbar="hidden", x="time"
+    )
+    page = dashboard.page
+    charts = page.locator("[data-testid=chart]")
+    assert sorted(charts.evaluate_all("nodes => nodes.map(n => n.dataset.metric)")) == [
+        "lr",
+        "train/loss",
+    ]
+    assert page.locator("[data-testid=run-list]").count() == 0
+    assert page.locator("[data-testid=project-select]").is_hidden()
+    assert page.locator("[data-testid=x-axis]").input_value() == "time"
+    assert dashboard.hooks()["charts"]["lr"]["xMode"] == "time"
+    assert set(dashboard.chart_runs("lr")) == set(ids.values())
+
+
+def test_phone_width_collapses_the_runs_list(browser, server):
+    log_runs("phone", {"only": {}})
+    context = browser.new_context(viewport={"width": 390, "height": 800}, color_scheme="dark")
+    try:
+        page = context.new_page()
+        view = Dashboard(page, server.url)
+        view.open(project="phone")
+        assert page.locator("[data-testid=run-list]").is_hidden()
+        chart_box = page.locator("[data-testid=chart]").first.bounding_box()
+        assert chart_box["width"] <= 390
+        page.locator(".sidebar-toggle").click()
+        assert page.locator("[data-testid=run-list]").is_visible()
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background != "rgb(255, 255, 255)"
+        assert view.errors == []
+    finally:
+        context.close()
+
+
+def test_screenshot_is_saved(dashboard, tmp_path):
+    log_runs("shot", {"first": {}, "second": {}}, steps=200)
+    dashboard.open(project="shot", smoothing="0.6")
+    path = tmp_path / "dashboard.png"
+    dashboard.page.screenshot(path=str(path), full_page=True)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert width == 1280 and height >= 900
+    assert len(data) > 20_000
