@@ -18,6 +18,7 @@ from typing import Any
 
 from trackio import context_vars
 from trackio.api import Api
+from trackio.imports import import_csv, import_tf_events
 from trackio.launcher import show
 from trackio.session import current_run, finish, init, pending_config
 from trackio.tracked_run import Run
@@ -30,6 +31,8 @@ __all__ = [
     "context_vars",
     "define_metric",
     "finish",
+    "import_csv",
+    "import_tf_events",
     "init",
     "log",
     "show",

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from trackio.storage import queries
 from trackio.storage.chunks import BLOCK_POINTS
 from trackio.storage.database import retry_when_locked
 from trackio.storage.downsample import Downsampled, downsample, downsample_blocks
@@ -26,6 +25,7 @@ from trackio.storage.numeric_series import (
 )
 from trackio.storage.paths import project_db_path, validate_project_name
 from trackio.storage.projects import ProjectNotFoundError, list_projects, open_project
+from trackio.storage.run_overview import run_overviews
 from trackio.storage.runs import RunRecord, list_runs
 
 X_AXES = ("step", "time", "relative")
@@ -117,48 +117,7 @@ def _runs_payload(conn: sqlite3.Connection, since: float | None) -> dict[str, An
     newest = max((r.updated_at for r in records), default=0.0)
     if since is not None:
         records = [r for r in records if r.updated_at > since]
-    pks = [r.pk for r in records]
-    last = queries.last_values(conn, pks)
-    extents = _run_extents(conn, pks)
-    return {
-        "runs": [_run_json(conn, r, last.get(r.pk, {}), extents.get(r.pk)) for r in records],
-        "cursor": newest - LIVE_OVERLAP_SECONDS,
-    }
-
-
-def _run_extents(conn: sqlite3.Connection, pks: list[int]) -> dict[int, tuple[int, int]]:
-    if not pks:
-        return {}
-    placeholders = ",".join("?" * len(pks))
-    rows = conn.execute(
-        f"SELECT run, max(last), max(points) FROM (SELECT run, metric, max(max_step) AS last, "
-        f"sum(n) AS points FROM chunks WHERE run IN ({placeholders}) GROUP BY run, metric) "
-        "GROUP BY run",
-        pks,
-    )
-    return {run: (last, points) for run, last, points in rows}
-
-
-def _run_json(
-    conn: sqlite3.Connection,
-    record: RunRecord,
-    last: dict[str, Any],
-    extent: tuple[int, int] | None,
-) -> dict[str, Any]:
-    return {
-        "id": record.run_id,
-        "name": record.name,
-        "group": record.group,
-        "status": record.status,
-        "created_at": record.created_at,
-        "updated_at": record.updated_at,
-        "last_step": extent[0] if extent else None,
-        "step_count": extent[1] if extent else 0,
-        "config": record.config,
-        "summary": queries.compute_summary(conn, record, last),
-        "tags": record.tags,
-        "notes": record.notes,
-    }
+    return {"runs": run_overviews(conn, records), "cursor": newest - LIVE_OVERLAP_SECONDS}
 
 
 def _series_payload(

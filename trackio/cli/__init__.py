@@ -1,0 +1,38 @@
+"""The `trackio` command: `show`, `list`, `get`, `export`, `import`, `delete`, `rename`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import trackio
+from trackio.cli import change_commands, read_commands, show_command, transfer_commands
+from trackio.cli.output import CommandError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `trackio` command."""
+    parser = argparse.ArgumentParser(
+        prog="trackio", description="trackio: a local-first experiment tracker."
+    )
+    parser.add_argument("--version", action="version", version=f"trackio {trackio.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (show_command, read_commands, transfer_commands, change_commands):
+        module.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `trackio` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args) or 0
+    except CommandError as error:
+        print(f"trackio: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""`python -m trackio.cli`."""
+
+import sys
+
+from trackio.cli import main
+
+sys.exit(main())

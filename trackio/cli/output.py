@@ -1,0 +1,84 @@
+"""Printing command results: JSON for machines, aligned text for people; clear errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+from trackio.storage.lookup import RunNotFoundError, resolve_run
+from trackio.storage.paths import validate_project_name
+from trackio.storage.projects import ProjectNotFoundError, open_project
+from trackio.storage.runs import RunRecord
+
+
+class CommandError(Exception):
+    """Ends a command with exit code 1 and this one-line message."""
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def print_json(value: Any) -> None:
+    """Print `value` as strict JSON (NaN as null, infinities as strings)."""
+    print(json.dumps(_json_safe(value), ensure_ascii=False, allow_nan=False))
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print rows under headers in aligned columns."""
+    cells = [[format_cell(v) for v in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def format_cell(value: Any) -> str:
+    """A value as table text."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def format_time(moment: float | None) -> str | None:
+    """Epoch seconds as an ISO-8601 UTC timestamp."""
+    if moment is None:
+        return None
+    return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="seconds")
+
+
+@contextmanager
+def project_connection(project: str) -> Iterator[sqlite3.Connection]:
+    """An open connection to an existing project, or a `CommandError` naming what exists."""
+    try:
+        validate_project_name(project)
+        conn = open_project(project, create=False)
+    except (ProjectNotFoundError, ValueError) as error:
+        raise CommandError(str(error)) from None
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def find_run(conn: sqlite3.Connection, project: str, key: str) -> RunRecord:
+    """The run named or with id `key`, or a `CommandError` naming the runs that exist."""
+    try:
+        return resolve_run(conn, project, key)
+    except RunNotFoundError as error:
+        raise CommandError(str(error)) from None
