@@ -20,6 +20,7 @@ _EVENT_FILE_GLOB = "*tfevents*"
 _HEADER = struct.Struct("<QI")
 _FOOTER = struct.Struct("<I")
 _MASK_DELTA = 0xA282EAD8
+_MASK32 = 0xFFFFFFFF
 
 
 class EventFileError(ValueError):
@@ -94,21 +95,21 @@ def read_event_file(path: Path, run: ImportedRun) -> None:
         if stop + _FOOTER.size > end:
             raise EventFileError(f"event file {path} is truncated at byte {offset}")
         payload = data[start:stop]
-        if _mask(crc(payload)) != footer(data, stop)[0]:
+        checksum = crc(payload)
+        if (((checksum >> 15) | (checksum << 17)) + _MASK_DELTA) & _MASK32 != footer(data, stop)[0]:
             raise EventFileError(f"event file {path} is corrupt at byte {offset}")
         offset = stop + _FOOTER.size
         event = parse(payload)
-        if not event.HasField("summary"):
+        values = event.summary.value
+        if not values:
             continue
         step, moment = event.step, event.wall_time
-        for value in event.summary.value:
-            kind = value.WhichOneof("value")
-            if kind == "simple_value":
-                number: Any = value.simple_value
-            elif kind == "tensor" and _is_scalar_tensor(value):
+        for value in values:
+            number: Any = value.simple_value
+            if not number and not value.HasField("simple_value"):
+                if not _is_scalar_tensor(value):
+                    continue
                 number = make_ndarray(value.tensor).item()
-            else:
-                continue
             add = appenders.get(value.tag)
             if add is None:
                 points = series.setdefault(value.tag, ([], [], []))
@@ -123,6 +124,8 @@ def read_event_file(path: Path, run: ImportedRun) -> None:
 
 
 def _is_scalar_tensor(value: Any) -> bool:
+    if not value.HasField("tensor"):
+        return False
     plugin = value.metadata.plugin_data.plugin_name
     dims = value.tensor.tensor_shape.dim
     return plugin in ("scalars", "") and len(dims) == 0 and value.tensor.dtype in _NUMBER_DTYPES
@@ -130,7 +133,3 @@ def _is_scalar_tensor(value: Any) -> bool:
 
 _NUMBER_DTYPES = frozenset({1, 2, 3, 4, 5, 6, 9, 10, 19})
 """DataType enum values of float, double, int32, uint8, int16, int8, int64, bool, half."""
-
-
-def _mask(crc: int) -> int:
-    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
