@@ -44,7 +44,7 @@ def export_project(
         columns.update(dict.fromkeys(["step", "timestamp"]))
         for record in selected:
             names = queries.metric_names(conn, record.pk)
-            history = queries.history_rows(conn, record.pk, names)
+            history = queries.history_rows(conn, record.pk)
             prefix = {"run": record.name, "run_id": record.run_id} if tagged else {}
             if long:
                 columns.update(dict.fromkeys(["metric", "value"]))

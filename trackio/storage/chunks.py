@@ -144,12 +144,17 @@ def scalar(kind: int, stored: Any) -> Any:
     return int(stored)
 
 
+def decode_steps(packed: bytes) -> array:
+    """A chunk's packed `steps` column."""
+    return _unpack("q", packed)
+
+
 def decode(
     kind: int, count: int, first_step: int, steps: bytes | None, vals: bytes, times: bytes
 ) -> tuple[Sequence[int], list[Any], array]:
     """Unpack one chunk row into (steps, values, times); values are Python scalars."""
     step_seq: Sequence[int] = (
-        range(first_step, first_step + count) if steps is None else _unpack("q", steps)
+        range(first_step, first_step + count) if steps is None else decode_steps(steps)
     )
     values = _unpack(_TYPECODES[kind], vals).tolist()
     if kind == BOOL:

@@ -40,8 +40,12 @@ def metric_names(conn: sqlite3.Connection, run_pk: int) -> list[str]:
 
 
 def project_metric_names(conn: sqlite3.Connection) -> list[str]:
-    """Names of every metric any run of the project logged."""
-    return [row[0] for row in conn.execute("SELECT name FROM metric_keys ORDER BY id")]
+    """Names of every metric a run of the project holds values of (deleted runs' not)."""
+    rows = conn.execute(
+        "SELECT name FROM metric_keys WHERE id IN "
+        "(SELECT metric FROM chunks UNION SELECT metric FROM extras) ORDER BY id"
+    )
+    return [row[0] for row in rows]
 
 
 def _extra_value(kind: str, text: str) -> Any:

@@ -1,0 +1,302 @@
+"""`import_tf_events` and `trackio import tensorboard` on event files written by real writers."""
+
+import shutil
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import trackio
+from trackio.imports.tensorboard_import import EventFileError
+
+pytest.importorskip("tensorboard")
+tensorboardX = pytest.importorskip("tensorboardX")
+
+
+def _write_scalars(directory, points, **writer_kwargs):
+    """Write `points` ({step: {tag: value}}) with tensorboardX, wall time 1000 + step."""
+    writer = tensorboardX.SummaryWriter(str(directory), **writer_kwargs)
+    for step, values in points.items():
+        for tag, value in values.items():
+            writer.add_scalar(tag, value, step, walltime=1000.0 + step)
+    writer.close()
+
+
+def _f32(value):
+    """`value` as tensorboardX stores it (float32)."""
+    return float(np.float32(value))
+
+
+def _runs(project):
+    return {r.name: r for r in trackio.Api().runs(project)}
+
+
+def _values(history):
+    return [{k: v for k, v in row.items() if k != "timestamp"} for row in history]
+
+
+def _snapshot(data_dir):
+    state = {}
+    for project in trackio.Api().projects():
+        runs = sorted(trackio.Api().runs(project), key=lambda r: r.id)
+        state[project] = [(r.id, r.name, r.status, repr(r.history())) for r in runs]
+    files = sorted(p.name for p in data_dir.iterdir() if not p.name.endswith(("-wal", "-shm")))
+    return state, files
+
+
+def _event_file(directory):
+    (path,) = [p for p in directory.rglob("*tfevents*") if p.is_file()]
+    return path
+
+
+def _record_offsets(path):
+    """Start offsets and payload lengths of the TFRecords of an event file."""
+    data = path.read_bytes()
+    offset, records = 0, []
+    while offset < len(data):
+        (length,) = struct.unpack_from("<Q", data, offset)
+        records.append((offset, length))
+        offset += 12 + length + 4
+    assert offset == len(data)
+    return records
+
+
+@pytest.fixture
+def logdir(tmp_path):
+    """train/ and eval/ runs, a nested sweep/lr_0.1/seed_1 run and files directly in the root."""
+    root = tmp_path / "logs"
+    _write_scalars(root / "train", {s: {"loss": 1.0 / (s + 1), "lr": 0.5} for s in range(5)})
+    _write_scalars(root / "eval", {0: {"acc": 0.25}, 4: {"acc": 0.75}})
+    _write_scalars(root / "sweep" / "lr_0.1" / "seed_1", {2: {"x": 2.5}, 3: {"x": -1.5}})
+    _write_scalars(root, {7: {"top": 3.0}})
+    return root
+
+
+def test_runs_per_directory_named_by_relative_path(logdir):
+    ids = trackio.import_tf_events(logdir, "tb")
+    runs = _runs("tb")
+    assert sorted(runs) == ["eval", "logs", "sweep/lr_0.1/seed_1", "train"]
+    assert sorted(ids) == sorted(r.id for r in runs.values())
+    assert all(r.status == "finished" for r in runs.values())
+    train = runs["train"].history()
+    assert _values(train) == [{"step": s, "loss": _f32(1.0 / (s + 1)), "lr": 0.5} for s in range(5)]
+    assert [r["timestamp"] for r in train] == [1000.0 + s for s in range(5)]
+    assert _values(runs["eval"].history()) == [
+        {"step": 0, "acc": 0.25},
+        {"step": 4, "acc": 0.75},
+    ]
+    assert _values(runs["sweep/lr_0.1/seed_1"].history()) == [
+        {"step": 2, "x": 2.5},
+        {"step": 3, "x": -1.5},
+    ]
+    assert _values(runs["logs"].history()) == [{"step": 7, "top": 3.0}]
+
+
+def test_name_prefix_and_collisions(logdir):
+    trackio.import_tf_events(logdir / "sweep", "tb", name="exp1/")
+    assert sorted(_runs("tb")) == ["exp1/lr_0.1/seed_1"]
+    before = _snapshot(logdir.parent / "trackio_data")
+    with pytest.raises(ValueError, match="exp1/lr_0.1/seed_1"):
+        trackio.import_tf_events(logdir / "sweep", "tb", name="exp1/")
+    assert _snapshot(logdir.parent / "trackio_data") == before
+    trackio.import_tf_events(logdir / "sweep", "tb", name="exp2/", space_id="u/s", dataset_id="u/d")
+    trackio.import_tf_events(logdir / "sweep", "tb", name="exp1/", force=True)
+    assert sorted(r.name for r in trackio.Api().runs("tb")) == [
+        "exp1/lr_0.1/seed_1",
+        "exp1/lr_0.1/seed_1",
+        "exp2/lr_0.1/seed_1",
+    ]
+
+
+def test_ten_thousand_steps_give_one_row_per_step_with_all_tags(tmp_path):
+    root = tmp_path / "big"
+    tags = ("loss", "acc", "lr")
+    writer = tensorboardX.SummaryWriter(str(root / "run"))
+    for step in range(10_000):
+        for index, tag in enumerate(tags):
+            writer.add_scalar(tag, step * 0.25 + index, step, walltime=5000.0 + step)
+    writer.close()
+    trackio.import_tf_events(root, "big")
+    run = _runs("big")["run"]
+    rows = run.history()
+    assert len(rows) == 10_000
+    assert [r["step"] for r in rows] == list(range(10_000))
+    for row in rows:
+        step = row["step"]
+        assert row == {
+            "step": step,
+            "timestamp": 5000.0 + step,
+            "loss": step * 0.25,
+            "acc": step * 0.25 + 1,
+            "lr": step * 0.25 + 2,
+        }
+
+
+def test_non_scalar_summaries_do_not_break_scalar_import(tmp_path):
+    root = tmp_path / "rich"
+    writer = tensorboardX.SummaryWriter(str(root / "r"))
+    writer.add_scalar("loss", 0.5, 0, walltime=10.0)
+    writer.add_histogram("weights", np.arange(10.0), 0, walltime=10.0)
+    writer.add_text("note", "hello", 1, walltime=11.0)
+    writer.add_scalar("loss", 0.25, 1, walltime=11.0)
+    writer.close()
+    trackio.import_tf_events(root, "rich")
+    assert _values(_runs("rich")["r"].history()) == [
+        {"step": 0, "loss": 0.5},
+        {"step": 1, "loss": 0.25},
+    ]
+
+
+def test_torch_summary_writer_event_files(tmp_path):
+    pytest.importorskip("torch")
+    tb = pytest.importorskip("torch.utils.tensorboard")
+    root = tmp_path / "torch_logs"
+    for name, offset in (("a", 0.0), ("deep/b", 100.0)):
+        writer = tb.SummaryWriter(str(root / name))
+        for step in range(0, 30, 3):
+            writer.add_scalar("old/loss", offset + step * 0.5, step, walltime=2000.0 + step)
+            writer.add_scalar(
+                "new/loss", offset + step * 0.25, step, walltime=2000.0 + step, new_style=True
+            )
+            writer.add_scalar(
+                "new/double",
+                offset + step / 3,
+                step,
+                walltime=2000.0 + step,
+                new_style=True,
+                double_precision=True,
+            )
+        writer.close()
+    trackio.import_tf_events(root, "torch", name="t-")
+    runs = _runs("torch")
+    assert sorted(runs) == ["t-a", "t-deep/b"]
+    for name, offset in (("t-a", 0.0), ("t-deep/b", 100.0)):
+        rows = runs[name].history()
+        assert [r["step"] for r in rows] == list(range(0, 30, 3))
+        for row in rows:
+            step = row["step"]
+            assert row["timestamp"] == 2000.0 + step
+            assert row["old/loss"] == offset + step * 0.5
+            assert row["new/loss"] == offset + step * 0.25
+            assert row["new/double"] == offset + step / 3
+
+
+@pytest.fixture
+def existing_project():
+    trackio.init(project="tb", name="kept")
+    for step in range(3):
+        trackio.log({"loss": float(step)})
+    trackio.finish()
+
+
+def _damage(logdir, how):
+    """Damage the `train` run's event file in a copy of `logdir`; return (copy, file)."""
+    damaged = logdir.parent / f"damaged_{how}"
+    shutil.copytree(logdir, damaged)
+    path = _event_file(damaged / "train")
+    data = bytearray(path.read_bytes())
+    records = _record_offsets(path)
+    last_offset, last_length = records[-1]
+    if how == "cut_footer":
+        data = data[:-1]
+    elif how == "cut_header":
+        data = data[: last_offset + 5]
+    elif how == "cut_payload":
+        data = data[: last_offset + 12 + last_length // 2]
+    elif how == "flip_payload":
+        offset, length = records[len(records) // 2]
+        data[offset + 12 + length // 2] ^= 0x40
+    elif how == "flip_length":
+        offset, _ = records[len(records) // 2]
+        data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+    return damaged, path
+
+
+DAMAGE = ["cut_footer", "cut_header", "cut_payload", "flip_payload", "flip_length"]
+
+
+@pytest.mark.parametrize("how", DAMAGE)
+def test_damaged_event_file_leaves_an_existing_project_as_it_was(logdir, existing_project, how):
+    damaged, path = _damage(logdir, how)
+    data_dir = logdir.parent / "trackio_data"
+    before = _snapshot(data_dir)
+    with pytest.raises(EventFileError) as caught:
+        trackio.import_tf_events(damaged, "tb")
+    message = str(caught.value)
+    assert str(path) in message
+    assert ("truncated" if how.startswith("cut") else "corrupt") in message or (
+        how == "flip_length" and "truncated" in message
+    )
+    assert _snapshot(data_dir) == before
+    assert [r.name for r in trackio.Api().runs("tb")] == ["kept"]
+
+
+@pytest.mark.parametrize("how", ["cut_payload", "flip_payload"])
+def test_damaged_event_file_does_not_create_a_new_project(logdir, how):
+    damaged, path = _damage(logdir, how)
+    with pytest.raises(EventFileError, match="tfevents"):
+        trackio.import_tf_events(damaged, "fresh")
+    assert trackio.Api().projects() == []
+    assert list((logdir.parent / "trackio_data").iterdir()) == []
+
+
+def test_empty_or_missing_log_directory(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="tfevents"):
+        trackio.import_tf_events(tmp_path / "empty", "p")
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        trackio.import_tf_events(tmp_path / "nowhere", "p")
+    assert trackio.Api().projects() == []
+
+
+@pytest.fixture
+def cli(child_env):
+    env = dict(child_env, TRACKIO_QUIET="1")
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "trackio.cli", *map(str, args)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    return run
+
+
+def test_cli_import_tensorboard(cli, logdir):
+    result = cli("import", "tensorboard", logdir, "--project", "cli-tb", "--name-prefix", "x-")
+    assert result.returncode == 0, result.stderr
+    assert "4 run(s)" in result.stdout
+    assert sorted(_runs("cli-tb")) == ["x-eval", "x-logs", "x-sweep/lr_0.1/seed_1", "x-train"]
+    assert _values(_runs("cli-tb")["x-eval"].history()) == [
+        {"step": 0, "acc": 0.25},
+        {"step": 4, "acc": 0.75},
+    ]
+    again = cli("import", "tensorboard", logdir / "eval", "--project", "cli-tb")
+    assert again.returncode == 0, again.stderr
+    assert "eval" in _runs("cli-tb")
+
+
+def test_cli_import_truncated_event_file_exits_1_with_one_line(cli, logdir, existing_project):
+    damaged, path = _damage(logdir, "cut_payload")
+    data_dir = logdir.parent / "trackio_data"
+    before = _snapshot(data_dir)
+    for project in ("tb", "brand-new"):
+        result = cli("import", "tensorboard", damaged, "--project", project)
+        assert result.returncode == 1
+        assert result.stdout == ""
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("trackio: ")
+        assert str(path) in line and "truncated" in line
+    assert _snapshot(data_dir) == before
+    assert trackio.Api().projects() == ["tb"]
+    missing = cli("import", "tensorboard", logdir / "nowhere", "--project", "tb")
+    assert missing.returncode == 1
+    (line,) = missing.stderr.splitlines()
+    assert "nowhere" in line
