@@ -20,6 +20,7 @@ from trackio import context_vars
 from trackio.api import Api
 from trackio.imports import import_csv, import_tf_events
 from trackio.launcher import show
+from trackio.media import Audio, Histogram, Image, Table, Video
 from trackio.session import current_run, finish, init, pending_config
 from trackio.tracked_run import Run
 
@@ -27,6 +28,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Api",
+    "Audio",
+    "Histogram",
+    "Image",
+    "Table",
+    "Video",
     "Run",
     "context_vars",
     "define_metric",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from trackio.media.base import Media
+
 _STORABLE_TYPES = frozenset({float, int, bool, str})
 _FAST_TYPES = frozenset({float, int, bool})
 UNSUPPORTED = object()
@@ -58,7 +60,8 @@ def _is_utf8(text: str) -> bool:
 
 
 def normalize(value: Any) -> Any:
-    """`value` as a plain bool, int, float or str, or `UNSUPPORTED`.
+    """`value` as a plain bool, int, float or str, a media object (or a tuple of them),
+    or `UNSUPPORTED`.
 
     numpy scalars, 0-d arrays and 0-d tensors are unwrapped through `.item()`
     without importing numpy or torch. Strings must be encodable as UTF-8.
@@ -72,6 +75,10 @@ def normalize(value: Any) -> Any:
         return int(value)
     if isinstance(value, str):
         return normalize(str(value))
+    if isinstance(value, Media):
+        return value
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, Media) for v in value):
+        return tuple(value)
     item = getattr(value, "item", None)
     if callable(item) and getattr(value, "ndim", None) == 0:
         try:

@@ -14,10 +14,11 @@ import orjson
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from trackio.server.media_reader import list_media, media_file, table_page
 from trackio.server.reader import NotFoundError, ProjectReader
 
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard" / "dist"
@@ -25,6 +26,7 @@ DEFAULT_PORT = 7860
 _PORT_ATTEMPTS = 100
 DEFAULT_MAX_POINTS = 1000
 _MAX_POINTS_LIMIT = 100_000
+_MAX_TABLE_ROWS = 10_000
 
 _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>trackio</title>
 <h1>The trackio dashboard is not built</h1>
@@ -123,7 +125,52 @@ def create_app(reader: ProjectReader | None = None) -> Starlette:
             step_max=_optional_int(request, "step_max"),
         )
 
+    def media(request: Request) -> dict[str, Any]:
+        project = _required(request, "project")
+        run_list = request.query_params.get("runs")
+        conn = reader.connection(project)
+        return {
+            "media": list_media(
+                conn,
+                project,
+                run_list.split(",") if run_list else None,
+                request.query_params.get("kind") or None,
+                request.query_params.get("key") or None,
+            )
+        }
+
+    def table(request: Request) -> dict[str, Any]:
+        project = _required(request, "project")
+        limit = _optional_int(request, "limit")
+        limit = 100 if limit is None else limit
+        if not 1 <= limit <= _MAX_TABLE_ROWS:
+            raise BadRequestError(f"limit must be between 1 and {_MAX_TABLE_ROWS}")
+        return table_page(
+            reader.connection(project),
+            project,
+            _required(request, "run"),
+            _required(request, "key"),
+            _optional_int(request, "step"),
+            max(_optional_int(request, "offset") or 0, 0),
+            limit,
+            request.query_params.get("sort") or None,
+            request.query_params.get("desc") in ("1", "true"),
+        )
+
+    def file(request: Request) -> Response:
+        try:
+            conn = reader.connection(_required(request, "project"))
+            path, content_type = media_file(conn, _required(request, "path"))
+        except BadRequestError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        except (NotFoundError, ValueError) as error:
+            return JSONResponse({"error": str(error)}, status_code=404)
+        return FileResponse(path, media_type=content_type)
+
     routes: list[Any] = [
+        Route("/api/file", file),
+        Route("/api/media", endpoint(media)),
+        Route("/api/table", endpoint(table)),
         Route("/api/projects", endpoint(projects)),
         Route("/api/runs", endpoint(runs)),
         Route("/api/metrics", endpoint(metrics)),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 from pathlib import Path
 from urllib.parse import unquote
 
 DB_SUFFIX = ".db"
+MEDIA_SUFFIX = ".media"
 MAX_PROJECT_NAME_LENGTH = 200
 HASHED_MARK = "~"
 _MAX_STEM_LENGTH = 200
@@ -75,6 +77,16 @@ def decode_project_name(stem: str) -> str:
 def project_db_path(project: str) -> Path:
     """The SQLite file of `project` inside `data_dir()`."""
     return data_dir() / (encode_project_name(project) + DB_SUFFIX)
+
+
+def media_dir_for(db_path: Path) -> Path:
+    """The folder holding the media files of the project stored at `db_path`."""
+    return db_path.with_name(db_path.name[: -len(DB_SUFFIX)] + MEDIA_SUFFIX)
+
+
+def media_dir_of(conn: sqlite3.Connection) -> Path:
+    """The media folder of the project database `conn` is connected to."""
+    return media_dir_for(Path(conn.execute("PRAGMA database_list").fetchone()[2]))
 
 
 def is_encoded_stem(stem: str) -> bool:

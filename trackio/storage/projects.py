@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from trackio.storage.paths import (
     data_dir,
     decode_project_name,
     is_encoded_stem,
+    media_dir_for,
     project_db_path,
 )
 
@@ -97,6 +99,7 @@ def delete_project_files(project: str) -> None:
     path = project_db_path(project)
     if not path.exists():
         raise ProjectNotFoundError(_not_found_message(project))
+    shutil.rmtree(media_dir_for(path), ignore_errors=True)
     for suffix in ("", *_SIDE_FILES):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
 

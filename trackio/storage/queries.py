@@ -10,9 +10,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Any
 
 from trackio.storage import chunks
+from trackio.storage.paths import media_dir_of
 from trackio.storage.runs import RunRecord
 
 ROW_FIELDS = ("step", "timestamp")
@@ -32,9 +34,9 @@ def metric_names(conn: sqlite3.Connection, run_pk: int) -> list[str]:
     """Names of every metric run `run_pk` logged, in first-logged order."""
     rows = conn.execute(
         "SELECT m.name FROM metric_keys m WHERE m.id IN "
-        "(SELECT metric FROM chunks WHERE run = ? UNION SELECT metric FROM extras WHERE run = ?) "
-        "ORDER BY m.id",
-        (run_pk, run_pk),
+        "(SELECT metric FROM chunks WHERE run = ? UNION SELECT metric FROM extras WHERE run = ? "
+        "UNION SELECT metric FROM media WHERE run = ?) ORDER BY m.id",
+        (run_pk, run_pk, run_pk),
     )
     return [row[0] for row in rows]
 
@@ -42,8 +44,8 @@ def metric_names(conn: sqlite3.Connection, run_pk: int) -> list[str]:
 def project_metric_names(conn: sqlite3.Connection) -> list[str]:
     """Names of every metric a run of the project holds values of (deleted runs' not)."""
     rows = conn.execute(
-        "SELECT name FROM metric_keys WHERE id IN "
-        "(SELECT metric FROM chunks UNION SELECT metric FROM extras) ORDER BY id"
+        "SELECT name FROM metric_keys WHERE id IN (SELECT metric FROM chunks "
+        "UNION SELECT metric FROM extras UNION SELECT metric FROM media) ORDER BY id"
     )
     return [row[0] for row in rows]
 
@@ -54,6 +56,36 @@ def _extra_value(kind: str, text: str) -> Any:
     if kind == "int":
         return int(text, 16)
     return json.loads(text)
+
+
+def media_value(
+    media_dir: Path, kind: str, path: str | None, caption: str | None, meta: str
+) -> dict[str, Any]:
+    """A stored media record as `history()` returns it: `_type`, absolute `path`,
+    `caption` and the kind's details (size, format, bins...)."""
+    details = json.loads(meta)
+    details.pop("index", None)
+    return {
+        "_type": kind,
+        "path": None if path is None else str(media_dir / path),
+        "caption": caption,
+        **details,
+    }
+
+
+def media_points(conn: sqlite3.Connection, rows: list[tuple]) -> list[tuple[int, float, Any]]:
+    """(step, time, value) per logged media value; several media logged under one key
+    in one call (`log({"k": [img, img]})`) become one list value."""
+    media_dir = media_dir_of(conn)
+    grouped: dict[tuple[int, float], list[dict[str, Any]]] = {}
+    for step, stamp, kind, path, caption, meta in rows:
+        grouped.setdefault((step, stamp), []).append(
+            media_value(media_dir, kind, path, caption, meta)
+        )
+    return [
+        (step, stamp, items[0] if len(items) == 1 else items)
+        for (step, stamp), items in grouped.items()
+    ]
 
 
 def read_series(conn: sqlite3.Connection, run_pk: int, name: str) -> Series:
@@ -73,10 +105,21 @@ def read_series(conn: sqlite3.Connection, run_pk: int, name: str) -> Series:
             (run_pk, mid),
         )
     ]
-    extras = conn.execute(
-        "SELECT step, time, kind, value FROM extras WHERE run = ? AND metric = ? ORDER BY id",
-        (run_pk, mid),
-    ).fetchall()
+    extras = [
+        (step, stamp, _extra_value(kind, text))
+        for step, stamp, kind, text in conn.execute(
+            "SELECT step, time, kind, value FROM extras WHERE run = ? AND metric = ? ORDER BY id",
+            (run_pk, mid),
+        )
+    ]
+    extras += media_points(
+        conn,
+        conn.execute(
+            "SELECT step, time, kind, path, caption, meta FROM media "
+            "WHERE run = ? AND metric = ? ORDER BY id",
+            (run_pk, mid),
+        ).fetchall(),
+    )
     if not extras and _in_order(parts):
         steps: list[int] = []
         values: list[Any] = []
@@ -109,8 +152,8 @@ def _merge(
     timed: list[tuple[float, int, Any]] = []
     for step_seq, value_list, time_seq in parts:
         timed.extend(zip(time_seq, step_seq, value_list, strict=True))
-    for step, stamp, kind, text in extras:
-        timed.append((stamp, step, _extra_value(kind, text)))
+    for step, stamp, value in extras:
+        timed.append((stamp, step, value))
     timed.sort(key=lambda point: point[0])
     for stamp, step, value in timed:
         latest[step] = (stamp, value)
@@ -230,6 +273,14 @@ SELECT run, metric, kind, time, value FROM (
 """
 
 
+_LAST_MEDIA = """
+SELECT run, metric, step, time, kind, path, caption, meta FROM media
+WHERE run IN ({runs}) AND (run, metric, time) IN (
+    SELECT run, metric, max(time) FROM media WHERE run IN ({runs}) GROUP BY run, metric
+) ORDER BY id
+"""
+
+
 def last_values(conn: sqlite3.Connection, run_pks: list[int]) -> dict[int, dict[str, Any]]:
     """Per run, each metric's most recently logged value, in first-logged metric order.
 
@@ -249,6 +300,14 @@ def last_values(conn: sqlite3.Connection, run_pks: list[int]) -> dict[int, dict[
         known = newest.get((run, metric))
         if known is None or stamp >= known[0]:
             newest[(run, metric)] = (stamp, _extra_value(kind, text))
+    media_rows: dict[tuple[int, int], list[tuple]] = {}
+    for run, metric, *record in conn.execute(_LAST_MEDIA.format(runs=placeholders), run_pks * 2):
+        media_rows.setdefault((run, metric), []).append(tuple(record))
+    for key, records in media_rows.items():
+        ((_, stamp, value),) = media_points(conn, records)
+        known = newest.get(key)
+        if known is None or stamp >= known[0]:
+            newest[key] = (stamp, value)
     names = dict(conn.execute("SELECT id, name FROM metric_keys"))
     result: dict[int, dict[str, Any]] = {pk: {} for pk in run_pks}
     for (run, metric), (_, value) in sorted(newest.items(), key=lambda item: item[0][1]):

@@ -43,7 +43,9 @@ def _run_extents(conn: sqlite3.Connection, pks: list[int]) -> dict[int, tuple[in
         else:
             loose[run].update(chunks.decode_steps(packed))
     for run, step in conn.execute(
-        f"SELECT run, step FROM extras WHERE run IN ({placeholders})", pks
+        f"SELECT run, step FROM extras WHERE run IN ({placeholders}) "
+        f"UNION ALL SELECT run, step FROM media WHERE run IN ({placeholders})",
+        pks * 2,
     ):
         loose[run].add(step)
     extents = {}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 import sqlite3
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from trackio.names import generate_run_name
+from trackio.storage.paths import media_dir_of
 
 _RUN_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 _COLUMNS = (
@@ -134,8 +136,9 @@ def last_step(conn: sqlite3.Connection, pk: int) -> int | None:
     """The highest step any value of run `pk` was logged at, or None if it has none."""
     row = conn.execute(
         "SELECT max(s) FROM (SELECT max(max_step) AS s FROM chunks WHERE run = ? "
-        "UNION ALL SELECT max(step) FROM extras WHERE run = ?)",
-        (pk, pk),
+        "UNION ALL SELECT max(step) FROM extras WHERE run = ? "
+        "UNION ALL SELECT max(step) FROM media WHERE run = ?)",
+        (pk, pk, pk),
     ).fetchone()
     return row[0]
 
@@ -151,7 +154,15 @@ def rename_run(conn: sqlite3.Connection, pk: int, new_name: str) -> None:
 
 
 def delete_run(conn: sqlite3.Connection, pk: int) -> None:
-    """Delete run `pk` and every value it logged. Call inside a write transaction."""
+    """Delete run `pk`, every value it logged and its media files.
+
+    Call inside a write transaction; the files go first, so a failure leaves
+    records without files rather than files nothing points at.
+    """
+    row = conn.execute("SELECT run_id FROM runs WHERE id = ?", (pk,)).fetchone()
+    if row is not None:
+        shutil.rmtree(media_dir_of(conn) / row[0], ignore_errors=True)
     conn.execute("DELETE FROM chunks WHERE run = ?", (pk,))
     conn.execute("DELETE FROM extras WHERE run = ?", (pk,))
+    conn.execute("DELETE FROM media WHERE run = ?", (pk,))
     conn.execute("DELETE FROM runs WHERE id = ?", (pk,))

@@ -72,7 +72,24 @@ CREATE TABLE extras (
 CREATE INDEX extras_by_series ON extras (run, metric, step);
 """
 
-MIGRATIONS: list[str] = [_V1]
+_V2 = """
+-- Logged media: images, videos, audio, tables (files in the project's media folder,
+-- `path` relative to it) and histograms (`path` NULL, bins in `meta`).
+CREATE TABLE media (
+    id INTEGER PRIMARY KEY,
+    run INTEGER NOT NULL,
+    metric INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    time REAL NOT NULL,
+    kind TEXT NOT NULL,
+    path TEXT,
+    caption TEXT,
+    meta TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX media_by_series ON media (run, metric, step);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -7,14 +7,18 @@ slow logging neither rewrites big rows nor leaves many tiny ones behind.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from trackio.media.base import Media, is_media
 from trackio.storage import chunks
 from trackio.storage.database import metric_id
+from trackio.storage.paths import media_dir_of
 
 CHUNK_POINTS = 4096
 _CHUNK_COLUMNS = (
@@ -46,6 +50,8 @@ class SeriesWriter:
         self.conn = conn
         self._metric_ids: dict[str, int] = {}
         self._series: dict[tuple[int, int], _SeriesState] = {}
+        self._run_ids: dict[int, str] = {}
+        self.media_dir = media_dir_of(conn)
 
     def write(
         self,
@@ -138,6 +144,9 @@ class SeriesWriter:
     ) -> None:
         rows = []
         for step, value, stamp in zip(steps, values, times, strict=True):
+            if is_media(value):
+                self._insert_media(run_pk, mid, step, stamp, value)
+                continue
             if isinstance(value, str):
                 kind, text = "str", value
             elif isinstance(value, int):
@@ -149,6 +158,47 @@ class SeriesWriter:
             "INSERT INTO extras (run, metric, step, time, kind, value) VALUES (?, ?, ?, ?, ?, ?)",
             rows,
         )
+
+    def _insert_media(
+        self, run_pk: int, mid: int, step: int, stamp: float, value: Media | tuple[Media, ...]
+    ) -> None:
+        """Write the media file(s) first, then the record(s): a record never points at
+        a missing or half-written file. File names are made here, never from user text."""
+        run_id = self._run_ids.get(run_pk)
+        if run_id is None:
+            row = self.conn.execute("SELECT run_id FROM runs WHERE id = ?", (run_pk,)).fetchone()
+            run_id = self._run_ids[run_pk] = row[0]
+        items = value if isinstance(value, tuple) else (value,)
+        digest = hashlib.sha1(f"{run_pk}:{mid}:{step}:{stamp!r}".encode()).hexdigest()[:12]
+        for index, item in enumerate(items):
+            stem = f"m{mid}-s{step}-{digest}-{index}"
+            try:
+                name, meta = item.write(self.media_dir / run_id, stem)
+            except OSError:
+                raise
+            except Exception as error:  # noqa: BLE001 - one bad object must not cost the row
+                warnings.warn(
+                    f"trackio could not store the {item.kind} logged at step {step}: {error!r}",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                continue
+            if len(items) > 1:
+                meta = {**meta, "index": index}
+            self.conn.execute(
+                "INSERT INTO media (run, metric, step, time, kind, path, caption, meta) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_pk,
+                    mid,
+                    step,
+                    stamp,
+                    item.kind,
+                    None if name is None else f"{run_id}/{name}",
+                    item.caption,
+                    json.dumps(meta),
+                ),
+            )
 
     def _seal(self, state: _SeriesState) -> None:
         if len(state.ids) > 1:

@@ -1,0 +1,251 @@
+"""Rich values (Image, Video, Audio, Table, Histogram): logged, stored, read back, served."""
+
+import json
+import sqlite3
+import struct
+import urllib.error
+import urllib.request
+import wave
+from pathlib import Path
+from urllib.parse import urlencode
+
+import numpy as np
+import pytest
+
+import trackio
+from trackio.server.app import start_server
+from trackio.storage.schema import MIGRATIONS
+
+
+@pytest.fixture
+def server(trackio_dir):
+    handle = start_server(host="127.0.0.1", port=0)
+    yield handle
+    handle.stop()
+
+
+def fetch(server, route, **params):
+    url = server.url + route + ("?" + urlencode(params) if params else "")
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.headers.get("content-type"), response.read()
+
+
+def png_size(path):
+    with open(path, "rb") as handle:
+        header = handle.read(24)
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", header[16:24])
+
+
+def test_each_kind_round_trips_through_the_api(read_run, tmp_path):
+    pixels = np.arange(20 * 30 * 3, dtype=np.uint8).reshape(20, 30, 3)
+    source = tmp_path / "photo.png"
+    from PIL import Image as PILImage
+
+    PILImage.fromarray(pixels).save(source)
+    run = trackio.init(project="kinds", name="r")
+    run.log(
+        {
+            "array": trackio.Image(pixels, caption="an array"),
+            "chw": trackio.Image(np.zeros((3, 8, 5), dtype=np.float32)),
+            "pil": trackio.Image(PILImage.fromarray(pixels)),
+            "file": trackio.Image(str(source)),
+            "video": trackio.Video(np.zeros((4, 3, 10, 12), dtype=np.uint8), fps=2),
+            "gif": trackio.Video(np.zeros((2, 4, 3, 6, 6), dtype=np.uint8), format="gif"),
+            "audio": trackio.Audio(np.sin(np.arange(800) / 5), sample_rate=8000),
+            "hist": trackio.Histogram(np_histogram=(np.array([1, 2, 3]), np.array([0.0, 1, 2, 3]))),
+            "loss": 0.5,
+        }
+    )
+    run.finish()
+    (row,) = read_run("kinds").history()
+    assert row["loss"] == 0.5
+    assert row["array"]["_type"] == "image" and row["array"]["caption"] == "an array"
+    assert png_size(row["array"]["path"]) == (30, 20)
+    assert png_size(row["chw"]["path"]) == (5, 8)
+    assert png_size(row["pil"]["path"]) == (30, 20)
+    assert row["file"]["path"].endswith(".png") and row["file"]["width"] == 30
+    assert row["video"]["format"] == "mp4" and row["video"]["fps"] == 2
+    assert Path(row["video"]["path"]).read_bytes()[4:8] == b"ftyp"
+    assert Path(row["gif"]["path"]).read_bytes()[:6] == b"GIF89a"
+    with wave.open(row["audio"]["path"]) as sound:
+        assert (sound.getframerate(), sound.getnframes(), sound.getsampwidth()) == (8000, 800, 2)
+    assert row["hist"] == {
+        "_type": "histogram",
+        "path": None,
+        "caption": None,
+        "edges": [0.0, 1.0, 2.0, 3.0],
+        "counts": [1.0, 2.0, 3.0],
+    }
+
+
+def test_trl_table_with_a_column_of_image_lists(read_run):
+    pandas = pytest.importorskip("pandas")
+    picture = np.full((4, 4, 3), 200, dtype=np.uint8)
+    frame = pandas.DataFrame(
+        {
+            "prompt": ["a <b>cat</b>", "a dog"],
+            "reward": [0.5, float("nan")],
+            "images": [[trackio.Image(picture), trackio.Image(picture)], []],
+        }
+    )
+    trackio.init(project="trl", name="r")
+    trackio.log({"completions": trackio.Table(dataframe=frame)}, step=7)
+    trackio.finish()
+    (row,) = read_run("trl").history()
+    assert row["step"] == 7
+    table = row["completions"]
+    assert table["_type"] == "table" and table["rows"] == 2
+    document = json.loads(Path(table["path"]).read_text())
+    assert document["columns"] == ["prompt", "reward", "images"]
+    first, second = document["data"]
+    assert first[0] == "a <b>cat</b>" and second[1] is None
+    assert [cell["_type"] for cell in first[2]] == ["image", "image"]
+    assert second[2] == []
+
+
+def test_histogram_from_values_and_lists_of_images(read_run):
+    trackio.init(project="mixed", name="r")
+    values = np.random.default_rng(0).normal(size=10_000)
+    trackio.log({"weights": trackio.Histogram(values, num_bins=10)})
+    trackio.log({"samples": [trackio.Image(np.zeros((2, 2))), trackio.Image(np.ones((2, 2)))]})
+    trackio.finish()
+    rows = read_run("mixed").history()
+    assert sum(rows[0]["weights"]["counts"]) == 10_000
+    assert len(rows[0]["weights"]["edges"]) == 11
+    assert [item["_type"] for item in rows[1]["samples"]] == ["image", "image"]
+
+
+def test_bad_media_input_is_a_clear_error_and_nothing_is_lost(read_run):
+    trackio.init(project="badmedia", name="r")
+    trackio.log({"loss": 1.0})
+    with pytest.raises(ValueError, match="shape"):
+        trackio.Image(np.zeros((2, 3, 7, 9)))
+    with pytest.raises(ValueError, match="sample_rate"):
+        trackio.Audio(np.zeros(10))
+    with pytest.raises(FileNotFoundError):
+        trackio.Image("/nonexistent/picture.png")
+    with pytest.raises(ValueError, match="pixels"):
+        trackio.Image(np.zeros((20_000, 6_000), dtype=np.uint8))
+    trackio.log({"loss": 2.0})
+    trackio.finish()
+    assert [r["loss"] for r in read_run("badmedia").history()] == [1.0, 2.0]
+
+
+def test_a_50_megabyte_image_is_stored_whole(read_run):
+    big = np.random.default_rng(1).integers(0, 255, size=(4096, 4096, 3), dtype=np.uint8)
+    assert big.nbytes > 50_000_000
+    trackio.init(project="big", name="r")
+    trackio.log({"big": trackio.Image(big)})
+    trackio.finish()
+    (row,) = read_run("big").history()
+    from PIL import Image as PILImage
+
+    with PILImage.open(row["big"]["path"]) as stored:
+        assert np.array_equal(np.asarray(stored), big)
+
+
+def test_captions_and_keys_never_choose_file_names(trackio_dir, read_run):
+    trackio.init(project="names", name="r")
+    trackio.log({"../../escape": trackio.Image(np.zeros((2, 2)), caption="../../../etc/x")})
+    trackio.finish()
+    (row,) = read_run("names").history()
+    path = row["../../escape"]["path"]
+    assert path.startswith(str(trackio_dir / "names.media"))
+    assert sorted(p.name for p in trackio_dir.iterdir()) == [
+        "names.db",
+        "names.db-shm",
+        "names.db-wal",
+        "names.media",
+    ]
+
+
+def test_deleting_a_run_or_project_removes_its_media(trackio_dir):
+    for name in ("keep", "drop"):
+        trackio.init(project="gone", name=name)
+        trackio.log({"img": trackio.Image(np.zeros((2, 2)))})
+        trackio.finish()
+    runs = {r.name: r for r in trackio.Api().runs("gone")}
+    drop_path = runs["drop"].history()[0]["img"]["path"]
+    keep_path = runs["keep"].history()[0]["img"]["path"]
+    runs["drop"].delete()
+    assert not (trackio_dir / "gone.media" / runs["drop"].id).exists()
+    assert not Path(drop_path).exists()
+    assert Path(keep_path).exists()
+    trackio.Api().delete_project("gone")
+    assert not (trackio_dir / "gone.media").exists()
+
+
+def test_media_api_lists_pages_sorts_and_serves_files(server):
+    run = trackio.init(project="served", name="r")
+    for step in range(3):
+        run.log(
+            {"img": trackio.Image(np.full((3, 4), step * 100, dtype=np.uint8), caption=f"s{step}")}
+        )
+    rows = [[i, f"text {i}", trackio.Image(np.zeros((2, 2)))] for i in range(250)]
+    run.log({"tab": trackio.Table(columns=["n", "label", "pic"], data=rows)})
+    run.finish()
+
+    _, body = fetch(server, "api/media", project="served", kind="image")
+    items = json.loads(body)["media"]
+    assert [(i["key"], i["step"], i["caption"]) for i in items] == [
+        ("img", 0, "s0"),
+        ("img", 1, "s1"),
+        ("img", 2, "s2"),
+    ]
+    assert items[0]["meta"] == {"width": 4, "height": 3, "format": "png"}
+    content_type, png = fetch(server, items[2]["url"])
+    assert content_type == "image/png" and png[:8] == b"\x89PNG\r\n\x1a\n"
+
+    _, body = fetch(
+        server,
+        "api/table",
+        project="served",
+        run=run.id,
+        key="tab",
+        offset=240,
+        limit=20,
+        sort="n",
+        desc=1,
+    )
+    page = json.loads(body)
+    assert page["total"] == 250 and page["columns"] == ["n", "label", "pic"]
+    assert [r[0] for r in page["rows"]] == list(range(9, -1, -1))
+    picture = page["rows"][0][2]
+    assert picture["kind"] == "image"
+    content_type, _ = fetch(server, picture["url"])
+    assert content_type == "image/png"
+
+
+@pytest.mark.parametrize(
+    "path", ["../served.db", "../../etc/passwd", "/etc/passwd", "x/../../served.db", "nope.png"]
+)
+def test_files_outside_the_media_folder_are_refused(server, path):
+    trackio.init(project="served", name="r")
+    trackio.log({"img": trackio.Image(np.zeros((2, 2)))})
+    trackio.finish()
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        fetch(server, "api/file", project="served", path=path)
+    assert caught.value.code == 404
+
+
+def test_a_version_1_database_migrates_forward_and_keeps_its_data(trackio_dir, read_run):
+    trackio.init(project="old", name="r")
+    trackio.log({"loss": 0.25})
+    trackio.finish()
+    conn = sqlite3.connect(trackio_dir / "old.db")
+    conn.execute("DROP TABLE media")
+    conn.execute("UPDATE trackio_meta SET value = '1' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    assert len(MIGRATIONS) >= 2
+
+    trackio.init(project="old", name="r", resume="allow")
+    trackio.log({"img": trackio.Image(np.zeros((2, 2)))})
+    trackio.finish()
+    rows = read_run("old").history()
+    assert rows[0]["loss"] == 0.25 and rows[1]["img"]["_type"] == "image"
+    conn = sqlite3.connect(trackio_dir / "old.db")
+    version = conn.execute("SELECT value FROM trackio_meta WHERE key='schema_version'").fetchone()
+    conn.close()
+    assert version == (str(len(MIGRATIONS)),)

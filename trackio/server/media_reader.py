@@ -1,0 +1,145 @@
+"""The media side of the dashboard API: listing media, paging tables, serving files."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import sqlite3
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from trackio.server.reader import NotFoundError
+from trackio.storage.paths import media_dir_of
+
+MEDIA_KINDS = ("image", "video", "audio", "table", "histogram")
+_TYPES = {".webm": "video/webm", ".mp4": "video/mp4", ".wav": "audio/wav", ".flac": "audio/flac"}
+
+
+def file_url(project: str, path: str) -> str:
+    """The API URL (relative to the dashboard) serving media file `path` of `project`."""
+    return "api/file?" + urlencode({"project": project, "path": path})
+
+
+def list_media(
+    conn: sqlite3.Connection,
+    project: str,
+    run_ids: list[str] | None,
+    kind: str | None,
+    key: str | None,
+) -> list[dict[str, Any]]:
+    """Every media record of the project, filtered, sorted by key, run and step."""
+    if kind is not None and kind not in MEDIA_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(MEDIA_KINDS)}, got {kind!r}")
+    query = (
+        "SELECT r.run_id, k.name, m.step, m.time, m.kind, m.path, m.caption, m.meta "
+        "FROM media m JOIN runs r ON r.id = m.run JOIN metric_keys k ON k.id = m.metric"
+    )
+    clauses, params = [], []
+    if run_ids is not None:
+        clauses.append(f"r.run_id IN ({','.join('?' * len(run_ids))})")
+        params += run_ids
+    if kind is not None:
+        clauses.append("m.kind = ?")
+        params.append(kind)
+    if key is not None:
+        clauses.append("k.name = ?")
+        params.append(key)
+    if clauses:
+        query += " WHERE " + " AND ".join(clauses)
+    rows = conn.execute(query + " ORDER BY k.name, r.id, m.step, m.id", params)
+    return [
+        {
+            "run": run_id,
+            "key": name,
+            "step": step,
+            "time": stamp,
+            "kind": media_kind,
+            "url": None if path is None else file_url(project, path),
+            "caption": caption,
+            "meta": json.loads(meta),
+        }
+        for run_id, name, step, stamp, media_kind, path, caption, meta in rows
+    ]
+
+
+def table_page(
+    conn: sqlite3.Connection,
+    project: str,
+    run_id: str,
+    key: str,
+    step: int | None,
+    offset: int,
+    limit: int,
+    sort: str | None,
+    descending: bool,
+) -> dict[str, Any]:
+    """One page of a logged table (the one at `step`, else the latest), optionally sorted."""
+    query = (
+        "SELECT m.path, m.step FROM media m JOIN runs r ON r.id = m.run "
+        "JOIN metric_keys k ON k.id = m.metric WHERE r.run_id = ? AND k.name = ? "
+        "AND m.kind = 'table'"
+    )
+    params: list[Any] = [run_id, key]
+    if step is not None:
+        query += " AND m.step = ?"
+        params.append(step)
+    row = conn.execute(query + " ORDER BY m.step DESC, m.id DESC LIMIT 1", params).fetchone()
+    if row is None:
+        at = f" at step {step}" if step is not None else ""
+        raise NotFoundError(f"run {run_id!r} of {project!r} has no table {key!r}{at}")
+    path = media_dir_of(conn) / row[0]
+    columns, data = _load_table(str(path), path.stat().st_mtime_ns)
+    order = list(range(len(data)))
+    if sort is not None:
+        if sort not in columns:
+            raise NotFoundError(f"table {key!r} has no column {sort!r}")
+        index = columns.index(sort)
+        order.sort(key=lambda r: _sort_key(data[r][index]), reverse=descending)
+    page = [
+        [_cell_json(project, row[0].rsplit("/", 1)[0], cell) for cell in data[r]]
+        for r in order[offset : offset + limit]
+    ]
+    return {"columns": columns, "rows": page, "total": len(data), "offset": offset, "step": row[1]}
+
+
+@lru_cache(maxsize=32)
+def _load_table(path: str, _mtime: int) -> tuple[list[str], list[list[Any]]]:
+    document = json.loads(Path(path).read_text(encoding="utf-8"))
+    return document["columns"], document["data"]
+
+
+def _sort_key(cell: Any) -> tuple[int, Any]:
+    if isinstance(cell, (int, float)):
+        return (0, float(cell))
+    if isinstance(cell, str):
+        return (1, cell)
+    return (2, "") if cell is not None else (3, "")
+
+
+def _cell_json(project: str, run_folder: str, cell: Any) -> Any:
+    if isinstance(cell, dict) and "_type" in cell:
+        path = cell.get("path")
+        details = {k: v for k, v in cell.items() if k not in ("_type", "path")}
+        url = None if path is None else file_url(project, f"{run_folder}/{path}")
+        return {"kind": cell["_type"], "url": url, **details}
+    if isinstance(cell, list) and cell and all(isinstance(c, dict) and "_type" in c for c in cell):
+        return [_cell_json(project, run_folder, c) for c in cell]
+    return cell
+
+
+def media_file(conn: sqlite3.Connection, relative: str) -> tuple[Path, str]:
+    """The media file at `relative` inside the project's media folder, and its type.
+
+    Absolute paths, `..` and anything resolving outside the folder are refused.
+    """
+    folder = media_dir_of(conn).resolve()
+    candidate = Path(relative)
+    if candidate.is_absolute() or ".." in candidate.parts or "\x00" in relative:
+        raise NotFoundError(f"no media file {relative!r}")
+    target = (folder / candidate).resolve()
+    if not target.is_relative_to(folder) or not target.is_file():
+        raise NotFoundError(f"no media file {relative!r}")
+    content_type = _TYPES.get(target.suffix.lower()) or mimetypes.guess_type(target.name)[0]
+    return target, content_type or "application/octet-stream"
