@@ -294,3 +294,14 @@ def test_cli_import_malformed_csv_exits_1_with_one_line(cli, tmp_path, existing_
         assert result.stdout == ""
     assert _snapshot(data_dir) == before
     assert trackio.Api().projects() == ["exp"]
+
+
+def test_epoch_milliseconds_underscored_numbers_and_blank_cells(tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_text("time,count,label\n1700000000000,1,1_000\n1700000001000, ,2_0\n")
+    trackio.import_csv(path, "odd")
+    (run,) = trackio.Api().runs("odd")
+    rows = run.history()
+    assert [r["timestamp"] for r in rows] == [1_700_000_000.0, 1_700_000_001.0]
+    assert [r.get("count") for r in rows] == [1, None]
+    assert [r["label"] for r in rows] == ["1_000", "2_0"]

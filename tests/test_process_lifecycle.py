@@ -142,3 +142,14 @@ def test_define_metric_glob_pattern_sets_summary(read_run):
     assert dict(run.summary) == {"val/acc": 1.0, "train/loss": 0.5}
     run.finish()
     assert read_run("glob").summary == {"val/acc": 1.0, "train/loss": 0.5}
+
+
+def test_logging_again_after_the_project_was_deleted_keeps_every_value(read_run):
+    trackio.init(project="again", name="first")
+    trackio.log({"v": 1.0})
+    trackio.finish()
+    trackio.Api().delete_project("again")
+    trackio.init(project="again", name="second")
+    trackio.log({"v": 2.0})
+    trackio.finish()
+    assert [r["v"] for r in read_run("again", "second").history()] == [2.0]

@@ -125,8 +125,8 @@ def test_unknown_names_and_bad_parameters_are_clear_errors(server):
     assert code == 404 and "'nope'" in message and "errs" in message
     code, message = get_error(server, "/api/series", project="errs", metric="missing")
     assert code == 404 and "'missing'" in message
-    code, message = get_error(server, "/api/series", project="errs", metric="v", runs="zzz")
-    assert code == 404 and "'zzz'" in message
+    gone = get(server, "/api/series", project="errs", metric="v", runs="zzz")
+    assert gone["series"] == [] and gone["missing"] == ["zzz"]
     code, message = get_error(server, "/api/series", project="errs", metric="v", x="bogus")
     assert code == 404 and "'bogus'" in message
     code, message = get_error(server, "/api/series", project="errs", metric="v", max_points=0)
@@ -229,3 +229,30 @@ def test_long_series_downsample_from_block_summaries_with_envelope(server):
 
     by_time = get(server, "/api/series", project="long", metric="v", x="relative", max_points=20)
     assert by_time["series"][0]["x"] == sorted(by_time["series"][0]["x"])
+
+
+def test_raw_values_keep_full_precision_and_range(server):
+    log_run("precise", "r", [{"v": 123_456_789}, {"v": 1e39}, {"v": 1e-46}, {"v": 0.1}])
+    (series,) = get(server, "/api/series", project="precise", metric="v")["series"]
+    assert series["y"] == [123_456_789, 1e39, 1e-46, 0.1]
+
+
+def test_metric_x_axis_reports_the_last_paired_step(server):
+    run = trackio.init(project="pairs", name="r")
+    for step in range(3):
+        run.log({"loss": 1.0 / (step + 1), "tok": step * 10})
+    run.log({"loss": 0.1})
+    run.finish()
+    (series,) = get(server, "/api/series", project="pairs", metric="loss", x="tok")["series"]
+    assert series["x"] == [0, 10, 20] and series["last_step"] == 2
+
+
+def test_out_of_range_numbers_and_foreign_files_are_json_errors(server, trackio_dir):
+    log_run("range", "r", [{"v": 1.0}])
+    code, message = get_error(server, "/api/series", project="range", metric="v", step_min=2**70)
+    assert code == 400 and "out of range" in message
+    code, _ = get_error(server, "/api/series", project="range", metric="v", after="x:" + "9" * 30)
+    assert code == 400
+    (trackio_dir / "junk.db").write_bytes(b"this is not a database" * 100)
+    code, message = get_error(server, "/api/runs", project="junk")
+    assert code == 500 and "cannot read the project file" in message

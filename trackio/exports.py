@@ -111,7 +111,9 @@ def _write_parquet(path: Path, columns: list[str], rows: list[dict[str, Any]]) -
     for column in columns:
         values = [row.get(column) for row in rows]
         kinds = {type(v) for v in values if v is not None}
-        if len(kinds) > 1 and kinds <= {int, float}:
+        if int in kinds and any(isinstance(v, int) and not -(2**63) <= v < 2**63 for v in values):
+            values = [None if v is None else str(v) for v in values]
+        elif len(kinds) > 1 and kinds <= {int, float}:
             values = [None if v is None else float(v) for v in values]
         elif len(kinds) > 1:
             values = [None if v is None else str(v) for v in values]

@@ -52,6 +52,7 @@ class Writer:
         self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._sinks: dict[Path, SeriesWriter] = {}
+        self._identities: dict[Path, int | None] = {}
         self._warned: set[str] = set()
 
     def ensure_started(self) -> None:
@@ -158,11 +159,21 @@ class Writer:
             sink.conn.close()
 
     def _sink(self, path: Path) -> SeriesWriter:
+        """The writer of the project file at `path`, reopened if the file was deleted or
+        replaced since (its cached connection would write into the unlinked file)."""
+        try:
+            identity = os.stat(path).st_ino
+        except FileNotFoundError:
+            identity = None
         sink = self._sinks.get(path)
+        if sink is not None and self._identities.get(path) != identity:
+            self._forget(path)
+            sink = None
         if sink is None:
             conn = connect(path, create=True)
             conn.execute("PRAGMA synchronous = FULL")
             sink = self._sinks[path] = SeriesWriter(conn)
+            self._identities[path] = os.stat(path).st_ino
         return sink
 
     def _write_batch(self, path: Path, items: list[tuple]) -> None:

@@ -59,7 +59,10 @@ def format_time(moment: float | None) -> str | None:
     """Epoch seconds as an ISO-8601 UTC timestamp."""
     if moment is None:
         return None
-    return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="seconds")
+    try:
+        return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="seconds")
+    except (ValueError, OverflowError, OSError):
+        return str(moment)
 
 
 @contextmanager

@@ -43,8 +43,8 @@ def _export(args: argparse.Namespace) -> int:
         count = export_project(
             args.project, args.output, runs=runs, fmt=args.format, long=args.long
         )
-    except (ImportError, OSError) as error:
-        raise CommandError(str(error)) from None
+    except (ImportError, OSError, ValueError, OverflowError) as error:
+        raise CommandError(f"export failed: {error}") from None
     print(f"wrote {count} rows to {args.output}")
     return 0
 

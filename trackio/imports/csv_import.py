@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import time
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,8 @@ _STEP_NAMES = ("step",)
 _TIME_NAMES = ("timestamp", "time")
 _BOOLEANS = {"true": True, "false": False}
 _TEXT = object()
+_EPOCH_MILLISECONDS_ABOVE = 1e11
+"""Epoch times this large (past the year 5000 in seconds) are read as milliseconds."""
 
 
 class CSVImportError(ValueError):
@@ -76,7 +79,7 @@ def read_csv_run(path: Path, name: str) -> ImportedRun:
         parsed = [_number(cell) for cell in cells]
         as_text = any(value is _TEXT for value in parsed)
         for step, cell, value, moment in zip(steps, cells, parsed, times, strict=True):
-            if cell == "":
+            if not cell.strip():
                 continue
             run.add(header[column], step, cell if as_text else value, moment)
         progress.update(1)
@@ -117,18 +120,24 @@ def _times(path: Path, body: list[list[str]], column: int | None) -> list[float]
     for line, row in enumerate(body, start=2):
         cell = row[column].strip()
         try:
-            times.append(float(cell))
+            moment = float(cell)
         except ValueError:
             try:
-                times.append(datetime.fromisoformat(cell.replace("Z", "+00:00")).timestamp())
+                moment = datetime.fromisoformat(cell.replace("Z", "+00:00")).timestamp()
             except ValueError:
                 raise CSVImportError(
                     f"{path}, line {line}: time {cell!r} is neither epoch seconds nor ISO-8601"
                 ) from None
+        if not math.isfinite(moment) or moment < 0:
+            raise CSVImportError(f"{path}, line {line}: time {cell!r} is not a moment in time")
+        times.append(moment / 1000 if moment > _EPOCH_MILLISECONDS_ABOVE else moment)
     return times
 
 
 def _number(cell: str) -> Any:
+    cell = cell.strip()
+    if "_" in cell:
+        return _TEXT
     try:
         return int(cell)
     except ValueError:

@@ -10,6 +10,7 @@ project's machines, far from the 300,000 values a second an import should reach.
 from __future__ import annotations
 
 import struct
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,12 @@ def import_tf_events(
         run = ImportedRun(f"{name}{run_name}" if name else run_name)
         for path in files:
             read_event_file(path, run)
-        runs.append(run)
+        if run.series:
+            runs.append(run)
+        else:
+            warnings.warn(f"{directory}: no scalars in its event files; not imported", stacklevel=2)
+    if not runs:
+        raise ValueError(f"no scalar values in the event files under {root}")
     return store_runs(project, runs, allow_same_names=force)
 
 

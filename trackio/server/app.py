@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ _PORT_ATTEMPTS = 100
 DEFAULT_MAX_POINTS = 1000
 _MAX_POINTS_LIMIT = 100_000
 _MAX_TABLE_ROWS = 10_000
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>trackio</title>
 <h1>The trackio dashboard is not built</h1>
@@ -60,11 +62,18 @@ def _optional_int(request: Request, name: str) -> int | None:
     if value is None or value == "":
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise BadRequestError(
             f"query parameter {name!r} must be an integer, got {value!r}"
         ) from None
+    return _within_int64(name, number)
+
+
+def _within_int64(name: str, number: int) -> int:
+    if not _INT64_MIN <= number <= _INT64_MAX:
+        raise BadRequestError(f"query parameter {name!r} is out of range: {number}")
+    return number
 
 
 def _after(request: Request) -> dict[str, int]:
@@ -72,9 +81,10 @@ def _after(request: Request) -> dict[str, int]:
     for item in filter(None, request.query_params.get("after", "").split(",")):
         run_id, _, step = item.rpartition(":")
         try:
-            cursors[run_id] = int(step)
+            number = int(step)
         except ValueError:
             raise BadRequestError(f"'after' entries look like RUN_ID:STEP, got {item!r}") from None
+        cursors[run_id] = _within_int64("after", number)
     return cursors
 
 
@@ -91,6 +101,10 @@ def create_app(reader: ProjectReader | None = None) -> Starlette:
             except (NotFoundError, ValueError) as error:
                 status = 404 if isinstance(error, NotFoundError) else 400
                 return JSONResponse({"error": str(error)}, status_code=status)
+            except sqlite3.DatabaseError as error:
+                return JSONResponse(
+                    {"error": f"cannot read the project file: {error}"}, status_code=500
+                )
 
         return respond
 

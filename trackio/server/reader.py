@@ -139,19 +139,18 @@ def _series_payload(
             f"x axis {x!r} is neither one of {', '.join(X_AXES)} nor a metric of {project!r}"
         )
     records = list_runs(conn)
+    missing: list[str] = []
     if run_ids is not None:
         by_id = {r.run_id: r for r in records}
         missing = [run_id for run_id in run_ids if run_id not in by_id]
-        if missing:
-            raise NotFoundError(f"project {project!r} has no run with id {missing[0]!r}")
-        records = [by_id[run_id] for run_id in run_ids]
+        records = [by_id[run_id] for run_id in run_ids if run_id in by_id]
     series = []
     for record in records:
         low = step_min
         if record.run_id in after:
             low = max(after[record.run_id] + 1, low if low is not None else 0)
         series.append(_one_series(conn, record, ids[metric], x, ids, max_points, low, step_max))
-    return {"metric": metric, "x": x, "series": series}
+    return {"metric": metric, "x": x, "series": series, "missing": missing}
 
 
 def _one_series(
@@ -185,7 +184,9 @@ def _one_series(
         axis = read_numeric_series(
             conn, record.pk, ids[x], step_min=step_min, step_max=step_max, with_times=False
         )
-        xs, values, _ = pair_by_step(axis, points)
+        xs, values, paired = pair_by_step(axis, points)
+        last_step = int(paired[-1]) if len(paired) else None
+        return _series_json(record, downsample(xs, values, max_points), last_step, len(values))
     last_step = int(points.steps[-1]) if len(points) else None
     return _series_json(record, downsample(xs, values, max_points), last_step, len(values))
 
@@ -221,15 +222,30 @@ def _series_from_blocks(
     return _series_json(record, reduced, blocks.last_step, int(blocks.count.sum()))
 
 
+def _compact(values: np.ndarray, exact: bool) -> np.ndarray:
+    """`values` as float32 (half the JSON) when that loses nothing that matters: raw
+    points only if each is exactly a float32, bucket means and extremes whenever
+    they are within float32's range (a 7-digit mean of a bucket is as good)."""
+    narrow = values.astype(np.float32)
+    finite = np.isfinite(values)
+    if exact:
+        keeps = np.array_equal(narrow.astype(np.float64)[finite], values[finite])
+    else:
+        magnitude = np.abs(values[finite])
+        keeps = bool(np.all((magnitude == 0) | ((magnitude > 1e-30) & (magnitude < 1e38))))
+    return narrow if keeps else values
+
+
 def _series_json(
     record: RunRecord, reduced: Downsampled, last_step: int | None, total: int
 ) -> dict[str, Any]:
+    exact = not reduced.downsampled
     return {
         "run": record.run_id,
         "x": reduced.x,
-        "y": reduced.y.astype(np.float32),
-        "min": None if reduced.y_min is None else reduced.y_min.astype(np.float32),
-        "max": None if reduced.y_max is None else reduced.y_max.astype(np.float32),
+        "y": _compact(reduced.y, exact),
+        "min": None if reduced.y_min is None else _compact(reduced.y_min, exact),
+        "max": None if reduced.y_max is None else _compact(reduced.y_max, exact),
         "last_step": last_step,
         "downsampled": reduced.downsampled,
         "total": total,

@@ -150,7 +150,9 @@ def rename_run(conn: sqlite3.Connection, pk: int, new_name: str) -> None:
     clash = conn.execute("SELECT 1 FROM runs WHERE name = ? AND id != ?", (new_name, pk)).fetchone()
     if clash:
         raise ValueError(f"a run named {new_name!r} already exists in this project")
-    conn.execute("UPDATE runs SET name = ? WHERE id = ?", (new_name, pk))
+    conn.execute(
+        "UPDATE runs SET name = ?, updated_at = ? WHERE id = ?", (new_name, time.time(), pk)
+    )
 
 
 def delete_run(conn: sqlite3.Connection, pk: int) -> None:
