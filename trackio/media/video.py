@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import uuid
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,11 @@ class Video(Media):
         self.format = (format or "mp4").lower()
         if self.format not in _ENCODED_FORMATS:
             raise ValueError(f"video format must be one of {_ENCODED_FORMATS}, got {format!r}")
+        if find_spec("imageio") is None or find_spec("imageio_ffmpeg") is None:
+            raise ImportError(
+                "encoding video frames needs imageio and imageio-ffmpeg: "
+                "pip install 'trackio[media]'"
+            )
         frames = to_numpy(value)
         if frames.ndim == 5:
             frames = _tile(frames)
