@@ -22,9 +22,10 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
+from headless_chromium import launch, unavailable_reason
+
 WIDE = "bench-100-runs"
 LONG = "bench-1m-steps"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def generate(data_dir: Path) -> None:
@@ -68,24 +69,14 @@ def series_url(base: str, project: str, metric: str) -> str:
 
 def page_load_seconds(base: str, charts: int) -> float | None:
     """Navigation to every chart drawn in headless Chromium, or None if unavailable."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        print("playwright not installed: no page-load figure")
+    reason = unavailable_reason()
+    if reason is not None:
+        print(f"{reason}: no page-load figure")
         return None
-    if not Path(CHROMIUM).exists():
-        print(f"{CHROMIUM} not found (apt-get install chromium): no page-load figure")
-        return None
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ]
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1440, "height": 900})
         times = []
         for _ in range(3):

@@ -7,7 +7,8 @@
    the writer thread) as p50/p99, against the time to encode one PNG with Pillow on
    the same thread, and the time `finish()` takes to write them all.
 2. A project of 10 runs x 10 image keys (100 images at the latest step), opened on the
-   dashboard's Media view in headless Chromium: navigation to all 100 images loaded.
+   dashboard's Media view in headless Chromium, each time in a fresh browser context
+   (cold cache): navigation to all 100 images loaded.
 """
 
 from __future__ import annotations
@@ -17,12 +18,10 @@ import os
 import statistics
 import tempfile
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
 import numpy as np
-
-CHROMIUM = "/usr/bin/chromium"
+from headless_chromium import launch, unavailable_reason
 
 
 def logging_cost() -> None:
@@ -58,14 +57,12 @@ def logging_cost() -> None:
 
 def media_page_seconds() -> float | None:
     """Navigation to 100 images loaded on the Media view, median of 3, or None."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        print("playwright not installed: no Media page figure")
+    reason = unavailable_reason()
+    if reason is not None:
+        print(f"{reason}: no page-load figure")
         return None
-    if not Path(CHROMIUM).exists():
-        print(f"{CHROMIUM} not found (apt-get install chromium): no Media page figure")
-        return None
+    from playwright.sync_api import sync_playwright
+
     import trackio
     from trackio.server.app import start_server
 
@@ -80,20 +77,13 @@ def media_page_seconds() -> float | None:
         )
         run.finish()
     server = start_server("127.0.0.1", 0)
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ]
     times = []
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            browser = launch(playwright)
             for _ in range(3):
+                context = browser.new_context(viewport={"width": 1440, "height": 900})
+                page = context.new_page()
                 started = time.perf_counter()
                 page.goto(
                     server.url + "?" + urlencode({"project": "bench-media-page", "view": "media"})
@@ -104,6 +94,7 @@ def media_page_seconds() -> float | None:
                     timeout=60_000,
                 )
                 times.append(time.perf_counter() - started)
+                context.close()
             browser.close()
     finally:
         server.stop()

@@ -10,6 +10,7 @@ import pytest
 import trackio
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["browser_support"]
 
 
 @pytest.fixture(autouse=True)

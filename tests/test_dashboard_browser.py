@@ -7,82 +7,21 @@ exposes `window.__trackio` (what each chart drew) for the assertions.
 from __future__ import annotations
 
 import math
-import os
 import struct
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
+from browser_support import BrowserTab, skip_module_without_browser
 
 import trackio
 
-CHROMIUM = "/usr/bin/chromium"
-HOW_TO_ENABLE = (
-    "browser tests need Chromium and Playwright: apt-get install chromium; pip install playwright"
-)
-DIST_INDEX = (
-    Path(__file__).resolve().parent.parent / "trackio" / "dashboard" / "dist" / "index.html"
-)
-
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:
-    sync_playwright = None
-
-if sync_playwright is None or not os.path.exists(CHROMIUM):
-    pytest.skip(HOW_TO_ENABLE, allow_module_level=True)
-
-from trackio.server.app import start_server  # noqa: E402
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+skip_module_without_browser()
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not DIST_INDEX.is_file():
-        pytest.fail(
-            f"{DIST_INDEX} is missing: build the dashboard with "
-            "`cd frontend && npm ci && npm run build` (or `pip install -e .`)"
-        )
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def server():
-    handle = start_server(host="127.0.0.1", port=0)
-    yield handle
-    handle.stop()
-
-
-class Dashboard:
-    """One browser tab on the dashboard, recording dialogs and script errors."""
-
-    def __init__(self, page, base_url: str) -> None:
-        self.page = page
-        self.base_url = base_url
-        self.dialogs: list[str] = []
-        self.errors: list[str] = []
-        page.on("dialog", self._on_dialog)
-        page.on("pageerror", lambda error: self.errors.append(f"{error}\n{error.stack}"))
-        page.add_init_script("Error.stackTraceLimit = 60")
-
-    def _on_dialog(self, dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
+class Dashboard(BrowserTab):
+    """One browser tab on the dashboard's charts and runs table."""
 
     def open(self, **params: str) -> None:
         self.page.goto(f"{self.base_url}?{urlencode(params)}")
@@ -260,6 +199,9 @@ def test_point_logged_after_the_page_loaded_appears_without_losing_zoom(dashboar
         "id => (window.__trackio.charts.grad_norm || {runs: {}}).runs[id] === 1",
         arg=run.id,
         timeout=5_000,
+    )
+    page.wait_for_function(
+        "id => window.__trackio.charts.loss.runs[id] === 22", arg=run.id, timeout=5_000
     )
     assert dashboard.chart_runs("loss") == {run.id: 22}
 

@@ -44,3 +44,25 @@ export async function fetchSeries({ project, metric, runs, x, maxPoints, after }
   if (after && after.length) params.after = after.map(([id, step]) => `${id}:${step}`).join(",");
   return getJSON("series", params, signal);
 }
+
+export async function fetchMedia({ project, runs, kind, key }, signal) {
+  const params = { project, kind, key };
+  if (runs) params.runs = runs.join(",");
+  return (await getJSON("media", params, signal)).media;
+}
+
+export async function fetchTable({ project, run, key, step, offset, limit, sort, desc }, signal) {
+  const params = { project, run, key, step, offset, limit };
+  if (sort != null) {
+    params.sort = sort;
+    if (desc) params.desc = "1";
+  }
+  return getJSON("table", params, signal);
+}
+
+export function resolveUrl(url) {
+  if (typeof url !== "string" || !url) return null;
+  const resolved = new URL(url, document.baseURI);
+  if (resolved.origin !== location.origin) return null;
+  return resolved.href;
+}

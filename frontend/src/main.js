@@ -3,6 +3,7 @@ import { el, clear } from "./dom.js";
 import { fetchMetrics, fetchProjects, fetchRuns } from "./api.js";
 import { mergeRuns, on, readUrl, resetProject, state, writeUrl } from "./state.js";
 import { ChartsView } from "./charts.js";
+import { MediaView } from "./media.js";
 import { RunList } from "./runlist.js";
 import { RunsTable } from "./table.js";
 import { LivePoller } from "./live.js";
@@ -16,6 +17,7 @@ readUrl();
 const charts = new ChartsView();
 const runList = new RunList();
 const table = new RunsTable();
+const media = new MediaView();
 let loadToken = 0;
 
 const projectSelect = el("select", {
@@ -56,6 +58,37 @@ const viewTable = el("button", {
   "data-testid": "view-table",
   onclick: () => setView("table"),
 });
+const viewMedia = el("button", {
+  type: "button",
+  class: "tab",
+  text: "Media",
+  "data-testid": "view-media",
+  onclick: () => setView("media"),
+});
+const mediaFilter = el("input", {
+  type: "search",
+  class: "metric-filter",
+  placeholder: "Filter media keys (regex)",
+  "aria-label": "Filter media keys",
+  "data-testid": "media-filter",
+  oninput: () => media.setFilter(mediaFilter.value),
+});
+const mediaSize = el("input", {
+  type: "range",
+  min: "120",
+  max: "640",
+  step: "20",
+  value: "260",
+  "aria-label": "Image size",
+  "data-testid": "media-size",
+  oninput: () => media.setCellSize(Number(mediaSize.value)),
+});
+const mediaControls = el(
+  "div",
+  { class: "chart-controls", hidden: true },
+  mediaFilter,
+  el("label", { class: "control" }, el("span", { text: "Size" }), mediaSize),
+);
 const metricFilter = el("input", {
   type: "search",
   class: "metric-filter",
@@ -116,11 +149,12 @@ const toolbar = el(
   "div",
   { class: "toolbar" },
   sidebarToggle,
-  el("div", { class: "tabs", role: "tablist" }, viewCharts, viewTable),
+  el("div", { class: "tabs", role: "tablist" }, viewCharts, viewTable, viewMedia),
   chartControls,
+  mediaControls,
 );
 const notice = el("p", { class: "notice", hidden: true, role: "status" });
-const content = el("main", { class: "content" }, toolbar, notice, charts.root, table.root);
+const content = el("main", { class: "content" }, toolbar, notice, charts.root, table.root, media.root);
 const sidebar = state.sidebar === "hidden" ? null : el("aside", { class: "sidebar" }, runList.root);
 const scrim = el("div", { class: "scrim", onclick: () => document.body.classList.add("sidebar-collapsed") });
 const app = document.getElementById("app");
@@ -140,13 +174,17 @@ function setView(view) {
 }
 
 function applyView() {
-  const isTable = state.view === "table";
-  viewCharts.setAttribute("aria-selected", String(!isTable));
-  viewTable.setAttribute("aria-selected", String(isTable));
-  charts.root.hidden = isTable;
-  chartControls.hidden = isTable;
-  table.root.hidden = !isTable;
-  if (isTable) table.render();
+  const view = state.view;
+  viewCharts.setAttribute("aria-selected", String(view === "charts"));
+  viewTable.setAttribute("aria-selected", String(view === "table"));
+  viewMedia.setAttribute("aria-selected", String(view === "media"));
+  charts.root.hidden = view !== "charts";
+  chartControls.hidden = view !== "charts";
+  table.root.hidden = view !== "table";
+  media.root.hidden = view !== "media";
+  mediaControls.hidden = view !== "media";
+  if (view === "table") table.render();
+  else if (view === "media") media.sync();
   else charts.sync();
 }
 
@@ -186,6 +224,8 @@ async function onLiveRuns(runs) {
   if (!added.length && !changed.length) return;
   runList.render();
   if (state.view === "table") table.render();
+  media.onRunsChanged(changed);
+  if (state.view === "media" && added.some((run) => state.selected.has(run.id))) media.sync();
   const metricsChanged = await refreshMetrics().catch(() => false);
   if (project !== state.project) return;
   if (state.view !== "charts") return;
@@ -205,6 +245,7 @@ async function loadProject() {
   live.stop();
   markLoading(project);
   charts.reset();
+  media.reset();
   showNotice("");
   if (!project) {
     runList.render();
@@ -223,6 +264,7 @@ async function loadProject() {
     applyView();
     live.start(project, runsResponse.cursor);
     await charts.whenIdle();
+    if (state.view === "media") await media.whenIdle();
   } catch (error) {
     if (token !== loadToken) return;
     showNotice(`Could not load project “${project}”: ${error.message}`);
@@ -242,13 +284,17 @@ function switchProject(project) {
 on("selection", () => {
   runList.render();
   if (state.view === "table") table.render();
+  else if (state.view === "media") media.sync();
   else charts.redrawAll();
 });
 on("runFilter", () => {
   if (state.view === "table") table.render();
 });
 
-DARK.addEventListener("change", () => charts.setTheme(DARK.matches ? "dark" : "light"));
+DARK.addEventListener("change", () => {
+  charts.setTheme(DARK.matches ? "dark" : "light");
+  media.redraw();
+});
 NARROW.addEventListener("change", () => {
   if (NARROW.matches) document.body.classList.add("sidebar-collapsed");
 });

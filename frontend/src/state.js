@@ -54,7 +54,8 @@ export function readUrl() {
   const smoothing = Number.parseFloat(params.get("smoothing"));
   state.smoothing = Number.isFinite(smoothing) ? Math.min(Math.max(smoothing, 0), 0.999) : 0;
   state.x = params.get("x") || "step";
-  state.view = params.get("view") === "table" ? "table" : "charts";
+  const view = params.get("view");
+  state.view = view === "table" || view === "media" ? view : "charts";
 }
 
 function runToken(run) {

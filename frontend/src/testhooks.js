@@ -5,6 +5,7 @@ const hooks = {
   draws: 0,
   charts: {},
   project: null,
+  media: { ready: false, images: 0, imageElements: 0, tables: 0, histograms: 0, items: 0 },
 };
 
 window.__trackio = hooks;
@@ -44,4 +45,8 @@ export function markLoading(project) {
   hooks.ready = false;
   hooks.chartsDrawn = 0;
   hooks.charts = {};
+}
+
+export function publishMedia(summary) {
+  Object.assign(hooks.media, summary);
 }

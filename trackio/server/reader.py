@@ -226,7 +226,8 @@ def _compact(values: np.ndarray, exact: bool) -> np.ndarray:
     """`values` as float32 (half the JSON) when that loses nothing that matters: raw
     points only if each is exactly a float32, bucket means and extremes whenever
     they are within float32's range (a 7-digit mean of a bucket is as good)."""
-    narrow = values.astype(np.float32)
+    with np.errstate(over="ignore"):
+        narrow = values.astype(np.float32)
     finite = np.isfinite(values)
     if exact:
         keeps = np.array_equal(narrow.astype(np.float64)[finite], values[finite])

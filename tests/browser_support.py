@@ -1,0 +1,79 @@
+"""What the browser tests share: Debian's Chromium under Playwright, the real server,
+and a tab that records dialogs and script errors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+HOW_TO_ENABLE = (
+    "browser tests need Chromium and Playwright: apt-get install chromium; pip install playwright"
+)
+DIST_INDEX = (
+    Path(__file__).resolve().parent.parent / "trackio" / "dashboard" / "dist" / "index.html"
+)
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:
+    sync_playwright = None
+
+
+def skip_module_without_browser() -> None:
+    """Skip the calling test module, saying how to enable it, if it cannot run here."""
+    if sync_playwright is None or not os.path.exists(CHROMIUM):
+        pytest.skip(HOW_TO_ENABLE, allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for the module; fails (not skips) if the dashboard is unbuilt."""
+    if not DIST_INDEX.is_file():
+        pytest.fail(
+            f"{DIST_INDEX} is missing: build the dashboard with "
+            "`cd frontend && npm ci && npm run build` (or `pip install -e .`)"
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The real dashboard server on a free loopback port, for the module."""
+    from trackio.server.app import start_server
+
+    handle = start_server(host="127.0.0.1", port=0)
+    yield handle
+    handle.stop()
+
+
+class BrowserTab:
+    """One tab on the dashboard, recording dialogs (dismissed) and script errors."""
+
+    def __init__(self, page, base_url: str) -> None:
+        self.page = page
+        self.base_url = base_url
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        page.on("dialog", self._on_dialog)
+        page.on("pageerror", lambda error: self.errors.append(f"{error}\n{error.stack}"))
+        page.add_init_script("Error.stackTraceLimit = 60")
+
+    def _on_dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
