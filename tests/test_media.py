@@ -249,3 +249,13 @@ def test_a_version_1_database_migrates_forward_and_keeps_its_data(trackio_dir, r
     version = conn.execute("SELECT value FROM trackio_meta WHERE key='schema_version'").fetchone()
     conn.close()
     assert version == (str(len(MIGRATIONS)),)
+
+
+def test_torch_tensor_images_without_trackio_importing_torch(read_run):
+    torch = pytest.importorskip("torch")
+    trackio.init(project="tensors", name="r")
+    trackio.log({"chw": trackio.Image(torch.ones(3, 6, 9)), "hw": trackio.Image(torch.zeros(4, 2))})
+    trackio.finish()
+    (row,) = read_run("tensors").history()
+    assert png_size(row["chw"]["path"]) == (9, 6)
+    assert png_size(row["hw"]["path"]) == (2, 4)

@@ -4,6 +4,7 @@ import shutil
 import struct
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -134,19 +135,40 @@ def test_ten_thousand_steps_give_one_row_per_step_with_all_tags(tmp_path):
         }
 
 
-def test_non_scalar_summaries_do_not_break_scalar_import(tmp_path):
+def test_images_and_histograms_import_beside_scalars_and_text_is_skipped(tmp_path):
     root = tmp_path / "rich"
     writer = tensorboardX.SummaryWriter(str(root / "r"))
     writer.add_scalar("loss", 0.5, 0, walltime=10.0)
     writer.add_histogram("weights", np.arange(10.0), 0, walltime=10.0)
+    writer.add_image("sample", np.full((3, 6, 4), 0.5), 0, walltime=10.0)
     writer.add_text("note", "hello", 1, walltime=11.0)
     writer.add_scalar("loss", 0.25, 1, walltime=11.0)
     writer.close()
     trackio.import_tf_events(root, "rich")
-    assert _values(_runs("rich")["r"].history()) == [
-        {"step": 0, "loss": 0.5},
-        {"step": 1, "loss": 0.25},
-    ]
+    rows = _runs("rich")["r"].history()
+    assert [(r["step"], r["loss"]) for r in rows] == [(0, 0.5), (1, 0.25)]
+    assert "note" not in rows[1]
+    histogram = rows[0]["weights"]
+    assert histogram["_type"] == "histogram" and sum(histogram["counts"]) == 10
+    assert histogram["edges"][0] == 0.0 and histogram["edges"][-1] == 9.0
+    image = rows[0]["sample"]
+    assert (image["_type"], image["width"], image["height"]) == ("image", 4, 6)
+    assert Path(image["path"]).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_torch_images_and_histograms(tmp_path):
+    torch = pytest.importorskip("torch")
+    tb = pytest.importorskip("torch.utils.tensorboard")
+    writer = tb.SummaryWriter(str(tmp_path / "logs" / "t"))
+    for step in range(2):
+        writer.add_image("pic", torch.zeros(3, 5, 7), step)
+        writer.add_histogram("h", torch.arange(100.0), step)
+    writer.close()
+    trackio.import_tf_events(tmp_path / "logs", "torchrich")
+    rows = _runs("torchrich")["t"].history()
+    assert [r["step"] for r in rows] == [0, 1]
+    assert all((r["pic"]["width"], r["pic"]["height"]) == (7, 5) for r in rows)
+    assert all(sum(r["h"]["counts"]) == 100 for r in rows)
 
 
 def test_torch_summary_writer_event_files(tmp_path):

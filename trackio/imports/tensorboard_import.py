@@ -88,6 +88,7 @@ def read_event_file(path: Path, run: ImportedRun) -> None:
     offset, end = 0, len(data)
     series = run.series
     appenders: dict[str, tuple[Any, Any, Any]] = {}
+    plugins: dict[str, str] = {}
     progress = progress_bar(end, f"importing {path.name}", "B")
     reported = 0
     while offset < end:
@@ -113,9 +114,12 @@ def read_event_file(path: Path, run: ImportedRun) -> None:
         for value in values:
             number: Any = value.simple_value
             if not number and not value.HasField("simple_value"):
-                if not _is_scalar_tensor(value):
-                    continue
-                number = make_ndarray(value.tensor).item()
+                if _is_scalar_tensor(value):
+                    number = make_ndarray(value.tensor).item()
+                else:
+                    number = _rich_value(value, plugins, make_ndarray)
+                    if number is None:
+                        continue
             add = appenders.get(value.tag)
             if add is None:
                 points = series.setdefault(value.tag, ([], [], []))
@@ -127,6 +131,42 @@ def read_event_file(path: Path, run: ImportedRun) -> None:
             progress.update(offset - reported)
             reported = offset
     progress.close()
+
+
+def _rich_value(value: Any, plugins: dict[str, str], make_ndarray: Any) -> Any:
+    """An image, images or histogram summary as trackio media, else None.
+
+    TensorFlow 2 writes a tag's plugin name only in its first event, so it is
+    remembered per tag for the events after it.
+    """
+    from trackio.media import Histogram, Image
+
+    if value.HasField("image"):
+        return Image.from_encoded(value.image.encoded_image_string)
+    if value.HasField("histo"):
+        histo = value.histo
+        limits = list(histo.bucket_limit)
+        if not limits:
+            return None
+        edges = [histo.min] + [min(limit, histo.max) for limit in limits]
+        edges = [max(edges[0], e) if i else e for i, e in enumerate(edges)]
+        return Histogram(np_histogram=(list(histo.bucket), edges))
+    if not value.HasField("tensor"):
+        return None
+    plugin = value.metadata.plugin_data.plugin_name or plugins.get(value.tag, "")
+    if plugin:
+        plugins[value.tag] = plugin
+    if plugin == "images":
+        encoded = list(value.tensor.string_val)[2:]
+        images = tuple(Image.from_encoded(data) for data in encoded)
+        return images[0] if len(images) == 1 else (images or None)
+    if plugin == "histograms":
+        table = make_ndarray(value.tensor)
+        if table.ndim != 2 or table.shape[1] != 3 or not len(table):
+            return None
+        edges = [float(table[0, 0])] + [float(right) for right in table[:, 1]]
+        return Histogram(np_histogram=(table[:, 2], edges))
+    return None
 
 
 def _is_scalar_tensor(value: Any) -> bool:

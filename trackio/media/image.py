@@ -34,6 +34,7 @@ class Image(Media):
         self._path: Path | None = None
         self._pil: Any = None
         self._array: Any = None
+        self._encoded: tuple[bytes, str] | None = None
         if isinstance(value, (str, Path)):
             self._path = Path(value)
             if not self._path.is_file():
@@ -50,8 +51,26 @@ class Image(Media):
                 f"not {type(value).__name__}"
             )
 
+    @classmethod
+    def from_encoded(cls, data: bytes, caption: str | None = None) -> Image:
+        """An image already encoded as PNG, JPEG, GIF or WebP bytes, stored as they are."""
+        form = _encoded_format(data)
+        image = cls.__new__(cls)
+        Media.__init__(image, caption)
+        image._path, image._pil, image._array = None, None, None
+        image._encoded = (bytes(data), form)
+        return image
+
     def write(self, folder: Path, stem: str) -> tuple[str | None, dict[str, Any]]:
         """Write the PNG (or the original file) and return its name and size."""
+        if self._encoded is not None:
+            from PIL import Image as PILImage
+
+            data, form = self._encoded
+            atomic_write(folder / f"{stem}.{form}", data)
+            with PILImage.open(io.BytesIO(data)) as opened:
+                size = {"width": opened.width, "height": opened.height, "format": form}
+            return f"{stem}.{form}", size
         if self._path is not None:
             from PIL import Image as PILImage
 
@@ -66,6 +85,16 @@ class Image(Media):
         name = f"{stem}.png"
         atomic_write(folder / name, buffer.getvalue())
         return name, {"width": picture.width, "height": picture.height, "format": "png"}
+
+
+_SIGNATURES = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpeg", b"GIF8": "gif", b"RIFF": "webp"}
+
+
+def _encoded_format(data: bytes) -> str:
+    for signature, form in _SIGNATURES.items():
+        if data.startswith(signature):
+            return form
+    raise ValueError("encoded image bytes are not PNG, JPEG, GIF or WebP")
 
 
 def _check_pixels(count: int) -> None:
