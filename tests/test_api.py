@@ -169,3 +169,18 @@ def test_unknown_project_raises_value_error_naming_it():
     _make_run("real", "r")
     with pytest.raises(ValueError, match="no-such-project"):
         trackio.Api().runs("no-such-project")
+
+
+def test_run_by_path_with_id_or_unique_name():
+    first = trackio.init(project="paths", name="twin")
+    trackio.finish()
+    second = trackio.init(project="paths", name="twin")
+    trackio.finish()
+    trackio.init(project="paths", name="solo")
+    trackio.finish()
+    assert trackio.Api().run("paths/solo").name == "solo"
+    assert trackio.Api().run(f"paths/{first.id}").id == first.id
+    with pytest.raises(ValueError, match=second.id):
+        trackio.Api().run("paths/twin")
+    with pytest.raises(ValueError, match="'solo'"):
+        trackio.Api().run("paths/missing")

@@ -9,6 +9,7 @@ from typing import Any
 
 from trackio.storage import queries
 from trackio.storage.database import retry_when_locked, write_transaction
+from trackio.storage.lookup import RunNotFoundError, resolve_run
 from trackio.storage.paths import validate_project_name
 from trackio.storage.projects import delete_project_files, list_projects, open_project
 from trackio.storage.runs import RunRecord, delete_run, get_run, list_runs, rename_run
@@ -180,14 +181,20 @@ class Api:
         return Runs(ApiRun(project, record) for record in records)
 
     def run(self, path: str) -> ApiRun:
-        """The run `"project/name-or-id"` (the newest of that name); raises if absent."""
+        """The run `"project/id-or-name"`: the run with that id, else the one run of that
+        name; raises `ValueError` naming the runs that exist (or the ids sharing the name)."""
         project, _, key = path.rpartition("/")
         if not project:
             raise ValueError(f"run path must look like 'project/run', got {path!r}")
-        matches = [r for r in self.runs(project) if key in (r.id, r.name)]
-        if not matches:
-            raise ValueError(f"project {project!r} has no run named or with id {key!r}")
-        return next((r for r in matches if r.id == key), matches[-1])
+        validate_project_name(project)
+        conn = open_project(project, create=False)
+        try:
+            record = retry_when_locked(lambda: resolve_run(conn, project, key))
+        except RunNotFoundError as error:
+            raise ValueError(str(error)) from None
+        finally:
+            conn.close()
+        return ApiRun(project, record)
 
     def delete_project(self, project: str) -> None:
         """Delete `project` and all its runs."""
