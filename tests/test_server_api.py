@@ -256,3 +256,19 @@ def test_out_of_range_numbers_and_foreign_files_are_json_errors(server, trackio_
     (trackio_dir / "junk.db").write_bytes(b"this is not a database" * 100)
     code, message = get_error(server, "/api/runs", project="junk")
     assert code == 500 and "cannot read the project file" in message
+
+
+def test_several_metrics_in_one_request(server):
+    run = log_run("multi", "r", [{"a": 1.0, "b": 2.0}, {"a": 3.0, "b": 4.0}])
+    url = (
+        server.url
+        + "api/series?"
+        + urlencode([("project", "multi"), ("metric", "a"), ("metric", "b")])
+    )
+    with urllib.request.urlopen(url, timeout=30) as response:
+        payload = json.loads(response.read())
+    assert "metric" not in payload
+    assert [(s["metric"], s["run"], s["y"]) for s in payload["series"]] == [
+        ("a", run.id, [1.0, 3.0]),
+        ("b", run.id, [2.0, 4.0]),
+    ]

@@ -129,9 +129,12 @@ def create_app(reader: ProjectReader | None = None) -> Starlette:
         max_points = DEFAULT_MAX_POINTS if max_points is None else max_points
         if not 1 <= max_points <= _MAX_POINTS_LIMIT:
             raise BadRequestError(f"max_points must be between 1 and {_MAX_POINTS_LIMIT}")
+        metrics = request.query_params.getlist("metric")
+        if not metrics or not all(metrics):
+            raise BadRequestError("query parameter 'metric' is required (repeat it for several)")
         return reader.series(
             _required(request, "project"),
-            _required(request, "metric"),
+            metrics,
             run_ids=run_list.split(",") if run_list else None,
             x=request.query_params.get("x") or "step",
             max_points=max_points,

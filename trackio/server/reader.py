@@ -94,7 +94,7 @@ class ProjectReader:
     def series(
         self,
         project: str,
-        metric: str,
+        metrics: list[str],
         *,
         run_ids: list[str] | None,
         x: str = "step",
@@ -103,11 +103,11 @@ class ProjectReader:
         step_min: int | None = None,
         step_max: int | None = None,
     ) -> dict[str, Any]:
-        """Downsampled series of `metric` for the given runs (all runs if None)."""
+        """Downsampled series of each of `metrics` for the given runs (all runs if None)."""
         conn = self.connection(project)
         return retry_when_locked(
             lambda: _series_payload(
-                conn, project, metric, run_ids, x, max_points, after or {}, step_min, step_max
+                conn, project, metrics, run_ids, x, max_points, after or {}, step_min, step_max
             )
         )
 
@@ -123,7 +123,7 @@ def _runs_payload(conn: sqlite3.Connection, since: float | None) -> dict[str, An
 def _series_payload(
     conn: sqlite3.Connection,
     project: str,
-    metric: str,
+    metrics: list[str],
     run_ids: list[str] | None,
     x: str,
     max_points: int,
@@ -132,8 +132,9 @@ def _series_payload(
     step_max: int | None,
 ) -> dict[str, Any]:
     ids = metric_ids(conn)
-    if metric not in ids:
-        raise NotFoundError(f"project {project!r} has no metric {metric!r}")
+    for metric in metrics:
+        if metric not in ids:
+            raise NotFoundError(f"project {project!r} has no metric {metric!r}")
     if x not in X_AXES and x not in ids:
         raise NotFoundError(
             f"x axis {x!r} is neither one of {', '.join(X_AXES)} nor a metric of {project!r}"
@@ -145,12 +146,17 @@ def _series_payload(
         missing = [run_id for run_id in run_ids if run_id not in by_id]
         records = [by_id[run_id] for run_id in run_ids if run_id in by_id]
     series = []
-    for record in records:
-        low = step_min
-        if record.run_id in after:
-            low = max(after[record.run_id] + 1, low if low is not None else 0)
-        series.append(_one_series(conn, record, ids[metric], x, ids, max_points, low, step_max))
-    return {"metric": metric, "x": x, "series": series, "missing": missing}
+    for metric in metrics:
+        for record in records:
+            low = step_min
+            if record.run_id in after:
+                low = max(after[record.run_id] + 1, low if low is not None else 0)
+            one = _one_series(conn, record, ids[metric], x, ids, max_points, low, step_max)
+            series.append({"metric": metric, **one})
+    payload: dict[str, Any] = {"x": x, "series": series, "missing": missing}
+    if len(metrics) == 1:
+        payload["metric"] = metrics[0]
+    return payload
 
 
 def _one_series(
