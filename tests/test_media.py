@@ -259,3 +259,117 @@ def test_torch_tensor_images_without_trackio_importing_torch(read_run):
     (row,) = read_run("tensors").history()
     assert png_size(row["chw"]["path"]) == (9, 6)
     assert png_size(row["hw"]["path"]) == (2, 4)
+
+
+def test_a_broken_media_object_costs_only_itself(read_run, tmp_path):
+    fake = tmp_path / "fake.png"
+    fake.write_bytes(b"\x89PNG but not really an image")
+    trackio.init(project="broken", name="r")
+    with pytest.warns(RuntimeWarning, match="skipped the image"):
+        trackio.log({"loss": 1.0, "bad": trackio.Image(str(fake))})
+        trackio.log({"loss": 2.0})
+        trackio.finish()
+    rows = read_run("broken").history()
+    assert [r["loss"] for r in rows] == [1.0, 2.0]
+    assert all("bad" not in r for r in rows)
+
+
+def test_a_file_overwritten_after_logging_keeps_each_steps_picture(read_run, tmp_path):
+    from PIL import Image as PILImage
+
+    plot = tmp_path / "plot.png"
+    trackio.init(project="plots", name="r")
+    for step in range(3):
+        PILImage.fromarray(np.full((4, 4), step * 100, dtype=np.uint8)).save(plot)
+        trackio.log({"plot": trackio.Image(str(plot))})
+    trackio.finish()
+    stored = [
+        int(np.asarray(PILImage.open(r["plot"]["path"])).mean())
+        for r in read_run("plots").history()
+    ]
+    assert stored == [0, 100, 200]
+
+
+def test_a_table_changed_after_logging_is_stored_as_logged(read_run):
+    table = trackio.Table(columns=["n", "tags"])
+    table.add_data(1, ["a"])
+    trackio.init(project="snap", name="r")
+    trackio.log({"t": table}, step=0)
+    table.add_data(2, ["b"])
+    table.data[0][0] = 99
+    table.data[0][1].append("z")
+    trackio.log({"t": table}, step=1)
+    trackio.finish()
+    rows = read_run("snap").history()
+    first, second = (json.loads(Path(r["t"]["path"]).read_text())["data"] for r in rows)
+    assert first == [[1, ["a"]]]
+    assert second == [[99, ["a", "z"]], [2, ["b"]]]
+
+
+def test_bool_images_nested_table_media_and_single_item_lists(read_run):
+    trackio.init(project="shapes", name="r")
+    trackio.log(
+        {
+            "mask": trackio.Image(np.eye(4, dtype=bool)),
+            "one": [trackio.Image(np.zeros((2, 2)))],
+            "tab": trackio.Table(
+                columns=["cell"], data=[[{"pic": trackio.Image(np.ones((2, 2)))}]]
+            ),
+        }
+    )
+    trackio.finish()
+    (row,) = read_run("shapes").history()
+    from PIL import Image as PILImage
+
+    assert np.asarray(PILImage.open(row["mask"]["path"])).max() == 255
+    assert isinstance(row["one"], list) and row["one"][0]["_type"] == "image"
+    (cell,) = json.loads(Path(row["tab"]["path"]).read_text())["data"][0]
+    assert cell["pic"]["_type"] == "image" and cell["pic"]["path"].endswith(".png")
+
+
+def test_audio_of_integer_and_channels_first_samples(read_run):
+    trackio.init(project="sound", name="r")
+    loud = np.array([2**30, -(2**30), 0], dtype=np.int32)
+    trackio.log(
+        {
+            "int32": trackio.Audio(loud, sample_rate=100),
+            "stereo": trackio.Audio(np.zeros((2, 50)), sample_rate=100),
+        }
+    )
+    trackio.finish()
+    (row,) = read_run("sound").history()
+    with wave.open(row["int32"]["path"]) as sound:
+        samples = np.frombuffer(sound.readframes(3), "<i2")
+    assert samples[0] > 16000 and samples[1] < -16000 and samples[2] == 0
+    with wave.open(row["stereo"]["path"]) as sound:
+        assert (sound.getnchannels(), sound.getnframes()) == (2, 50)
+
+
+def test_histogram_input_is_checked_when_made():
+    with pytest.raises(ValueError, match="finite"):
+        trackio.Histogram(np_histogram=([1.0, float("nan")], [0.0, 1.0, 2.0]))
+    with pytest.raises(ValueError, match="decrease"):
+        trackio.Histogram(np_histogram=([1, 2], [0.0, 2.0, 1.0]))
+    with pytest.raises(TypeError, match="integer"):
+        trackio.Histogram([1.0, 2.0], num_bins=2.5)
+    extreme = trackio.Histogram([1e308, -1e308], num_bins=4)
+    assert sum(extreme.bins()[1]) == 2
+
+
+def test_bfloat16_tensors_become_images(read_run):
+    torch = pytest.importorskip("torch")
+    trackio.init(project="bf16", name="r")
+    trackio.log({"img": trackio.Image(torch.rand(3, 8, 8, dtype=torch.bfloat16))})
+    trackio.finish()
+    assert png_size(read_run("bf16").history()[0]["img"]["path"]) == (8, 8)
+
+
+def test_a_table_whose_file_is_gone_is_a_404(server, trackio_dir):
+    run = trackio.init(project="lost", name="r")
+    run.log({"tab": trackio.Table(columns=["a"], data=[[1]])})
+    run.finish()
+    for path in (trackio_dir / "lost.media").rglob("*.json"):
+        path.unlink()
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        fetch(server, "api/table", project="lost", run=run.id, key="tab")
+    assert caught.value.code == 404

@@ -322,3 +322,14 @@ def test_cli_import_truncated_event_file_exits_1_with_one_line(cli, logdir, exis
     assert missing.returncode == 1
     (line,) = missing.stderr.splitlines()
     assert "nowhere" in line
+
+
+def test_images_sharing_one_wall_time_give_a_summary(tmp_path):
+    writer = tensorboardX.SummaryWriter(str(tmp_path / "logs" / "r"))
+    for step in range(3):
+        writer.add_image("pic", np.full((3, 2, 2), step / 2), step, walltime=1000.0)
+    writer.close()
+    trackio.import_tf_events(tmp_path / "logs", "sametime")
+    (run,) = trackio.Api().runs("sametime")
+    assert run.summary["pic"]["_type"] == "image"
+    assert [r["step"] for r in run.history()] == [0, 1, 2]

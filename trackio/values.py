@@ -76,9 +76,9 @@ def normalize(value: Any) -> Any:
     if isinstance(value, str):
         return normalize(str(value))
     if isinstance(value, Media):
-        return value
+        return value.snapshot()
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, Media) for v in value):
-        return tuple(value)
+        return tuple(v.snapshot() for v in value)
     item = getattr(value, "item", None)
     if callable(item) and getattr(value, "ndim", None) == 0:
         try:

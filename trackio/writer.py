@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trackio.media.base import is_media
 from trackio.storage.database import connect, write_transaction
 from trackio.storage.series_writer import SeriesWriter
 
@@ -197,6 +198,7 @@ class Writer:
                 series[0].append(step)
                 series[1].append(value)
                 series[2].append(stamp)
+        _prepare_media(pending)
         with write_transaction(sink.conn):
             for run_pk, series_of_run in pending.items():
                 still_there = sink.conn.execute(
@@ -214,6 +216,22 @@ class Writer:
         if message not in self._warned:
             self._warned.add(message)
             warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+
+_NUMBERS = frozenset({float, int, bool})
+
+
+def _prepare_media(pending: dict[int, dict[str, tuple[list, list, list]]]) -> None:
+    """Encode the batch's media before the write lock is taken, so a slow video
+    encode does not keep other processes from writing to the project."""
+    for series_of_run in pending.values():
+        for _, values, _ in series_of_run.values():
+            if _NUMBERS.issuperset(map(type, values)):
+                continue
+            for value in values:
+                if is_media(value):
+                    for item in value if isinstance(value, tuple) else (value,):
+                        item.prepare()
 
 
 def _is_transient(error: BaseException) -> bool:

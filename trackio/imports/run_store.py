@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from trackio.storage.database import write_transaction
-from trackio.storage.paths import project_db_path, validate_project_name
+from trackio.storage.paths import media_dir_of, project_db_path, validate_project_name
 from trackio.storage.projects import delete_project_files, open_project
 from trackio.storage.runs import create_run, list_runs
 from trackio.storage.series_writer import SeriesWriter
@@ -49,16 +50,21 @@ def store_runs(
     runs = list(runs)
     existed = project_db_path(project).exists()
     conn = open_project(project, create=True)
+    ids: list[str] = []
     try:
         with write_transaction(conn):
             taken = {record.name for record in list_runs(conn)}
             if not allow_same_names:
                 _refuse_name_clashes(project, runs, taken)
             sink = SeriesWriter(conn)
-            ids = [_store_one(conn, sink, run) for run in runs]
+            for run in runs:
+                ids.append(_store_one(conn, sink, run))
             sink.seal_all()
     except BaseException:
+        media = media_dir_of(conn)
         conn.close()
+        for run_id in ids:
+            shutil.rmtree(media / run_id, ignore_errors=True)
         if not existed:
             delete_project_files(project)
         raise

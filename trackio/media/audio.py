@@ -7,15 +7,17 @@ import wave
 from pathlib import Path
 from typing import Any
 
-from trackio.media.base import Media, atomic_write, copy_file, safe_extension, to_numpy
+from trackio.media.base import Encoded, Media, read_source, to_numpy
 
 _AUDIO_EXTENSIONS = frozenset({"wav", "mp3", "ogg", "oga", "flac", "m4a"})
+_MAX_CHANNELS = 8
 
 
 class Audio(Media):
-    """Audio to log: a file path, or a numpy array of samples (N, or N×channels)
-    with `sample_rate`. Float samples in [-1, 1] and int16 samples are written as
-    16-bit PCM WAV."""
+    """Audio to log: a file path (read when the Audio is made), or a numpy array of
+    samples (N, N×channels, or channels×N with at most 8 channels) with
+    `sample_rate`. Float samples are read as [-1, 1], integer samples by their
+    type's range; all are written as 16-bit PCM WAV."""
 
     kind = "audio"
 
@@ -28,38 +30,46 @@ class Audio(Media):
     ) -> None:
         super().__init__(caption)
         self.sample_rate = sample_rate
-        self._path: Path | None = None
+        self._bytes: tuple[bytes, str] | None = None
         self._samples: Any = None
         if isinstance(value, (str, Path)):
-            self._path = Path(value)
-            if not self._path.is_file():
-                raise FileNotFoundError(f"audio file {self._path} does not exist")
-            safe_extension(self._path, _AUDIO_EXTENSIONS)
+            self._bytes = read_source(Path(value), _AUDIO_EXTENSIONS, "audio")
             return
         if sample_rate is None or sample_rate <= 0:
             raise ValueError("trackio.Audio of an array needs a positive sample_rate")
         samples = to_numpy(value)
-        if samples.ndim not in (1, 2):
-            raise ValueError(f"audio samples must be N or N×channels, got {tuple(samples.shape)}")
+        if samples.ndim == 2 and samples.shape[0] <= _MAX_CHANNELS < samples.shape[1]:
+            samples = samples.T
+        if samples.ndim not in (1, 2) or (samples.ndim == 2 and samples.shape[1] > _MAX_CHANNELS):
+            raise ValueError(
+                f"audio samples must be N, N×channels or channels×N with at most "
+                f"{_MAX_CHANNELS} channels; got shape {tuple(samples.shape)}"
+            )
+        if samples.dtype.kind not in "uif":
+            raise ValueError(f"audio samples must be numbers, not {samples.dtype}")
         self._samples = samples
 
-    def write(self, folder: Path, stem: str) -> tuple[str | None, dict[str, Any]]:
-        """Write the WAV (or copy the file); return its name, format and sample rate."""
-        if self._path is not None:
-            extension = safe_extension(self._path, _AUDIO_EXTENSIONS)
-            copy_file(self._path, folder / f"{stem}.{extension}")
-            return f"{stem}.{extension}", {"format": extension, "sample_rate": self.sample_rate}
-        import numpy as np
-
-        samples = self._samples
-        if samples.dtype.kind == "f":
-            samples = np.clip(np.nan_to_num(samples), -1.0, 1.0) * 32767
-        pcm = samples.astype("<i2")
+    def _encode(self) -> Encoded:
+        if self._bytes is not None:
+            data, extension = self._bytes
+            return extension, data, {"format": extension, "sample_rate": self.sample_rate}
         buffer = io.BytesIO()
+        pcm = _to_int16(self._samples)
         with wave.open(buffer, "wb") as out:
             out.setnchannels(1 if pcm.ndim == 1 else pcm.shape[1])
             out.setsampwidth(2)
             out.setframerate(int(self.sample_rate))
             out.writeframes(pcm.tobytes())
-        atomic_write(folder / f"{stem}.wav", buffer.getvalue())
-        return f"{stem}.wav", {"format": "wav", "sample_rate": int(self.sample_rate)}
+        return "wav", buffer.getvalue(), {"format": "wav", "sample_rate": int(self.sample_rate)}
+
+
+def _to_int16(samples: Any) -> Any:
+    import numpy as np
+
+    if samples.dtype.kind == "f":
+        scaled = np.clip(np.nan_to_num(samples.astype(np.float64)), -1.0, 1.0) * 32767
+    else:
+        info = np.iinfo(samples.dtype)
+        middle = (int(info.max) + int(info.min) + 1) / 2
+        scaled = (samples.astype(np.float64) - middle) / (int(info.max) - middle) * 32767
+    return np.clip(np.round(scaled), -32768, 32767).astype("<i2")

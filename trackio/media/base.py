@@ -1,8 +1,10 @@
-"""What every logged media object does: snapshot cheaply, then write its file later.
+"""What every logged media object does: snapshot cheaply, encode later, then write.
 
 `log()` runs on the training thread, so a media object's constructor only
-validates its input and keeps a private copy; encoding (PNG, MP4, WAV, JSON) and
-writing happen in the writer thread through `write()`.
+validates its input and keeps a private copy (file sources are read right away,
+so a file overwritten at the next step cannot change what was logged). The writer
+thread calls `prepare()` to encode (PNG, MP4, WAV...) before it takes the
+database's write lock, then `write()` to put the bytes in the media folder.
 """
 
 from __future__ import annotations
@@ -12,28 +14,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-_ALLOWED_EXTENSIONS = frozenset(
-    [
-        "png",
-        "jpg",
-        "jpeg",
-        "gif",
-        "webp",
-        "bmp",
-        "mp4",
-        "webm",
-        "ogg",
-        "ogv",
-        "mov",
-        "gifv",
-        "wav",
-        "mp3",
-        "flac",
-        "oga",
-        "m4a",
-        "json",
-    ]
-)
+Encoded = tuple[str, bytes | None, dict[str, Any]]
+"""(file extension, file bytes or None for no file, details for the record)."""
+
+
+class MediaEncodingError(ValueError):
+    """A media object could not be encoded; it is skipped, nothing else is lost."""
 
 
 class Media:
@@ -45,17 +31,47 @@ class Media:
         if caption is not None and not isinstance(caption, str):
             caption = str(caption)
         self.caption = caption
+        self._encoded: Encoded | None = None
+        self._failure: BaseException | None = None
 
-    def write(self, folder: Path, stem: str) -> tuple[str | None, dict[str, Any]]:
-        """Write the file under `folder` named from `stem`; return (file name, meta).
-
-        Called by the writer thread. The file name is relative to `folder`.
-        """
+    def _encode(self) -> Encoded:
+        """The expensive part: encode the object. Runs in the writer thread."""
         raise NotImplementedError
 
+    def snapshot(self) -> Media:
+        """What `log()` keeps: this object, or a copy where later changes could leak in."""
+        return self
+
+    def prepare(self) -> None:
+        """Encode now (idempotent); a failure is remembered and raised by `write()`."""
+        if self._encoded is None and self._failure is None:
+            try:
+                self._encoded = self._encode()
+            except Exception as error:  # noqa: BLE001 - reported by write() for this object only
+                self._failure = error
+
+    def write(self, folder: Path, stem: str) -> tuple[str | None, dict[str, Any]]:
+        """Write the file under `folder` as `stem.<ext>`; return (file name, details).
+
+        Raises `MediaEncodingError` if the object could not be encoded, and
+        `OSError` if the file could not be written (a reason to retry later).
+        """
+        self.prepare()
+        if self._failure is not None:
+            raise MediaEncodingError(
+                f"{self.kind} could not be encoded: {self._failure!r}"
+            ) from self._failure
+        assert self._encoded is not None
+        extension, data, details = self._encoded
+        if data is None:
+            return None, details
+        name = f"{stem}.{extension}"
+        atomic_write(folder / name, data)
+        return name, details
+
     def __repr__(self) -> str:
-        caption = f", caption={self.caption!r}" if self.caption else ""
-        return f"{type(self).__name__}({caption.lstrip(', ')})"
+        caption = f"caption={self.caption!r}" if self.caption else ""
+        return f"{type(self).__name__}({caption})"
 
 
 def is_media(value: Any) -> bool:
@@ -65,15 +81,17 @@ def is_media(value: Any) -> bool:
     return isinstance(value, tuple) and bool(value) and all(isinstance(v, Media) for v in value)
 
 
-def safe_extension(path: Path, allowed: frozenset[str] | None = None) -> str:
-    """The lowercase extension of `path` if trackio stores files of that type, else an error."""
+def read_source(path: Path, extensions: frozenset[str], what: str) -> tuple[bytes, str]:
+    """The bytes and lowercase extension of a media file given by path, read now."""
     extension = path.suffix.lower().lstrip(".")
-    if extension not in (allowed or _ALLOWED_EXTENSIONS):
+    if extension not in extensions:
         raise ValueError(
-            f"{path.name}: files ending in {path.suffix or '(no extension)'!r} are not "
-            f"supported here; use one of {', '.join(sorted(allowed or _ALLOWED_EXTENSIONS))}"
+            f"{path.name}: {what} files ending in {path.suffix or '(no extension)'!r} are not "
+            f"supported; use one of {', '.join(sorted(extensions))}"
         )
-    return extension
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} file {path} does not exist")
+    return path.read_bytes(), extension
 
 
 def atomic_write(target: Path, data: bytes) -> None:
@@ -87,11 +105,6 @@ def atomic_write(target: Path, data: bytes) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def copy_file(source: Path, target: Path) -> None:
-    """Copy `source` to `target` atomically."""
-    atomic_write(target, source.read_bytes())
-
-
 def is_torch_tensor(value: Any) -> bool:
     """Whether `value` is a torch tensor, found without importing torch."""
     return type(value).__module__.startswith("torch") and hasattr(value, "detach")
@@ -102,5 +115,9 @@ def to_numpy(value: Any) -> Any:
     import numpy as np
 
     if is_torch_tensor(value):
-        value = value.detach().cpu().numpy()
+        tensor = value.detach().cpu()
+        try:
+            return tensor.numpy().copy()
+        except TypeError:
+            return tensor.float().numpy()
     return np.array(value, copy=True)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import operator
 from typing import Any
 
-from trackio.media.base import Media, to_numpy
+from trackio.media.base import Encoded, Media, to_numpy
 
 MAX_BINS = 512
 
 
 class Histogram(Media):
-    """A histogram to log: from raw values (`sequence`, binned into `num_bins`), or
-    from a precomputed `np_histogram=(counts, edges)` as `numpy.histogram` returns."""
+    """A histogram to log: from raw values (`sequence`, binned into `num_bins`; NaN
+    and infinite values are left out), or from a precomputed `np_histogram=(counts,
+    edges)` as `numpy.histogram` returns it."""
 
     kind = "histogram"
 
@@ -24,35 +25,52 @@ class Histogram(Media):
         **_: Any,
     ) -> None:
         super().__init__(None)
+        try:
+            num_bins = operator.index(num_bins)
+        except TypeError:
+            raise TypeError(f"num_bins must be an integer, got {num_bins!r}") from None
         if not 1 <= num_bins <= MAX_BINS:
             raise ValueError(f"num_bins must be between 1 and {MAX_BINS}, got {num_bins}")
         self.num_bins = num_bins
         self._values: Any = None
         self._given: tuple[Any, Any] | None = None
         if np_histogram is not None:
-            counts, edges = (to_numpy(part).astype(float) for part in np_histogram)
-            if counts.ndim != 1 or edges.shape != (len(counts) + 1,):
-                raise ValueError(
-                    "np_histogram must be (counts, edges) with len(edges) = len(counts) + 1"
-                )
-            self._given = (counts, edges)
+            self._given = _checked_bins(*np_histogram)
         elif sequence is not None:
             self._values = to_numpy(sequence).astype(float).ravel()
         else:
             raise ValueError("trackio.Histogram needs a sequence or np_histogram")
 
     def bins(self) -> tuple[list[float], list[float]]:
-        """(edges, counts) of the histogram; NaN and infinite values are left out."""
+        """(edges, counts) of the histogram."""
         import numpy as np
 
         if self._given is not None:
             counts, edges = self._given
         else:
             finite = self._values[np.isfinite(self._values)]
-            counts, edges = np.histogram(finite, bins=self.num_bins)
+            low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+            with np.errstate(over="ignore"):
+                spread = high - low
+            if not np.isfinite(spread):
+                finite = finite / 2
+                low, high = low / 2, high / 2
+            counts, edges = np.histogram(finite, bins=self.num_bins, range=(low, high))
         return [float(e) for e in edges], [float(c) for c in counts]
 
-    def write(self, folder: Path, stem: str) -> tuple[str | None, dict[str, Any]]:
-        """No file: the bins go into the record itself."""
+    def _encode(self) -> Encoded:
         edges, counts = self.bins()
-        return None, {"edges": edges, "counts": counts}
+        return "json", None, {"edges": edges, "counts": counts}
+
+
+def _checked_bins(counts: Any, edges: Any) -> tuple[Any, Any]:
+    import numpy as np
+
+    counts, edges = to_numpy(counts).astype(float), to_numpy(edges).astype(float)
+    if counts.ndim != 1 or edges.shape != (len(counts) + 1,):
+        raise ValueError("np_histogram must be (counts, edges) with len(edges) = len(counts) + 1")
+    if not (np.all(np.isfinite(counts)) and np.all(np.isfinite(edges))):
+        raise ValueError("np_histogram counts and edges must be finite")
+    if np.any(counts < 0) or np.any(np.diff(edges) < 0):
+        raise ValueError("np_histogram counts must be >= 0 and edges must not decrease")
+    return counts, edges

@@ -6,40 +6,38 @@ import io
 from pathlib import Path
 from typing import Any
 
-from trackio.media.base import (
-    Media,
-    atomic_write,
-    copy_file,
-    is_torch_tensor,
-    safe_extension,
-    to_numpy,
-)
+from trackio.media.base import Encoded, Media, is_torch_tensor, read_source, to_numpy
 
 MAX_PIXELS = 100_000_000
 _IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "webp", "bmp"})
+_SIGNATURES = {
+    b"\x89PNG": "png",
+    b"\xff\xd8\xff": "jpeg",
+    b"GIF8": "gif",
+    b"RIFF": "webp",
+    b"BM": "bmp",
+}
 
 
 class Image(Media):
     """An image to log: `trackio.log({"sample": trackio.Image(array, caption="cat")})`.
 
-    `value` may be a numpy array (H×W, H×W×C or C×H×W with C in 1, 3, 4; uint8, or
-    floats in [0, 1]), a PIL image, a torch tensor of those shapes, or the path of an
-    image file (kept in its own format). Arrays and PIL images are stored as PNG.
+    `value` may be a numpy array (H×W, H×W×C or C×H×W with C in 1, 3, 4; uint8,
+    bool, or floats in [0, 1], or in [0, 255] when any exceeds 1), a PIL image, a
+    torch tensor of those shapes, or the path of an image file (read when the Image
+    is made, kept in its own format). Arrays and PIL images are stored as PNG.
     """
 
     kind = "image"
 
     def __init__(self, value: Any, caption: str | None = None, **_: Any) -> None:
         super().__init__(caption)
-        self._path: Path | None = None
         self._pil: Any = None
         self._array: Any = None
-        self._encoded: tuple[bytes, str] | None = None
+        self._bytes: tuple[bytes, str] | None = None
         if isinstance(value, (str, Path)):
-            self._path = Path(value)
-            if not self._path.is_file():
-                raise FileNotFoundError(f"image file {self._path} does not exist")
-            safe_extension(self._path, _IMAGE_EXTENSIONS)
+            data, _ = read_source(Path(value), _IMAGE_EXTENSIONS, "image")
+            self._bytes = (data, _encoded_format(data))
         elif type(value).__module__.startswith("PIL."):
             _check_pixels(value.width * value.height)
             self._pil = value.copy()
@@ -53,48 +51,40 @@ class Image(Media):
 
     @classmethod
     def from_encoded(cls, data: bytes, caption: str | None = None) -> Image:
-        """An image already encoded as PNG, JPEG, GIF or WebP bytes, stored as they are."""
-        form = _encoded_format(data)
+        """An image already encoded as PNG, JPEG, GIF, WebP or BMP bytes, stored as is."""
         image = cls.__new__(cls)
         Media.__init__(image, caption)
-        image._path, image._pil, image._array = None, None, None
-        image._encoded = (bytes(data), form)
+        image._pil, image._array = None, None
+        image._bytes = (bytes(data), _encoded_format(data))
         return image
 
-    def write(self, folder: Path, stem: str) -> tuple[str | None, dict[str, Any]]:
-        """Write the PNG (or the original file) and return its name and size."""
-        if self._encoded is not None:
-            from PIL import Image as PILImage
+    def _encode(self) -> Encoded:
+        from PIL import Image as PILImage
 
-            data, form = self._encoded
-            atomic_write(folder / f"{stem}.{form}", data)
+        if self._bytes is not None:
+            data, form = self._bytes
+            with PILImage.open(io.BytesIO(data)) as opened:
+                opened.verify()
             with PILImage.open(io.BytesIO(data)) as opened:
                 size = {"width": opened.width, "height": opened.height, "format": form}
-            return f"{stem}.{form}", size
-        if self._path is not None:
-            from PIL import Image as PILImage
-
-            name = f"{stem}.{safe_extension(self._path, _IMAGE_EXTENSIONS)}"
-            copy_file(self._path, folder / name)
-            with PILImage.open(self._path) as opened:
-                width, height, form = opened.width, opened.height, (opened.format or "").lower()
-            return name, {"width": width, "height": height, "format": form}
+            return form, data, size
         picture = self._pil if self._pil is not None else _to_pil(self._array)
+        if picture.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"):
+            picture = picture.convert("RGBA" if "A" in picture.getbands() else "RGB")
         buffer = io.BytesIO()
         picture.save(buffer, format="PNG", compress_level=1)
-        name = f"{stem}.png"
-        atomic_write(folder / name, buffer.getvalue())
-        return name, {"width": picture.width, "height": picture.height, "format": "png"}
-
-
-_SIGNATURES = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpeg", b"GIF8": "gif", b"RIFF": "webp"}
+        return (
+            "png",
+            buffer.getvalue(),
+            {"width": picture.width, "height": picture.height, "format": "png"},
+        )
 
 
 def _encoded_format(data: bytes) -> str:
     for signature, form in _SIGNATURES.items():
         if data.startswith(signature):
             return form
-    raise ValueError("encoded image bytes are not PNG, JPEG, GIF or WebP")
+    raise ValueError("the image is not a PNG, JPEG, GIF, WebP or BMP file")
 
 
 def _check_pixels(count: int) -> None:
@@ -125,8 +115,11 @@ def _to_pil(array: Any) -> Any:
     import numpy as np
     from PIL import Image as PILImage
 
-    if array.dtype != np.uint8:
-        if array.dtype.kind == "f":
-            array = np.clip(np.nan_to_num(array), 0.0, 1.0) * 255.0
-        array = np.clip(array, 0, 255).astype(np.uint8)
+    if array.dtype == np.bool_:
+        array = array.astype(np.uint8) * 255
+    elif array.dtype != np.uint8:
+        values = np.nan_to_num(array.astype(np.float64))
+        if array.dtype.kind == "f" and values.size and values.max() <= 1.0:
+            values = values * 255.0
+        array = np.clip(values, 0, 255).astype(np.uint8)
     return PILImage.fromarray(array)

@@ -7,13 +7,15 @@ import math
 from pathlib import Path
 from typing import Any
 
-from trackio.media.base import Media, atomic_write
+from trackio.media.base import Encoded, Media, MediaEncodingError, atomic_write
 
 
 class Table(Media):
     """A table to log: `trackio.Table(columns=["prompt", "images"], data=[[...], ...])`,
     or `trackio.Table(dataframe=df)`. Cells may be numbers, strings, None, media
-    objects (`trackio.Image`, ...) or lists of them, as TRL logs completions."""
+    objects (`trackio.Image`, ...), or lists and dicts holding them, as TRL logs
+    completions. `log()` keeps a copy, so changing the table afterwards does not
+    change what was logged."""
 
     kind = "table"
 
@@ -46,6 +48,22 @@ class Table(Media):
             raise ValueError(f"row has {len(row)} cells for {len(self.columns)} columns")
         self.data.append(list(row))
 
+    def snapshot(self) -> Table:
+        """A copy of the rows as they are now (media objects inside are shared)."""
+        copy = Table(columns=list(self.columns))
+        copy.data = [[_copy_cell(cell) for cell in row] for row in self.data]
+        return copy
+
+    def prepare(self) -> None:
+        """Encode every media object in the cells (before the write lock is taken)."""
+        for row in self.data:
+            for cell in row:
+                for item in _media_in(cell):
+                    item.prepare()
+
+    def _encode(self) -> Encoded:
+        raise NotImplementedError("tables are written by write()")
+
     def write(self, folder: Path, stem: str) -> tuple[str | None, dict[str, Any]]:
         """Write each media cell's file, then the table as JSON; return its name and shape."""
         cells = [
@@ -58,19 +76,43 @@ class Table(Media):
         return name, {"rows": len(cells), "columns": self.columns}
 
 
+def _copy_cell(cell: Any) -> Any:
+    if isinstance(cell, list | tuple):
+        return [_copy_cell(value) for value in cell]
+    if isinstance(cell, dict):
+        return {key: _copy_cell(value) for key, value in cell.items()}
+    return cell
+
+
+def _media_in(cell: Any) -> list[Media]:
+    if isinstance(cell, Media):
+        return [cell]
+    if isinstance(cell, list | tuple):
+        return [item for value in cell for item in _media_in(value)]
+    if isinstance(cell, dict):
+        return [item for value in cell.values() for item in _media_in(value)]
+    return []
+
+
 def _cell(value: Any, folder: Path, stem: str) -> Any:
     if isinstance(value, Media):
         return media_cell(value, folder, stem)
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, Media) for v in value):
-        return [media_cell(v, folder, f"{stem}-{i}") for i, v in enumerate(value)]
+    if isinstance(value, list | tuple):
+        return [_cell(v, folder, f"{stem}-{i}") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {str(k): _cell(v, folder, f"{stem}-{i}") for i, (k, v) in enumerate(value.items())}
     if isinstance(value, float) and not math.isfinite(value):
         return None if math.isnan(value) else str(value)
     return value
 
 
 def media_cell(value: Media, folder: Path, stem: str) -> dict[str, Any]:
-    """Write a media object found inside a table; its JSON stand-in."""
-    name, meta = value.write(folder, stem)
+    """Write a media object found inside a table; its JSON stand-in (without a path,
+    and with the reason, if it could not be encoded)."""
+    try:
+        name, meta = value.write(folder, stem)
+    except MediaEncodingError as error:
+        return {"_type": value.kind, "path": None, "caption": value.caption, "error": str(error)}
     return {"_type": value.kind, "path": name, "caption": value.caption, **meta}
 
 

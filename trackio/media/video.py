@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import math
-import os
-import uuid
+import tempfile
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from trackio.media.base import Media, copy_file, safe_extension, to_numpy
+from trackio.media.base import Encoded, Media, read_source, to_numpy
 
 _VIDEO_EXTENSIONS = frozenset({"mp4", "webm", "gif", "ogg", "ogv", "mov"})
 _ENCODED_FORMATS = ("mp4", "gif", "webm")
 
 
 class Video(Media):
-    """A video to log. `value` is a file path, or a uint8 array of frames shaped
-    T×C×H×W, or B×T×C×H×W for a batch (tiled into a grid). Arrays are encoded as
-    `format` ("mp4" by default, "gif" or "webm") at `fps` (4 by default) with the
-    ffmpeg that the imageio-ffmpeg package ships, in the writer thread."""
+    """A video to log. `value` is a file path (read when the Video is made), or an
+    array of frames shaped T×C×H×W, or B×T×C×H×W for a batch (tiled into a grid).
+    Frames are encoded as `format` ("mp4" by default, "gif" or "webm") at `fps`
+    (4 by default) with the ffmpeg that the imageio-ffmpeg package ships, in the
+    writer thread."""
 
     kind = "video"
 
@@ -33,13 +33,10 @@ class Video(Media):
     ) -> None:
         super().__init__(caption)
         self.fps = fps
-        self._path: Path | None = None
+        self._bytes: bytes | None = None
         self._frames: Any = None
         if isinstance(value, (str, Path)):
-            self._path = Path(value)
-            if not self._path.is_file():
-                raise FileNotFoundError(f"video file {self._path} does not exist")
-            self.format = safe_extension(self._path, _VIDEO_EXTENSIONS)
+            self._bytes, self.format = read_source(Path(value), _VIDEO_EXTENSIONS, "video")
             return
         self.format = (format or "mp4").lower()
         if self.format not in _ENCODED_FORMATS:
@@ -52,27 +49,22 @@ class Video(Media):
         frames = to_numpy(value)
         if frames.ndim == 5:
             frames = _tile(frames)
-        if frames.ndim != 4 or frames.shape[1] not in (1, 3, 4):
+        if frames.ndim != 4 or frames.shape[1] not in (1, 3, 4) or frames.shape[0] == 0:
             raise ValueError(
-                f"video frames must be T×C×H×W or B×T×C×H×W with C in 1, 3, 4; got shape "
-                f"{tuple(frames.shape)}"
+                f"video frames must be T×C×H×W or B×T×C×H×W with C in 1, 3, 4 and at least "
+                f"one frame; got shape {tuple(frames.shape)}"
             )
         self._frames = frames
 
-    def write(self, folder: Path, stem: str) -> tuple[str | None, dict[str, Any]]:
-        """Encode (or copy) the video and return its file name, format and fps."""
-        name = f"{stem}.{self.format}"
-        folder.mkdir(parents=True, exist_ok=True)
-        if self._path is not None:
-            copy_file(self._path, folder / name)
-            return name, {"format": self.format, "fps": self.fps}
-        temporary = folder / f".{uuid.uuid4().hex}.{self.format}"
-        try:
-            _encode(self._frames, temporary, self.format, self.fps or 4)
-            os.replace(temporary, folder / name)
-        finally:
-            temporary.unlink(missing_ok=True)
-        return name, {"format": self.format, "fps": self.fps or 4}
+    def _encode(self) -> Encoded:
+        if self._bytes is not None:
+            return self.format, self._bytes, {"format": self.format, "fps": self.fps}
+        fps = self.fps or 4
+        with tempfile.TemporaryDirectory(prefix="trackio-video-") as folder:
+            target = Path(folder) / f"video.{self.format}"
+            _encode_frames(self._frames, target, self.format, fps)
+            data = target.read_bytes()
+        return self.format, data, {"format": self.format, "fps": fps}
 
 
 def _tile(batch: Any) -> Any:
@@ -85,18 +77,18 @@ def _tile(batch: Any) -> Any:
     padded = np.zeros((rows * columns, frames, channels, height, width), dtype=batch.dtype)
     padded[:count] = batch
     grid = padded.reshape(rows, columns, frames, channels, height, width)
-    return grid.transpose(2, 3, 0, 4, 1, 5).reshape(
-        frames, channels, rows * height, columns * width
-    )
+    tiled = grid.transpose(2, 3, 0, 4, 1, 5)
+    return tiled.reshape(frames, channels, rows * height, columns * width)
 
 
-def _encode(frames: Any, target: Path, form: str, fps: float) -> None:
+def _encode_frames(frames: Any, target: Path, form: str, fps: float) -> None:
     import imageio.v2 as imageio
     import numpy as np
 
     if frames.dtype != np.uint8:
-        scale = 255.0 if frames.dtype.kind == "f" and frames.max() <= 1.0 else 1.0
-        frames = np.clip(frames * scale, 0, 255).astype(np.uint8)
+        values = np.nan_to_num(frames.astype(np.float64))
+        scale = 255.0 if frames.dtype.kind == "f" and values.max() <= 1.0 else 1.0
+        frames = np.clip(values * scale, 0, 255).astype(np.uint8)
     pictures = frames.transpose(0, 2, 3, 1)
     if pictures.shape[-1] == 1:
         pictures = np.repeat(pictures, 3, axis=-1)
@@ -105,7 +97,7 @@ def _encode(frames: Any, target: Path, form: str, fps: float) -> None:
         return
     pictures = pictures[..., :3]
     height, width = pictures.shape[1:3]
-    pictures = np.pad(pictures, ((0, 0), (0, height % 2), (0, width % 2), (0, 0)))
+    pictures = np.pad(pictures, ((0, 0), (0, height % 2), (0, width % 2), (0, 0)), mode="edge")
     codec = "libx264" if form == "mp4" else "libvpx-vp9"
     imageio.mimwrite(
         target,

@@ -90,7 +90,10 @@ def table_page(
         at = f" at step {step}" if step is not None else ""
         raise NotFoundError(f"run {run_id!r} of {project!r} has no table {key!r}{at}")
     path = media_dir_of(conn) / row[0]
-    columns, data = _load_table(str(path), path.stat().st_mtime_ns)
+    try:
+        columns, data = _load_table(str(path), path.stat().st_mtime_ns)
+    except (OSError, ValueError, KeyError):
+        raise NotFoundError(f"the file of table {key!r} of run {run_id!r} is missing") from None
     order = list(range(len(data)))
     if sort is not None:
         if sort not in columns:

@@ -59,12 +59,11 @@ def _extra_value(kind: str, text: str) -> Any:
 
 
 def media_value(
-    media_dir: Path, kind: str, path: str | None, caption: str | None, meta: str
+    media_dir: Path, kind: str, path: str | None, caption: str | None, details: dict[str, Any]
 ) -> dict[str, Any]:
     """A stored media record as `history()` returns it: `_type`, absolute `path`,
     `caption` and the kind's details (size, format, bins...)."""
-    details = json.loads(meta)
-    details.pop("index", None)
+    details = {key: value for key, value in details.items() if key != "index"}
     return {
         "_type": kind,
         "path": None if path is None else str(media_dir / path),
@@ -78,13 +77,18 @@ def media_points(conn: sqlite3.Connection, rows: list[tuple]) -> list[tuple[int,
     in one call (`log({"k": [img, img]})`) become one list value."""
     media_dir = media_dir_of(conn)
     grouped: dict[tuple[int, float], list[dict[str, Any]]] = {}
+    listed: set[tuple[int, float]] = set()
     for step, stamp, kind, path, caption, meta in rows:
+        details = json.loads(meta)
+        if "index" in details:
+            listed.add((step, stamp))
         grouped.setdefault((step, stamp), []).append(
-            media_value(media_dir, kind, path, caption, meta)
+            media_value(media_dir, kind, path, caption, details)
         )
     return [
-        (step, stamp, items[0] if len(items) == 1 else items)
-        for (step, stamp), items in grouped.items()
+        (step, stamp, items if key in listed else items[0])
+        for key, items in grouped.items()
+        for step, stamp in [key]
     ]
 
 
@@ -304,7 +308,7 @@ def last_values(conn: sqlite3.Connection, run_pks: list[int]) -> dict[int, dict[
     for run, metric, *record in conn.execute(_LAST_MEDIA.format(runs=placeholders), run_pks * 2):
         media_rows.setdefault((run, metric), []).append(tuple(record))
     for key, records in media_rows.items():
-        ((_, stamp, value),) = media_points(conn, records)
+        _, stamp, value = max(media_points(conn, records), key=lambda point: point[0])
         known = newest.get(key)
         if known is None or stamp >= known[0]:
             newest[key] = (stamp, value)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from trackio.media.base import Media, is_media
+from trackio.media.base import Media, MediaEncodingError, is_media
 from trackio.storage import chunks
 from trackio.storage.database import metric_id
 from trackio.storage.paths import media_dir_of
@@ -163,7 +163,10 @@ class SeriesWriter:
         self, run_pk: int, mid: int, step: int, stamp: float, value: Media | tuple[Media, ...]
     ) -> None:
         """Write the media file(s) first, then the record(s): a record never points at
-        a missing or half-written file. File names are made here, never from user text."""
+        a missing or half-written file. File names are made here, never from user text.
+
+        An object that cannot be encoded is skipped with a warning; failing to write
+        the file (disk full) raises `OSError`, so the batch is retried."""
         run_id = self._run_ids.get(run_pk)
         if run_id is None:
             row = self.conn.execute("SELECT run_id FROM runs WHERE id = ?", (run_pk,)).fetchone()
@@ -174,16 +177,14 @@ class SeriesWriter:
             stem = f"m{mid}-s{step}-{digest}-{index}"
             try:
                 name, meta = item.write(self.media_dir / run_id, stem)
-            except OSError:
-                raise
-            except Exception as error:  # noqa: BLE001 - one bad object must not cost the row
+            except MediaEncodingError as error:
                 warnings.warn(
-                    f"trackio could not store the {item.kind} logged at step {step}: {error!r}",
+                    f"trackio skipped the {item.kind} logged at step {step}: {error}",
                     RuntimeWarning,
                     stacklevel=2,
                 )
                 continue
-            if len(items) > 1:
+            if isinstance(value, tuple):
                 meta = {**meta, "index": index}
             self.conn.execute(
                 "INSERT INTO media (run, metric, step, time, kind, path, caption, meta) "
