@@ -333,3 +333,61 @@ def test_images_sharing_one_wall_time_give_a_summary(tmp_path):
     (run,) = trackio.Api().runs("sametime")
     assert run.summary["pic"]["_type"] == "image"
     assert [r["step"] for r in run.history()] == [0, 1, 2]
+
+
+def _write_tf2_style_log(directory, steps):
+    """Scalars plus TF2-style tensor images whose plugin is named in the first event only."""
+    import io
+
+    from PIL import Image as PILImage
+    from tensorboard.compat.proto import types_pb2
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.compat.proto.summary_pb2 import Summary, SummaryMetadata
+    from tensorboard.compat.proto.tensor_pb2 import TensorProto
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    writer = EventFileWriter(str(directory))
+    plugin = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(plugin_name="images"))
+    for step in range(steps):
+        scalar = Summary.Value(tag="loss", simple_value=1.0 / (step + 1))
+        writer.add_event(Event(step=step, wall_time=100.0 + step, summary=Summary(value=[scalar])))
+        if step % 500 == 0:
+            buffer = io.BytesIO()
+            PILImage.fromarray(np.full((2, 3), step % 256, dtype=np.uint8)).save(buffer, "PNG")
+            tensor = TensorProto(
+                dtype=types_pb2.DT_STRING, string_val=[b"3", b"2", buffer.getvalue()]
+            )
+            image = Summary.Value(tag="pic", tensor=tensor)
+            if step == 0:
+                image.metadata.CopyFrom(plugin)
+            writer.add_event(
+                Event(step=step, wall_time=100.0 + step, summary=Summary(value=[image]))
+            )
+    writer.close()
+
+
+@pytest.mark.skipif((__import__("os").cpu_count() or 1) < 2, reason="needs two cores")
+def test_parallel_parse_of_a_big_file_matches_the_sequential_one(tmp_path, child_env):
+    _write_tf2_style_log(tmp_path / "logs" / "r", 4000)
+    trackio.import_tf_events(tmp_path / "logs", "sequential")
+    script = (
+        "import trackio, trackio.imports.tensorboard_import as tb\n"
+        "tb.PARALLEL_MIN_BYTES = 1\n"
+        f"trackio.import_tf_events({str(tmp_path / 'logs')!r}, 'parallel')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=child_env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+
+    def comparable(project):
+        (run,) = trackio.Api().runs(project)
+        return [
+            {k: (v["width"], v["height"]) if isinstance(v, dict) else v for k, v in row.items()}
+            for row in run.history()
+        ]
+
+    sequential, parallel = comparable("sequential"), comparable("parallel")
+    assert parallel == sequential
+    assert len(sequential) == 4000
+    assert [row["pic"] for row in sequential if "pic" in row] == [(3, 2)] * 8
