@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import webbrowser
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +26,8 @@ def show(
     url = handle.url + (f"?{urlencode({'project': project})}" if project else "")
     print(f"* trackio dashboard running at {url}")
     if open_browser:
+        import webbrowser
+
         webbrowser.open(url)
     if not block:
         return handle
