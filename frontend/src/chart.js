@@ -5,6 +5,13 @@ import { themeColors, withAlpha } from "./colors.js";
 import { debiasedEma } from "./smoothing.js";
 import { formatDuration, formatNumber, formatTick, formatTime } from "./format.js";
 import { hideTooltip, showTooltip } from "./tooltip.js";
+import { selectedRuns } from "./state.js";
+
+// Many overlaid runs share one budget of points per chart: past ~50 lines a point per
+// pixel per run adds bytes and drawing time but nothing a reader can see; the
+// min/max band still shows every spike.
+const POINTS_PER_CHART = 25000;
+const MIN_POINTS_PER_RUN = 150;
 
 const HEIGHT = 230;
 const linearPaths = uPlot.paths.linear();
@@ -100,7 +107,9 @@ export class Chart {
 
   maxPoints() {
     const width = this.plot.clientWidth || 600;
-    return Math.max(200, Math.min(2000, Math.round(width)));
+    const perPixel = Math.max(200, Math.min(2000, Math.round(width)));
+    const shared = Math.floor(POINTS_PER_CHART / Math.max(1, selectedRuns().length));
+    return Math.max(MIN_POINTS_PER_RUN, Math.min(perPixel, shared));
   }
 
   setSeries(entries, afterSteps = new Map()) {

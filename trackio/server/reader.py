@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,7 +19,7 @@ from trackio.storage.chunks import BLOCK_POINTS
 from trackio.storage.database import retry_when_locked
 from trackio.storage.downsample import Downsampled, downsample, downsample_blocks
 from trackio.storage.numeric_series import (
-    count_points,
+    chunk_extent,
     metric_ids,
     pair_by_step,
     read_numeric_series,
@@ -40,11 +42,39 @@ class NotFoundError(LookupError):
     """A project, run or metric that the request names does not exist."""
 
 
+class SeriesCache:
+    """Downsampled series kept for as long as the chunks they came from are unchanged,
+    so reloading a page or a second viewer costs a metadata query per series."""
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[tuple, tuple[tuple, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, version: tuple) -> dict[str, Any] | None:
+        """The result stored under `key` if it was computed from chunks at `version`."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] != version:
+                return None
+            self._entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: tuple, version: tuple, result: dict[str, Any]) -> None:
+        """Store a result, evicting the least recently used beyond capacity."""
+        with self._lock:
+            self._entries[key] = (version, result)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+
+
 class ProjectReader:
     """Per-thread, per-project SQLite connections for the server's worker threads."""
 
     def __init__(self) -> None:
         self._local = threading.local()
+        self._series_cache = SeriesCache()
 
     def connection(self, project: str) -> sqlite3.Connection:
         """A connection to `project` owned by the calling thread."""
@@ -107,7 +137,16 @@ class ProjectReader:
         conn = self.connection(project)
         return retry_when_locked(
             lambda: _series_payload(
-                conn, project, metrics, run_ids, x, max_points, after or {}, step_min, step_max
+                conn,
+                project,
+                metrics,
+                run_ids,
+                x,
+                max_points,
+                after or {},
+                step_min,
+                step_max,
+                self._series_cache,
             )
         )
 
@@ -130,8 +169,10 @@ def _series_payload(
     after: dict[str, int],
     step_min: int | None,
     step_max: int | None,
+    cache: SeriesCache,
 ) -> dict[str, Any]:
     ids = metric_ids(conn)
+    source = project_db_path(project)
     for metric in metrics:
         if metric not in ids:
             raise NotFoundError(f"project {project!r} has no metric {metric!r}")
@@ -151,7 +192,9 @@ def _series_payload(
             low = step_min
             if record.run_id in after:
                 low = max(after[record.run_id] + 1, low if low is not None else 0)
-            one = _one_series(conn, record, ids[metric], x, ids, max_points, low, step_max)
+            one = _one_series(
+                conn, record, ids[metric], x, ids, max_points, low, step_max, cache, source
+            )
             series.append({"metric": metric, **one})
     payload: dict[str, Any] = {"x": x, "series": series, "missing": missing}
     if len(metrics) == 1:
@@ -168,32 +211,69 @@ def _one_series(
     max_points: int,
     step_min: int | None,
     step_max: int | None,
+    cache: SeriesCache,
+    source: Path,
 ) -> dict[str, Any]:
     with_times = x in ("time", "relative")
-    if x in X_AXES:
-        total, ordered = count_points(conn, record.pk, metric, step_min, step_max)
-        if ordered and total // max_points >= _POINTS_PER_BUCKET_FOR_BLOCKS:
-            return _series_from_blocks(
-                conn, record, metric, x, max_points, step_min, step_max, with_times
-            )
+    if x not in X_AXES:
+        return _series_against_metric(conn, record, metric, ids[x], max_points, step_min, step_max)
+    extent = chunk_extent(conn, record.pk, metric, step_min, step_max)
+    key = (source, record.pk, record.created_at, metric, x, max_points, step_min, step_max)
+    cached = cache.get(key, extent.version)
+    if cached is not None:
+        return cached
+    if extent.ordered and extent.points // max_points >= _POINTS_PER_BUCKET_FOR_BLOCKS:
+        result = _series_from_blocks(
+            conn, record, metric, x, max_points, step_min, step_max, with_times
+        )
+    else:
+        result = _series_from_points(
+            conn, record, metric, x, max_points, step_min, step_max, with_times
+        )
+    cache.put(key, extent.version, result)
+    return result
+
+
+def _series_from_points(
+    conn: sqlite3.Connection,
+    record: RunRecord,
+    metric: int,
+    x: str,
+    max_points: int,
+    step_min: int | None,
+    step_max: int | None,
+    with_times: bool,
+) -> dict[str, Any]:
     points = read_numeric_series(
         conn, record.pk, metric, step_min=step_min, step_max=step_max, with_times=with_times
     )
-    values = points.values
     if x == "step":
         xs: np.ndarray = points.steps
     elif x == "time":
         xs = points.times
-    elif x == "relative":
-        xs = points.times - record.created_at
     else:
-        axis = read_numeric_series(
-            conn, record.pk, ids[x], step_min=step_min, step_max=step_max, with_times=False
-        )
-        xs, values, paired = pair_by_step(axis, points)
-        last_step = int(paired[-1]) if len(paired) else None
-        return _series_json(record, downsample(xs, values, max_points), last_step, len(values))
+        xs = points.times - record.created_at
     last_step = int(points.steps[-1]) if len(points) else None
+    return _series_json(record, downsample(xs, points.values, max_points), last_step, len(points))
+
+
+def _series_against_metric(
+    conn: sqlite3.Connection,
+    record: RunRecord,
+    metric: int,
+    axis_metric: int,
+    max_points: int,
+    step_min: int | None,
+    step_max: int | None,
+) -> dict[str, Any]:
+    points, axis = (
+        read_numeric_series(
+            conn, record.pk, m, step_min=step_min, step_max=step_max, with_times=False
+        )
+        for m in (metric, axis_metric)
+    )
+    xs, values, paired = pair_by_step(axis, points)
+    last_step = int(paired[-1]) if len(paired) else None
     return _series_json(record, downsample(xs, values, max_points), last_step, len(values))
 
 
@@ -228,31 +308,37 @@ def _series_from_blocks(
     return _series_json(record, reduced, blocks.last_step, int(blocks.count.sum()))
 
 
-def _compact(values: np.ndarray, exact: bool) -> np.ndarray:
-    """`values` as float32 (half the JSON) when that loses nothing that matters: raw
-    points only if each is exactly a float32, bucket means and extremes whenever
-    they are within float32's range (a 7-digit mean of a bucket is as good)."""
+def _narrow(arrays: list[np.ndarray], exact: bool) -> list[np.ndarray]:
+    """The arrays as float32 (half the JSON) when that loses nothing that matters: raw
+    points only if each is exactly a float32; bucket means and extremes when their
+    envelope is within float32's range (a 7-digit mean of a bucket is as good)."""
     with np.errstate(over="ignore"):
-        narrow = values.astype(np.float32)
-    finite = np.isfinite(values)
+        narrow = [values.astype(np.float32) for values in arrays]
     if exact:
-        keeps = np.array_equal(narrow.astype(np.float64)[finite], values[finite])
+        values = arrays[0]
+        finite = np.isfinite(values)
+        keeps = np.array_equal(narrow[0].astype(np.float64)[finite], values[finite])
     else:
-        magnitude = np.abs(values[finite])
-        keeps = bool(np.all((magnitude == 0) | ((magnitude > 1e-30) & (magnitude < 1e38))))
-    return narrow if keeps else values
+        envelope = np.abs(np.concatenate(arrays[1:]))
+        envelope = envelope[np.isfinite(envelope)]
+        keeps = bool(np.all((envelope == 0) | ((envelope > 1e-30) & (envelope < 1e38))))
+    return narrow if keeps else arrays
 
 
 def _series_json(
     record: RunRecord, reduced: Downsampled, last_step: int | None, total: int
 ) -> dict[str, Any]:
-    exact = not reduced.downsampled
+    if reduced.y_min is None or reduced.y_max is None:
+        (y,) = _narrow([reduced.y], exact=True)
+        y_min = y_max = None
+    else:
+        y, y_min, y_max = _narrow([reduced.y, reduced.y_min, reduced.y_max], exact=False)
     return {
         "run": record.run_id,
         "x": reduced.x,
-        "y": _compact(reduced.y, exact),
-        "min": None if reduced.y_min is None else _compact(reduced.y_min, exact),
-        "max": None if reduced.y_max is None else _compact(reduced.y_max, exact),
+        "y": y,
+        "min": y_min,
+        "max": y_max,
         "last_step": last_step,
         "downsampled": reduced.downsampled,
         "total": total,

@@ -37,15 +37,18 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> Downsampled:
         return Downsampled(x, y, None, None)
     starts = (np.arange(max_points, dtype=np.int64) * count) // max_points
     sizes = np.diff(np.append(starts, count))
-    finite = ~np.isnan(y)
-    present = np.add.reduceat(finite.astype(np.int64), starts)
-    totals = np.add.reduceat(np.where(finite, y, 0.0), starts)
+    x_mean = np.add.reduceat(x.astype(np.float64), starts) / sizes
+    nan = np.isnan(y)
+    if not nan.any():
+        y_mean = np.add.reduceat(y, starts) / sizes
+        return Downsampled(
+            x_mean, y_mean, np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)
+        )
+    present = np.add.reduceat(~nan, starts, dtype=np.int64)
+    totals = np.add.reduceat(np.where(nan, 0.0, y), starts)
     with np.errstate(invalid="ignore", divide="ignore"):
         y_mean = np.where(present > 0, totals / present, np.nan)
-    y_min = np.fmin.reduceat(y, starts)
-    y_max = np.fmax.reduceat(y, starts)
-    x_mean = np.add.reduceat(x.astype(np.float64), starts) / sizes
-    return Downsampled(x_mean, y_mean, y_min, y_max)
+    return Downsampled(x_mean, y_mean, np.fmin.reduceat(y, starts), np.fmax.reduceat(y, starts))
 
 
 def downsample_blocks(

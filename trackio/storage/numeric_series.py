@@ -78,7 +78,7 @@ def read_numeric_series(
     times = (
         np.frombuffer(b"".join(row[5] for row in rows), "<f8")
         if with_times
-        else np.full(len(steps), np.nan)
+        else np.broadcast_to(np.nan, len(steps))
     )
     if len(steps) > 1 and not np.all(steps[1:] > steps[:-1]):
         steps, values, times = _one_point_per_step(steps, values, times)
@@ -96,6 +96,8 @@ def _steps_of(rows: list[tuple]) -> np.ndarray:
     """All chunks' steps in order; runs of contiguous chunks are built in one go."""
     counts = np.fromiter((row[1] for row in rows), np.int64, len(rows))
     if all(row[3] is None for row in rows):
+        if all(rows[i][2] == rows[i - 1][2] + rows[i - 1][1] for i in range(1, len(rows))):
+            return np.arange(rows[0][2], rows[0][2] + int(counts.sum()), dtype=np.int64)
         firsts = np.fromiter((row[2] for row in rows), np.int64, len(rows))
         offsets = np.arange(counts.sum(), dtype=np.int64) - np.repeat(
             np.cumsum(counts) - counts, counts
@@ -145,16 +147,27 @@ class SeriesBlocks:
     last_step: int | None
 
 
-def count_points(
+@dataclass
+class ChunkExtent:
+    """What the chunks of a series touching a step range look like, without their data."""
+
+    points: int
+    ordered: bool
+    version: tuple
+    """Changes whenever a chunk of the range is written, merged or deleted."""
+
+
+def chunk_extent(
     conn: sqlite3.Connection,
     run_pk: int,
     metric: int,
     step_min: int | None = None,
     step_max: int | None = None,
-) -> tuple[int, bool]:
-    """(points in the chunks touching the step range, whether those chunks are in step order)."""
+) -> ChunkExtent:
+    """Points in the chunks touching the step range, whether those chunks are in step
+    order, and a version of them for caching results computed from them."""
     rows = conn.execute(
-        "SELECT n, min_step, max_step FROM chunks WHERE run = ? AND metric = ? "
+        "SELECT n, min_step, max_step, id, last_time FROM chunks WHERE run = ? AND metric = ? "
         "AND max_step >= ? AND min_step <= ? ORDER BY id",
         (
             run_pk,
@@ -164,7 +177,8 @@ def count_points(
         ),
     ).fetchall()
     ordered = all(rows[i][1] > rows[i - 1][2] for i in range(1, len(rows)))
-    return sum(row[0] for row in rows), ordered
+    version = tuple((row[3], row[0], row[4]) for row in rows)
+    return ChunkExtent(sum(row[0] for row in rows), ordered, version)
 
 
 _LOWEST, _HIGHEST = -(2**63), 2**63 - 1
