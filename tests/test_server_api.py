@@ -272,3 +272,15 @@ def test_several_metrics_in_one_request(server):
         ("a", run.id, [1.0, 3.0]),
         ("b", run.id, [2.0, 4.0]),
     ]
+
+
+def test_repeated_requests_see_points_logged_in_between(server):
+    run = trackio.init(project="fresh", name="r")
+    run.log({"v": 1.0})
+    dict(run.summary)
+    first = get(server, "/api/series", project="fresh", metric="v")["series"][0]
+    assert get(server, "/api/series", project="fresh", metric="v")["series"][0] == first
+    run.log({"v": 2.0})
+    run.finish()
+    again = get(server, "/api/series", project="fresh", metric="v")["series"][0]
+    assert (first["y"], again["y"]) == ([1.0], [1.0, 2.0])
