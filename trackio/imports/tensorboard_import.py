@@ -10,12 +10,10 @@ Big files are parsed by one forked process per core.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import struct
 import threading
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,6 +110,9 @@ def read_event_file(path: Path, run: ImportedRun) -> None:
     else:
         cuts = [len(data) * k // workers for k in range(workers + 1)]
         ranges = list(zip(cuts, cuts[1:], strict=False))
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         _forked_input = (path, data)
         try:
             context = multiprocessing.get_context("fork")
@@ -129,6 +130,8 @@ def read_event_file(path: Path, run: ImportedRun) -> None:
 def _worker_count(size: int) -> int:
     if size < PARALLEL_MIN_BYTES or threading.active_count() > 1:
         return 1
+    import multiprocessing
+
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return max(1, min(os.cpu_count() or 1, 8))
