@@ -57,6 +57,7 @@ def log(
     data: Mapping[str, Any], step: int | None = None, commit: bool | None = None, **kwargs: Any
 ) -> None:
     """Log a dict of metrics to the current run; see `Run.log`."""
+    # Inlined rather than _require_run(): this is the hot path of every training loop.
     run = current_run()
     if run is None:
         raise RuntimeError("call trackio.init() before trackio.log()")

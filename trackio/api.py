@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import Any
 
 from trackio.storage import queries
@@ -13,10 +12,7 @@ from trackio.storage.lookup import RunNotFoundError, resolve_run
 from trackio.storage.paths import validate_project_name
 from trackio.storage.projects import delete_project_files, list_projects, open_project
 from trackio.storage.runs import RunRecord, delete_run, get_run, list_runs, rename_run
-
-
-def _iso(moment: float | None) -> str | None:
-    return None if moment is None else datetime.fromtimestamp(moment, timezone.utc).isoformat()
+from trackio.values import iso_utc
 
 
 class ApiRun:
@@ -73,12 +69,12 @@ class ApiRun:
     @property
     def created_at(self) -> str:
         """When the run started, as an ISO-8601 UTC timestamp."""
-        return _iso(self._record.created_at) or ""
+        return iso_utc(self._record.created_at) or ""
 
     @property
     def updated_at(self) -> str:
         """When the run last wrote anything, as an ISO-8601 UTC timestamp."""
-        return _iso(self._record.updated_at) or ""
+        return iso_utc(self._record.updated_at) or ""
 
     @property
     def config(self) -> dict[str, Any]:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 from trackio.storage import queries
+from trackio.storage.chunks import INT64_MAX, INT64_MIN
 from trackio.storage.paths import validate_project_name
 from trackio.storage.projects import open_project
 from trackio.storage.runs import RunRecord, list_runs
+from trackio.values import json_safe
 
 FORMATS = ("csv", "jsonl", "parquet")
 
@@ -88,16 +89,10 @@ def _write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> No
             writer.writerow([_csv_cell(row.get(column)) for column in columns])
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    return value
-
-
 def _write_jsonl(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for row in rows:
-            record = {c: _json_value(row[c]) for c in columns if c in row}
+            record = {c: json_safe(row[c]) for c in columns if c in row}
             handle.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
 
 
@@ -111,7 +106,9 @@ def _write_parquet(path: Path, columns: list[str], rows: list[dict[str, Any]]) -
     for column in columns:
         values = [row.get(column) for row in rows]
         kinds = {type(v) for v in values if v is not None}
-        if int in kinds and any(isinstance(v, int) and not -(2**63) <= v < 2**63 for v in values):
+        if int in kinds and any(
+            isinstance(v, int) and not INT64_MIN <= v <= INT64_MAX for v in values
+        ):
             values = [None if v is None else str(v) for v in values]
         elif len(kinds) > 1 and kinds <= {int, float}:
             values = [None if v is None else float(v) for v in values]

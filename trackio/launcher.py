@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
+
+if TYPE_CHECKING:
+    from trackio.server.app import ServerHandle
 
 
 def show(
@@ -13,7 +16,7 @@ def show(
     port: int | None = None,
     open_browser: bool = True,
     block: bool = True,
-) -> Any:
+) -> ServerHandle | None:
     """Serve the dashboard on `host:port` (127.0.0.1:7860, or the next free port).
 
     Prints the URL, opens it in a browser unless `open_browser=False`, and serves

@@ -14,7 +14,8 @@ def config_to_json(data: Mapping[str, Any]) -> str:
     return json.dumps(dict(data), default=to_jsonable)
 
 
-def _as_mapping(values: Any) -> Mapping[str, Any]:
+def as_mapping(values: Any) -> Mapping[str, Any]:
+    """`values` as a mapping: itself, an object's public attributes, or {} for None."""
     if values is None:
         return {}
     if isinstance(values, Mapping):
@@ -34,7 +35,7 @@ class Config(MutableMapping):
     """
 
     def __init__(self, values: Any = None, on_change: Callable[[str], None] | None = None) -> None:
-        object.__setattr__(self, "_data", {str(k): v for k, v in _as_mapping(values).items()})
+        object.__setattr__(self, "_data", {str(k): v for k, v in as_mapping(values).items()})
         object.__setattr__(self, "_on_change", on_change)
 
     def _changed(self) -> None:
@@ -83,7 +84,7 @@ class Config(MutableMapping):
         `allow_val_change` is accepted for wandb compatibility; changing a value is
         always allowed and the flag itself is never stored.
         """
-        merged = {**_as_mapping(values), **more}
+        merged = {**as_mapping(values), **more}
         if not merged:
             return
         self._data.update({str(k): v for k, v in merged.items()})

@@ -11,11 +11,10 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Mapping
 from typing import Any
 
 from trackio import context_vars
-from trackio.run_config import Config, config_to_json
+from trackio.run_config import Config, as_mapping, config_to_json
 from trackio.storage.database import write_transaction
 from trackio.storage.paths import project_db_path, validate_project_name
 from trackio.storage.projects import open_project
@@ -117,7 +116,7 @@ def init(
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise ValueError(f"run name must be a non-empty string, got {name!r}")
     run_tags = [str(tag) for tag in tags] if tags else []
-    init_config = {**_pending_config.as_dict(), **_config_mapping(config)}
+    init_config = {**_pending_config.as_dict(), **dict(as_mapping(config))}
 
     previous = current_run()
     if previous is not None and not previous._finished:
@@ -164,16 +163,6 @@ def init(
     context_vars.current_space_id.set(space_id)
     context_vars.current_server.set(server_url)
     return run
-
-
-def _config_mapping(config: Any) -> dict[str, Any]:
-    if config is None:
-        return {}
-    if isinstance(config, Mapping):
-        return dict(config)
-    if hasattr(config, "__dict__"):
-        return {k: v for k, v in vars(config).items() if not k.startswith("_")}
-    raise TypeError(f"config must be a dict, got {type(config).__name__}")
 
 
 def _open_run(

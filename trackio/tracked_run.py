@@ -11,13 +11,13 @@ from typing import Any
 from trackio.run_config import Config
 from trackio.run_summary import Summary
 from trackio.storage import queries
+from trackio.storage.chunks import INT64_MAX
 from trackio.storage.projects import open_project
 from trackio.storage.runs import get_run
 from trackio.values import prepare_row
 from trackio.writer import MAX_QUEUED_ENTRIES, WAKE_AT_ENTRIES, RunTarget, WriteError, Writer
 
 _SYNC_ATTEMPTS = 3
-_MAX_STEP = 2**63 - 1
 
 
 class Run:
@@ -59,6 +59,7 @@ class Run:
         self._target = target
         self._writer = writer
         self._disabled = target is None or writer is None
+        # Bound once here: log() is the hot path, and attribute lookups show in its cost.
         self._append = writer.queue.append if writer is not None else None
         self._queue = writer.queue if writer is not None else None
         self._step = start_step
@@ -264,6 +265,6 @@ def _as_step(step: Any) -> int:
     if isinstance(step, bool) or not hasattr(step, "__index__"):
         raise TypeError(f"step must be an integer, got {type(step).__name__}")
     value = step.__index__()
-    if not 0 <= value <= _MAX_STEP:
-        raise ValueError(f"step must be between 0 and {_MAX_STEP}, got {value}")
+    if not 0 <= value <= INT64_MAX:
+        raise ValueError(f"step must be between 0 and {INT64_MAX}, got {value}")
     return value

@@ -21,6 +21,7 @@ from typing import Any
 
 from trackio.media.base import is_media
 from trackio.storage.database import connect, write_transaction
+from trackio.storage.paths import file_identity
 from trackio.storage.series_writer import SeriesWriter
 
 FLUSH_INTERVAL_SECONDS = 0.5
@@ -52,8 +53,7 @@ class Writer:
         self._wake = threading.Event()
         self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._sinks: dict[Path, SeriesWriter] = {}
-        self._identities: dict[Path, int | None] = {}
+        self._sinks: dict[Path, tuple[int | None, SeriesWriter]] = {}
         self._warned: set[str] = set()
 
     def ensure_started(self) -> None:
@@ -155,26 +155,23 @@ class Writer:
         return []
 
     def _forget(self, path: Path) -> None:
-        sink = self._sinks.pop(path, None)
-        if sink is not None:
-            sink.conn.close()
+        cached = self._sinks.pop(path, None)
+        if cached is not None:
+            cached[1].conn.close()
 
     def _sink(self, path: Path) -> SeriesWriter:
         """The writer of the project file at `path`, reopened if the file was deleted or
         replaced since (its cached connection would write into the unlinked file)."""
-        try:
-            identity = os.stat(path).st_ino
-        except FileNotFoundError:
-            identity = None
-        sink = self._sinks.get(path)
-        if sink is not None and self._identities.get(path) != identity:
+        identity = file_identity(path)
+        cached = self._sinks.get(path)
+        if cached is not None and cached[0] == identity:
+            return cached[1]
+        if cached is not None:
             self._forget(path)
-            sink = None
-        if sink is None:
-            conn = connect(path, create=True)
-            conn.execute("PRAGMA synchronous = FULL")
-            sink = self._sinks[path] = SeriesWriter(conn)
-            self._identities[path] = os.stat(path).st_ino
+        conn = connect(path, create=True)
+        conn.execute("PRAGMA synchronous = FULL")
+        sink = SeriesWriter(conn)
+        self._sinks[path] = (file_identity(path), sink)
         return sink
 
     def _write_batch(self, path: Path, items: list[tuple]) -> None:

@@ -3,36 +3,25 @@
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from typing import Any
 
 from trackio.storage.lookup import RunNotFoundError, resolve_run
 from trackio.storage.paths import validate_project_name
 from trackio.storage.projects import ProjectNotFoundError, open_project
 from trackio.storage.runs import RunRecord
+from trackio.values import iso_utc, json_safe
 
 
 class CommandError(Exception):
     """Ends a command with exit code 1 and this one-line message."""
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 def print_json(value: Any) -> None:
     """Print `value` as strict JSON (NaN as null, infinities as strings)."""
-    print(json.dumps(_json_safe(value), ensure_ascii=False, allow_nan=False))
+    print(json.dumps(json_safe(value), ensure_ascii=False, allow_nan=False))
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -56,13 +45,8 @@ def format_cell(value: Any) -> str:
 
 
 def format_time(moment: float | None) -> str | None:
-    """Epoch seconds as an ISO-8601 UTC timestamp."""
-    if moment is None:
-        return None
-    try:
-        return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="seconds")
-    except (ValueError, OverflowError, OSError):
-        return str(moment)
+    """Epoch seconds as an ISO-8601 UTC timestamp to the second."""
+    return iso_utc(moment, "seconds")
 
 
 @contextmanager

@@ -146,4 +146,4 @@ def _number(cell: str) -> Any:
         return float(cell)
     except ValueError:
         pass
-    return _BOOLEANS.get(cell.strip().lower(), _TEXT) if cell else None
+    return _BOOLEANS.get(cell.lower(), _TEXT) if cell else None

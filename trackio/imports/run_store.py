@@ -31,11 +31,6 @@ class ImportedRun:
         values.append(value)
         times.append(moment)
 
-    @property
-    def value_count(self) -> int:
-        """How many values the run holds."""
-        return sum(len(steps) for steps, _, _ in self.series.values())
-
 
 def store_runs(
     project: str, runs: Iterable[ImportedRun], *, allow_same_names: bool = False

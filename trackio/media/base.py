@@ -105,6 +105,21 @@ def atomic_write(target: Path, data: bytes) -> None:
         temporary.unlink(missing_ok=True)
 
 
+def to_uint8(array: Any) -> Any:
+    """Pixels as uint8: bools become 0/255, floats in [0, 1] are scaled by 255 (floats
+    beyond 1 are taken as 0-255 already), everything is clipped to 0-255."""
+    import numpy as np
+
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == np.bool_:
+        return array.astype(np.uint8) * 255
+    values = np.nan_to_num(array.astype(np.float64))
+    if array.dtype.kind == "f" and values.size and values.max() <= 1.0:
+        values = values * 255.0
+    return np.clip(values, 0, 255).astype(np.uint8)
+
+
 def is_torch_tensor(value: Any) -> bool:
     """Whether `value` is a torch tensor, found without importing torch."""
     return type(value).__module__.startswith("torch") and hasattr(value, "detach")

@@ -6,7 +6,14 @@ import io
 from pathlib import Path
 from typing import Any
 
-from trackio.media.base import Encoded, Media, is_torch_tensor, read_source, to_numpy
+from trackio.media.base import (
+    Encoded,
+    Media,
+    is_torch_tensor,
+    read_source,
+    to_numpy,
+    to_uint8,
+)
 
 MAX_PIXELS = 100_000_000
 _IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "webp", "bmp"})
@@ -112,14 +119,6 @@ def _as_image_array(array: Any) -> Any:
 
 
 def _to_pil(array: Any) -> Any:
-    import numpy as np
     from PIL import Image as PILImage
 
-    if array.dtype == np.bool_:
-        array = array.astype(np.uint8) * 255
-    elif array.dtype != np.uint8:
-        values = np.nan_to_num(array.astype(np.float64))
-        if array.dtype.kind == "f" and values.size and values.max() <= 1.0:
-            values = values * 255.0
-        array = np.clip(values, 0, 255).astype(np.uint8)
-    return PILImage.fromarray(array)
+    return PILImage.fromarray(to_uint8(array))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from trackio.media.base import Encoded, Media, MediaEncodingError, atomic_write
+from trackio.values import to_jsonable
 
 
 class Table(Media):
@@ -72,7 +73,7 @@ class Table(Media):
         ]
         name = f"{stem}.json"
         document = {"columns": self.columns, "data": cells}
-        atomic_write(folder / name, json.dumps(document, default=_jsonable).encode("utf-8"))
+        atomic_write(folder / name, json.dumps(document, default=to_jsonable).encode("utf-8"))
         return name, {"rows": len(cells), "columns": self.columns}
 
 
@@ -114,11 +115,3 @@ def media_cell(value: Media, folder: Path, stem: str) -> dict[str, Any]:
     except MediaEncodingError as error:
         return {"_type": value.kind, "path": None, "caption": value.caption, "error": str(error)}
     return {"_type": value.kind, "path": name, "caption": value.caption, **meta}
-
-
-def _jsonable(value: Any) -> Any:
-    item = getattr(value, "item", None)
-    if callable(item) and getattr(value, "ndim", None) == 0:
-        return item()
-    tolist = getattr(value, "tolist", None)
-    return tolist() if callable(tolist) else str(value)

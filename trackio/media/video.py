@@ -8,7 +8,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from trackio.media.base import Encoded, Media, read_source, to_numpy
+from trackio.media.base import Encoded, Media, read_source, to_numpy, to_uint8
 
 _VIDEO_EXTENSIONS = frozenset({"mp4", "webm", "gif", "ogg", "ogv", "mov"})
 _ENCODED_FORMATS = ("mp4", "gif", "webm")
@@ -85,11 +85,7 @@ def _encode_frames(frames: Any, target: Path, form: str, fps: float) -> None:
     import imageio.v2 as imageio
     import numpy as np
 
-    if frames.dtype != np.uint8:
-        values = np.nan_to_num(frames.astype(np.float64))
-        scale = 255.0 if frames.dtype.kind == "f" and values.max() <= 1.0 else 1.0
-        frames = np.clip(values * scale, 0, 255).astype(np.uint8)
-    pictures = frames.transpose(0, 2, 3, 1)
+    pictures = to_uint8(frames).transpose(0, 2, 3, 1)
     if pictures.shape[-1] == 1:
         pictures = np.repeat(pictures, 3, axis=-1)
     if form == "gif":

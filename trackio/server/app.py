@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from trackio.server.media_reader import list_media, media_file, table_page
 from trackio.server.reader import NotFoundError, ProjectReader
+from trackio.storage.chunks import INT64_MAX, INT64_MIN
 
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard" / "dist"
 DEFAULT_PORT = 7860
@@ -28,7 +29,7 @@ _PORT_ATTEMPTS = 100
 DEFAULT_MAX_POINTS = 1000
 _MAX_POINTS_LIMIT = 100_000
 _MAX_TABLE_ROWS = 10_000
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_DEFAULT_TABLE_ROWS = 100
 _IMMUTABLE = "public, max-age=31536000, immutable"
 
 _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>trackio</title>
@@ -44,6 +45,7 @@ class JSONResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
+        """The JSON bytes of `content`."""
         return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
@@ -72,9 +74,31 @@ def _optional_int(request: Request, name: str) -> int | None:
 
 
 def _within_int64(name: str, number: int) -> int:
-    if not _INT64_MIN <= number <= _INT64_MAX:
+    if not INT64_MIN <= number <= INT64_MAX:
         raise BadRequestError(f"query parameter {name!r} is out of range: {number}")
     return number
+
+
+def _bounded_int(request: Request, name: str, default: int, highest: int) -> int:
+    value = _optional_int(request, name)
+    value = default if value is None else value
+    if not 1 <= value <= highest:
+        raise BadRequestError(f"{name} must be between 1 and {highest}")
+    return value
+
+
+def _run_ids(request: Request) -> list[str] | None:
+    runs = request.query_params.get("runs")
+    return runs.split(",") if runs else None
+
+
+def _error_response(error: Exception) -> JSONResponse:
+    """Unknown names are 404, bad parameters 400, an unreadable project file 500."""
+    if isinstance(error, NotFoundError):
+        return JSONResponse({"error": str(error)}, status_code=404)
+    if isinstance(error, ValueError):
+        return JSONResponse({"error": str(error)}, status_code=400)
+    return JSONResponse({"error": f"cannot read the project file: {error}"}, status_code=500)
 
 
 def _after(request: Request) -> dict[str, int]:
@@ -97,15 +121,8 @@ def create_app(reader: ProjectReader | None = None) -> Starlette:
         def respond(request: Request) -> Response:
             try:
                 return JSONResponse(handler(request))
-            except BadRequestError as error:
-                return JSONResponse({"error": str(error)}, status_code=400)
-            except (NotFoundError, ValueError) as error:
-                status = 404 if isinstance(error, NotFoundError) else 400
-                return JSONResponse({"error": str(error)}, status_code=status)
-            except sqlite3.DatabaseError as error:
-                return JSONResponse(
-                    {"error": f"cannot read the project file: {error}"}, status_code=500
-                )
+            except (NotFoundError, ValueError, sqlite3.DatabaseError) as error:
+                return _error_response(error)
 
         return respond
 
@@ -124,18 +141,14 @@ def create_app(reader: ProjectReader | None = None) -> Starlette:
         return {"metrics": reader.metrics(_required(request, "project"))}
 
     def series(request: Request) -> dict[str, Any]:
-        run_list = request.query_params.get("runs")
-        max_points = _optional_int(request, "max_points")
-        max_points = DEFAULT_MAX_POINTS if max_points is None else max_points
-        if not 1 <= max_points <= _MAX_POINTS_LIMIT:
-            raise BadRequestError(f"max_points must be between 1 and {_MAX_POINTS_LIMIT}")
+        max_points = _bounded_int(request, "max_points", DEFAULT_MAX_POINTS, _MAX_POINTS_LIMIT)
         metrics = request.query_params.getlist("metric")
         if not metrics or not all(metrics):
             raise BadRequestError("query parameter 'metric' is required (repeat it for several)")
         return reader.series(
             _required(request, "project"),
             metrics,
-            run_ids=run_list.split(",") if run_list else None,
+            run_ids=_run_ids(request),
             x=request.query_params.get("x") or "step",
             max_points=max_points,
             after=_after(request),
@@ -145,13 +158,12 @@ def create_app(reader: ProjectReader | None = None) -> Starlette:
 
     def media(request: Request) -> dict[str, Any]:
         project = _required(request, "project")
-        run_list = request.query_params.get("runs")
         conn = reader.connection(project)
         return {
             "media": list_media(
                 conn,
                 project,
-                run_list.split(",") if run_list else None,
+                _run_ids(request),
                 request.query_params.get("kind") or None,
                 request.query_params.get("key") or None,
             )
@@ -159,10 +171,7 @@ def create_app(reader: ProjectReader | None = None) -> Starlette:
 
     def table(request: Request) -> dict[str, Any]:
         project = _required(request, "project")
-        limit = _optional_int(request, "limit")
-        limit = 100 if limit is None else limit
-        if not 1 <= limit <= _MAX_TABLE_ROWS:
-            raise BadRequestError(f"limit must be between 1 and {_MAX_TABLE_ROWS}")
+        limit = _bounded_int(request, "limit", _DEFAULT_TABLE_ROWS, _MAX_TABLE_ROWS)
         return table_page(
             reader.connection(project),
             project,
@@ -179,10 +188,8 @@ def create_app(reader: ProjectReader | None = None) -> Starlette:
         try:
             conn = reader.connection(_required(request, "project"))
             path, content_type = media_file(conn, _required(request, "path"))
-        except BadRequestError as error:
-            return JSONResponse({"error": str(error)}, status_code=400)
-        except (NotFoundError, ValueError) as error:
-            return JSONResponse({"error": str(error)}, status_code=404)
+        except (NotFoundError, ValueError, sqlite3.DatabaseError) as error:
+            return _error_response(error)
         # Media file names are unique per logged object and never rewritten.
         return FileResponse(path, media_type=content_type, headers={"Cache-Control": _IMMUTABLE})
 

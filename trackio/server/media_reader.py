@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from trackio.server.reader import NotFoundError
+from trackio.storage.database import placeholders
 from trackio.storage.paths import media_dir_of
 
 MEDIA_KINDS = ("image", "video", "audio", "table", "histogram")
@@ -38,7 +39,7 @@ def list_media(
     )
     clauses, params = [], []
     if run_ids is not None:
-        clauses.append(f"r.run_id IN ({','.join('?' * len(run_ids))})")
+        clauses.append(f"r.run_id IN ({placeholders(len(run_ids))})")
         params += run_ids
     if kind is not None:
         clauses.append("m.kind = ?")

@@ -6,7 +6,6 @@ write lock, so a dashboard can never block or fail a training process.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -25,7 +24,7 @@ from trackio.storage.numeric_series import (
     read_numeric_series,
     read_series_blocks,
 )
-from trackio.storage.paths import project_db_path, validate_project_name
+from trackio.storage.paths import file_identity, project_db_path, validate_project_name
 from trackio.storage.projects import ProjectNotFoundError, list_projects, open_project
 from trackio.storage.run_overview import run_overviews
 from trackio.storage.runs import RunRecord, list_runs
@@ -80,10 +79,7 @@ class ProjectReader:
         """A connection to `project` owned by the calling thread."""
         validate_project_name(project)
         path = project_db_path(project)
-        try:
-            identity = os.stat(path).st_ino
-        except FileNotFoundError:
-            identity = None
+        identity = file_identity(path)
         cache: dict[str, tuple[int | None, sqlite3.Connection]] = (
             getattr(self._local, "connections", None) or {}
         )
@@ -98,7 +94,7 @@ class ProjectReader:
             conn = open_project(project, create=False)
         except ProjectNotFoundError as error:
             raise NotFoundError(str(error)) from None
-        cache[project] = (os.stat(path).st_ino, conn)
+        cache[project] = (file_identity(path), conn)
         return conn
 
     def projects(self) -> list[str]:

@@ -50,6 +50,21 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
 
 
+def read_only_query(path: Path, query: Callable[[sqlite3.Connection], T], default: T) -> T:
+    """`query` run on a read-only connection to `path`; `default` if the file is not a
+    database SQLite can read."""
+    try:
+        conn = connect_read_only(path)
+    except sqlite3.Error:
+        return default
+    try:
+        return query(conn)
+    except sqlite3.Error:
+        return default
+    finally:
+        conn.close()
+
+
 def connect(path: Path, *, create: bool, back_up_legacy: bool = True) -> sqlite3.Connection:
     """Open the project database at `path`, creating or migrating it as needed.
 
@@ -102,6 +117,11 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     retry_when_locked(lambda: conn.execute("COMMIT"))
+
+
+def placeholders(count: int) -> str:
+    """`?, ?, ...` for an `IN (...)` of `count` values."""
+    return ", ".join("?" * count)
 
 
 def metric_id(conn: sqlite3.Connection, name: str, cache: dict[str, int]) -> int:

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from trackio.storage.database import connect_read_only
+from trackio.storage.database import connect_read_only, read_only_query
 from trackio.storage.paths import data_dir
 from trackio.storage.series_writer import SeriesWriter
 
@@ -44,16 +44,7 @@ def legacy_path_for(project: str) -> Path | None:
 
 def is_legacy_file(path: Path) -> bool:
     """Whether the file at `path` is a PyPI-trackio project file."""
-    try:
-        conn = connect_read_only(path)
-    except sqlite3.Error:
-        return False
-    try:
-        return is_legacy_database(conn)
-    except sqlite3.Error:
-        return False
-    finally:
-        conn.close()
+    return read_only_query(path, is_legacy_database, False)
 
 
 def _copy_database(source: Path, destination: Path) -> None:

@@ -124,7 +124,7 @@ def _one_point_per_step(
     return steps[last_of_step], values[last_of_step], times[last_of_step]
 
 
-def pair_by_step(x: NumericSeries, y: NumericSeries) -> tuple[np.ndarray, np.ndarray]:
+def pair_by_step(x: NumericSeries, y: NumericSeries) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Values of `x` and `y` at the steps both have: (x values, y values, steps)."""
     common, x_index, y_index = np.intersect1d(
         x.steps, y.steps, assume_unique=True, return_indices=True
@@ -172,16 +172,13 @@ def chunk_extent(
         (
             run_pk,
             metric,
-            _LOWEST if step_min is None else step_min,
-            _HIGHEST if step_max is None else step_max,
+            chunks.INT64_MIN if step_min is None else step_min,
+            chunks.INT64_MAX if step_max is None else step_max,
         ),
     ).fetchall()
     ordered = all(rows[i][1] > rows[i - 1][2] for i in range(1, len(rows)))
     version = tuple((row[3], row[0], row[4]) for row in rows)
     return ChunkExtent(sum(row[0] for row in rows), ordered, version)
-
-
-_LOWEST, _HIGHEST = -(2**63), 2**63 - 1
 
 
 def read_series_blocks(
@@ -194,13 +191,13 @@ def read_series_blocks(
     with_times: bool = True,
 ) -> SeriesBlocks:
     """The series in [step_min, step_max] as blocks; the caller has checked with
-    `count_points` that its chunks are in step order.
+    `chunk_extent` that its chunks are in step order.
 
     Chunks wholly inside the range contribute their stored block summaries without
     their points being read; the others are decoded and filtered point by point.
     """
-    low = _LOWEST if step_min is None else step_min
-    high = _HIGHEST if step_max is None else step_max
+    low = chunks.INT64_MIN if step_min is None else step_min
+    high = chunks.INT64_MAX if step_max is None else step_max
     raw = "(blocks IS NULL OR min_step < :low OR max_step > :high)"
     rows = conn.execute(
         f"SELECT kind, n, first_step, steps, CASE WHEN {raw} THEN vals END, "

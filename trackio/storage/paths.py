@@ -79,6 +79,15 @@ def project_db_path(project: str) -> Path:
     return data_dir() / (encode_project_name(project) + DB_SUFFIX)
 
 
+def file_identity(path: Path) -> int | None:
+    """The inode of the file at `path` (None if absent): a cached connection to a file
+    that was deleted or replaced would keep using the old one."""
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return None
+
+
 def media_dir_for(db_path: Path) -> Path:
     """The folder holding the media files of the project stored at `db_path`."""
     return db_path.with_name(db_path.name[: -len(DB_SUFFIX)] + MEDIA_SUFFIX)

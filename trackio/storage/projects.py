@@ -9,10 +9,11 @@ from pathlib import Path
 from trackio.storage import legacy
 from trackio.storage.database import (
     connect,
-    connect_read_only,
+    read_only_query,
     retry_when_locked,
     write_transaction,
 )
+from trackio.storage.lookup import describe_names
 from trackio.storage.paths import (
     DB_SUFFIX,
     HASHED_MARK,
@@ -63,16 +64,7 @@ def _stored_name(conn: sqlite3.Connection) -> str | None:
 
 
 def _name_in_file(path: Path) -> str | None:
-    try:
-        conn = connect_read_only(path)
-    except sqlite3.Error:
-        return None
-    try:
-        return _stored_name(conn)
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
+    return read_only_query(path, _stored_name, None)
 
 
 def list_projects() -> list[str]:
@@ -105,6 +97,5 @@ def delete_project_files(project: str) -> None:
 
 
 def _not_found_message(project: str) -> str:
-    existing = list_projects()
-    listing = ", ".join(repr(name) for name in existing) if existing else "none"
+    listing = describe_names(list_projects())
     return f"project {project!r} not found in {data_dir()}; existing projects: {listing}"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from trackio.storage import chunks
+from trackio.storage.database import placeholders
 from trackio.storage.paths import media_dir_of
 from trackio.storage.runs import RunRecord
 
@@ -85,11 +86,7 @@ def media_points(conn: sqlite3.Connection, rows: list[tuple]) -> list[tuple[int,
         grouped.setdefault((step, stamp), []).append(
             media_value(media_dir, kind, path, caption, details)
         )
-    return [
-        (step, stamp, items if key in listed else items[0])
-        for key, items in grouped.items()
-        for step, stamp in [key]
-    ]
+    return [(*key, items if key in listed else items[0]) for key, items in grouped.items()]
 
 
 def read_series(conn: sqlite3.Connection, run_pk: int, name: str) -> Series:
@@ -292,20 +289,16 @@ def last_values(conn: sqlite3.Connection, run_pks: list[int]) -> dict[int, dict[
     """
     if not run_pks:
         return {}
-    placeholders = ",".join("?" * len(run_pks))
+    marks = placeholders(len(run_pks))
     newest: dict[tuple[int, int], tuple[float, Any]] = {}
-    for run, metric, kind, stamp, value in conn.execute(
-        _LAST_CHUNKS.format(runs=placeholders), run_pks
-    ):
+    for run, metric, kind, stamp, value in conn.execute(_LAST_CHUNKS.format(runs=marks), run_pks):
         newest[(run, metric)] = (stamp, chunks.scalar(kind, value))
-    for run, metric, kind, stamp, text in conn.execute(
-        _LAST_EXTRAS.format(runs=placeholders), run_pks
-    ):
+    for run, metric, kind, stamp, text in conn.execute(_LAST_EXTRAS.format(runs=marks), run_pks):
         known = newest.get((run, metric))
         if known is None or stamp >= known[0]:
             newest[(run, metric)] = (stamp, _extra_value(kind, text))
     media_rows: dict[tuple[int, int], list[tuple]] = {}
-    for run, metric, *record in conn.execute(_LAST_MEDIA.format(runs=placeholders), run_pks * 2):
+    for run, metric, *record in conn.execute(_LAST_MEDIA.format(runs=marks), run_pks * 2):
         media_rows.setdefault((run, metric), []).append(tuple(record))
     for key, records in media_rows.items():
         _, stamp, value = max(media_points(conn, records), key=lambda point: point[0])

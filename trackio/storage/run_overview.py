@@ -10,6 +10,7 @@ from bisect import bisect_right
 from typing import Any
 
 from trackio.storage import chunks, queries
+from trackio.storage.database import placeholders
 from trackio.storage.runs import RunRecord
 
 
@@ -32,19 +33,19 @@ def _run_extents(conn: sqlite3.Connection, pks: list[int]) -> dict[int, tuple[in
     """
     if not pks:
         return {}
-    placeholders = ",".join("?" * len(pks))
+    marks = placeholders(len(pks))
     intervals: dict[int, list[tuple[int, int]]] = {pk: [] for pk in pks}
     loose: dict[int, set[int]] = {pk: set() for pk in pks}
     for run, first, count, packed in conn.execute(
-        f"SELECT run, first_step, n, steps FROM chunks WHERE run IN ({placeholders})", pks
+        f"SELECT run, first_step, n, steps FROM chunks WHERE run IN ({marks})", pks
     ):
         if packed is None:
             intervals[run].append((first, first + count - 1))
         else:
             loose[run].update(chunks.decode_steps(packed))
     for run, step in conn.execute(
-        f"SELECT run, step FROM extras WHERE run IN ({placeholders}) "
-        f"UNION ALL SELECT run, step FROM media WHERE run IN ({placeholders})",
+        f"SELECT run, step FROM extras WHERE run IN ({marks}) "
+        f"UNION ALL SELECT run, step FROM media WHERE run IN ({marks})",
         pks * 2,
     ):
         loose[run].add(step)

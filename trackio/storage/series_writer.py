@@ -17,7 +17,7 @@ from typing import Any
 
 from trackio.media.base import Media, MediaEncodingError, is_media
 from trackio.storage import chunks
-from trackio.storage.database import metric_id
+from trackio.storage.database import metric_id, placeholders
 from trackio.storage.paths import media_dir_of
 
 CHUNK_POINTS = 4096
@@ -26,8 +26,7 @@ _CHUNK_COLUMNS = (
     "last_value, steps, vals, times, blocks"
 )
 _INSERT_CHUNK = (
-    f"INSERT INTO chunks ({_CHUNK_COLUMNS}) "
-    f"VALUES ({', '.join('?' * len(_CHUNK_COLUMNS.split(',')))})"
+    f"INSERT INTO chunks ({_CHUNK_COLUMNS}) VALUES ({placeholders(len(_CHUNK_COLUMNS.split(',')))})"
 )
 
 
@@ -203,10 +202,10 @@ class SeriesWriter:
 
     def _seal(self, state: _SeriesState) -> None:
         if len(state.ids) > 1:
-            placeholders = ",".join("?" * len(state.ids))
+            marks = placeholders(len(state.ids))
             rows = self.conn.execute(
                 f"SELECT run, metric, kind, n, first_step, steps, vals, times FROM chunks "
-                f"WHERE id IN ({placeholders}) ORDER BY id",
+                f"WHERE id IN ({marks}) ORDER BY id",
                 state.ids,
             ).fetchall()
             all_steps: list[int] = []
@@ -217,7 +216,7 @@ class SeriesWriter:
                 all_steps.extend(step_seq)
                 all_values.extend(values)
                 all_times.extend(time_seq)
-            self.conn.execute(f"DELETE FROM chunks WHERE id IN ({placeholders})", state.ids)
+            self.conn.execute(f"DELETE FROM chunks WHERE id IN ({marks})", state.ids)
             run_pk, mid, kind = rows[0][0], rows[0][1], rows[0][2]
             # The merged chunk keeps the first id so chunks still sort in logging order.
             merged = chunks.encode(kind, all_steps, all_values, all_times)
