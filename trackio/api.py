@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +9,7 @@ from trackio.storage import queries
 from trackio.storage.database import retry_when_locked, write_transaction
 from trackio.storage.lookup import RunNotFoundError, resolve_run
 from trackio.storage.paths import validate_project_name
-from trackio.storage.projects import delete_project_files, list_projects, open_project
+from trackio.storage.projects import delete_project_files, list_projects, project_connection
 from trackio.storage.runs import RunRecord, delete_run, get_run, list_runs, rename_run
 from trackio.values import iso_utc
 
@@ -22,9 +21,6 @@ class ApiRun:
         self.project = project
         self._record = record
         self._summary: dict[str, Any] | None = None
-
-    def _connect(self) -> sqlite3.Connection:
-        return open_project(self.project, create=False)
 
     @property
     def name(self) -> str:
@@ -85,22 +81,16 @@ class ApiRun:
     def summary(self) -> dict[str, Any]:
         """Each metric's summary value (last logged by default) and user overrides."""
         if self._summary is None:
-            conn = self._connect()
-            try:
+            with project_connection(self.project) as conn:
                 self._summary = retry_when_locked(
                     lambda: queries.compute_summary(conn, self._record)
                 )
-            finally:
-                conn.close()
         return dict(self._summary)
 
     def metrics(self) -> list[str]:
         """Names of the metrics this run logged."""
-        conn = self._connect()
-        try:
+        with project_connection(self.project) as conn:
             return retry_when_locked(lambda: queries.metric_names(conn, self._record.pk))
-        finally:
-            conn.close()
 
     def history(
         self, keys: list[str] | None = None, samples: int | None = None, pandas: bool = False
@@ -111,11 +101,8 @@ class ApiRun:
         `samples` returns at most that many evenly spaced rows; `pandas=True`
         returns a pandas DataFrame instead of a list.
         """
-        conn = self._connect()
-        try:
+        with project_connection(self.project) as conn:
             rows = retry_when_locked(lambda: queries.history_rows(conn, self._record.pk, keys))
-        finally:
-            conn.close()
         if samples is not None:
             rows = queries.sample_rows(rows, samples)
         if pandas:
@@ -134,22 +121,14 @@ class ApiRun:
 
     def rename(self, new_name: str) -> None:
         """Give the run a new name."""
-        conn = self._connect()
-        try:
-            with write_transaction(conn):
-                rename_run(conn, self._record.pk, new_name)
-                self._record = get_run(conn, self._record.pk) or self._record
-        finally:
-            conn.close()
+        with project_connection(self.project) as conn, write_transaction(conn):
+            rename_run(conn, self._record.pk, new_name)
+            self._record = get_run(conn, self._record.pk) or self._record
 
     def delete(self) -> None:
         """Delete the run and everything it logged."""
-        conn = self._connect()
-        try:
-            with write_transaction(conn):
-                delete_run(conn, self._record.pk)
-        finally:
-            conn.close()
+        with project_connection(self.project) as conn, write_transaction(conn):
+            delete_run(conn, self._record.pk)
 
     def __repr__(self) -> str:
         return f"<Run {self.project}/{self.name} ({self.id}) {self.status}>"
@@ -168,12 +147,8 @@ class Api:
 
     def runs(self, project: str) -> Runs:
         """The runs of `project`; raises `ValueError` if it does not exist."""
-        validate_project_name(project)
-        conn = open_project(project, create=False)
-        try:
+        with project_connection(project) as conn:
             records = retry_when_locked(lambda: list_runs(conn))
-        finally:
-            conn.close()
         return Runs(ApiRun(project, record) for record in records)
 
     def run(self, path: str) -> ApiRun:
@@ -182,14 +157,11 @@ class Api:
         project, _, key = path.rpartition("/")
         if not project:
             raise ValueError(f"run path must look like 'project/run', got {path!r}")
-        validate_project_name(project)
-        conn = open_project(project, create=False)
-        try:
-            record = retry_when_locked(lambda: resolve_run(conn, project, key))
-        except RunNotFoundError as error:
-            raise ValueError(str(error)) from None
-        finally:
-            conn.close()
+        with project_connection(project) as conn:
+            try:
+                record = retry_when_locked(lambda: resolve_run(conn, project, key))
+            except RunNotFoundError as error:
+                raise ValueError(str(error)) from None
         return ApiRun(project, record)
 
     def delete_project(self, project: str) -> None:

@@ -9,8 +9,7 @@ from typing import Any
 
 from trackio.storage import queries
 from trackio.storage.chunks import INT64_MAX, INT64_MIN
-from trackio.storage.paths import validate_project_name
-from trackio.storage.projects import open_project
+from trackio.storage.projects import project_connection
 from trackio.storage.runs import RunRecord, list_runs
 from trackio.values import json_safe
 
@@ -35,9 +34,7 @@ def export_project(
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    validate_project_name(project)
-    conn = open_project(project, create=False)
-    try:
+    with project_connection(project) as conn:
         selected = runs if runs is not None else list_runs(conn)
         tagged = len(selected) != 1
         rows: list[dict[str, Any]] = []
@@ -64,8 +61,6 @@ def export_project(
             else:
                 columns.update(dict.fromkeys(n for n in names if n not in queries.ROW_FIELDS))
                 rows.extend({**prefix, **row} for row in history)
-    finally:
-        conn.close()
     writer = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[fmt]
     writer(Path(output), list(columns), rows)
     return len(rows)

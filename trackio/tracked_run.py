@@ -12,7 +12,7 @@ from trackio.run_config import Config
 from trackio.run_summary import Summary
 from trackio.storage import queries
 from trackio.storage.chunks import INT64_MAX
-from trackio.storage.projects import open_project
+from trackio.storage.projects import project_connection
 from trackio.storage.runs import get_run
 from trackio.values import prepare_row
 from trackio.writer import MAX_QUEUED_ENTRIES, WAKE_AT_ENTRIES, RunTarget, WriteError, Writer
@@ -209,16 +209,13 @@ class Run:
         if self._disabled:
             return dict(self._summary_overrides)
         self._sync()
-        conn = open_project(self.project, create=False)
-        try:
+        with project_connection(self.project) as conn:
             record = get_run(conn, self._target.run_pk)
             if record is None:
                 return dict(self._summary_overrides)
             record.metric_defs = self._metric_defs
             record.summary_overrides = self._summary_overrides
             return queries.compute_summary(conn, record)
-        finally:
-            conn.close()
 
     def _sync(self) -> None:
         for attempt in range(_SYNC_ATTEMPTS):

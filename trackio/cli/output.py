@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from trackio.storage.lookup import RunNotFoundError, resolve_run
-from trackio.storage.paths import validate_project_name
-from trackio.storage.projects import ProjectNotFoundError, open_project
+from trackio.storage.projects import ProjectNotFoundError
+from trackio.storage.projects import project_connection as storage_connection
 from trackio.storage.runs import RunRecord
 from trackio.values import iso_utc, json_safe
 
@@ -51,16 +51,13 @@ def format_time(moment: float | None) -> str | None:
 
 @contextmanager
 def project_connection(project: str) -> Iterator[sqlite3.Connection]:
-    """An open connection to an existing project, or a `CommandError` naming what exists."""
+    """An open connection to an existing project; a missing project, a bad name, or a
+    value error while using it becomes a one-line `CommandError`."""
     try:
-        validate_project_name(project)
-        conn = open_project(project, create=False)
+        with storage_connection(project) as conn:
+            yield conn
     except (ProjectNotFoundError, ValueError) as error:
         raise CommandError(str(error)) from None
-    try:
-        yield conn
-    finally:
-        conn.close()
 
 
 def find_run(conn: sqlite3.Connection, project: str, key: str) -> RunRecord:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from trackio.storage import legacy
@@ -22,6 +24,7 @@ from trackio.storage.paths import (
     is_encoded_stem,
     media_dir_for,
     project_db_path,
+    validate_project_name,
 )
 
 _SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -65,6 +68,17 @@ def _stored_name(conn: sqlite3.Connection) -> str | None:
 
 def _name_in_file(path: Path) -> str | None:
     return read_only_query(path, _stored_name, None)
+
+
+@contextmanager
+def project_connection(project: str, *, create: bool = False) -> Iterator[sqlite3.Connection]:
+    """`open_project` as a context manager: the name is checked, the connection closed."""
+    validate_project_name(project)
+    conn = open_project(project, create=create)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def list_projects() -> list[str]:
