@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -188,9 +189,8 @@ def _series_payload(
             low = step_min
             if record.run_id in after:
                 low = max(after[record.run_id] + 1, low if low is not None else 0)
-            one = _one_series(
-                conn, record, ids[metric], x, ids, max_points, low, step_max, cache, source
-            )
+            query = _SeriesQuery(record, ids[metric], x, max_points, low, step_max)
+            one = _one_series(conn, query, ids, cache, source)
             series.append({"metric": metric, **one})
     payload: dict[str, Any] = {"x": x, "series": series, "missing": missing}
     if len(metrics) == 1:
@@ -198,110 +198,115 @@ def _series_payload(
     return payload
 
 
+@dataclass(frozen=True)
+class _SeriesQuery:
+    """One series to answer: which run and metric, along which axis, how many points."""
+
+    record: RunRecord
+    metric: int
+    x: str
+    max_points: int
+    step_min: int | None
+    step_max: int | None
+
+    @property
+    def with_times(self) -> bool:
+        """Whether the axis needs the points' wall times."""
+        return self.x in ("time", "relative")
+
+    def axis(self, steps: np.ndarray, times: np.ndarray, counts: Any = 1) -> np.ndarray:
+        """The x values (or per-block sums of them) for steps and times of `counts` points."""
+        if self.x == "step":
+            return steps
+        if self.x == "time":
+            return times
+        return times - self.record.created_at * counts
+
+
 def _one_series(
     conn: sqlite3.Connection,
-    record: RunRecord,
-    metric: int,
-    x: str,
+    query: _SeriesQuery,
     ids: dict[str, int],
-    max_points: int,
-    step_min: int | None,
-    step_max: int | None,
     cache: SeriesCache,
     source: Path,
 ) -> dict[str, Any]:
-    with_times = x in ("time", "relative")
-    if x not in X_AXES:
-        return _series_against_metric(conn, record, metric, ids[x], max_points, step_min, step_max)
-    extent = chunk_extent(conn, record.pk, metric, step_min, step_max)
-    key = (source, record.pk, record.created_at, metric, x, max_points, step_min, step_max)
+    if query.x not in X_AXES:
+        return _series_against_metric(conn, query, ids[query.x])
+    extent = chunk_extent(conn, query.record.pk, query.metric, query.step_min, query.step_max)
+    key = (
+        source,
+        query.record.pk,
+        query.record.created_at,
+        query.metric,
+        query.x,
+        query.max_points,
+        query.step_min,
+        query.step_max,
+    )
     cached = cache.get(key, extent.version)
     if cached is not None:
         return cached
-    if extent.ordered and extent.points // max_points >= _POINTS_PER_BUCKET_FOR_BLOCKS:
-        result = _series_from_blocks(
-            conn, record, metric, x, max_points, step_min, step_max, with_times
-        )
+    if extent.ordered and extent.points // query.max_points >= _POINTS_PER_BUCKET_FOR_BLOCKS:
+        result = _series_from_blocks(conn, query)
     else:
-        result = _series_from_points(
-            conn, record, metric, x, max_points, step_min, step_max, with_times
-        )
+        result = _series_from_points(conn, query)
     cache.put(key, extent.version, result)
     return result
 
 
-def _series_from_points(
-    conn: sqlite3.Connection,
-    record: RunRecord,
-    metric: int,
-    x: str,
-    max_points: int,
-    step_min: int | None,
-    step_max: int | None,
-    with_times: bool,
-) -> dict[str, Any]:
+def _series_from_points(conn: sqlite3.Connection, query: _SeriesQuery) -> dict[str, Any]:
     points = read_numeric_series(
-        conn, record.pk, metric, step_min=step_min, step_max=step_max, with_times=with_times
+        conn,
+        query.record.pk,
+        query.metric,
+        step_min=query.step_min,
+        step_max=query.step_max,
+        with_times=query.with_times,
     )
-    if x == "step":
-        xs: np.ndarray = points.steps
-    elif x == "time":
-        xs = points.times
-    else:
-        xs = points.times - record.created_at
+    reduced = downsample(query.axis(points.steps, points.times), points.values, query.max_points)
     last_step = int(points.steps[-1]) if len(points) else None
-    return _series_json(record, downsample(xs, points.values, max_points), last_step, len(points))
+    return _series_json(query.record, reduced, last_step, len(points))
 
 
 def _series_against_metric(
-    conn: sqlite3.Connection,
-    record: RunRecord,
-    metric: int,
-    axis_metric: int,
-    max_points: int,
-    step_min: int | None,
-    step_max: int | None,
+    conn: sqlite3.Connection, query: _SeriesQuery, axis_metric: int
 ) -> dict[str, Any]:
     points, axis = (
         read_numeric_series(
-            conn, record.pk, m, step_min=step_min, step_max=step_max, with_times=False
+            conn,
+            query.record.pk,
+            metric,
+            step_min=query.step_min,
+            step_max=query.step_max,
+            with_times=False,
         )
-        for m in (metric, axis_metric)
+        for metric in (query.metric, axis_metric)
     )
     xs, values, paired = pair_by_step(axis, points)
     last_step = int(paired[-1]) if len(paired) else None
-    return _series_json(record, downsample(xs, values, max_points), last_step, len(values))
+    reduced = downsample(xs, values, query.max_points)
+    return _series_json(query.record, reduced, last_step, len(values))
 
 
-def _series_from_blocks(
-    conn: sqlite3.Connection,
-    record: RunRecord,
-    metric: int,
-    x: str,
-    max_points: int,
-    step_min: int | None,
-    step_max: int | None,
-    with_times: bool,
-) -> dict[str, Any]:
+def _series_from_blocks(conn: sqlite3.Connection, query: _SeriesQuery) -> dict[str, Any]:
     blocks = read_series_blocks(
-        conn, record.pk, metric, step_min=step_min, step_max=step_max, with_times=with_times
+        conn,
+        query.record.pk,
+        query.metric,
+        step_min=query.step_min,
+        step_max=query.step_max,
+        with_times=query.with_times,
     )
-    if x == "step":
-        x_sum = blocks.step_sum
-    elif x == "time":
-        x_sum = blocks.time_sum
-    else:
-        x_sum = blocks.time_sum - record.created_at * blocks.count
     reduced = downsample_blocks(
         blocks.count,
-        x_sum,
+        query.axis(blocks.step_sum, blocks.time_sum, blocks.count),
         blocks.finite,
         blocks.value_sum,
         blocks.value_min,
         blocks.value_max,
-        max_points,
+        query.max_points,
     )
-    return _series_json(record, reduced, blocks.last_step, int(blocks.count.sum()))
+    return _series_json(query.record, reduced, blocks.last_step, int(blocks.count.sum()))
 
 
 def _narrow(arrays: list[np.ndarray], exact: bool) -> list[np.ndarray]:
