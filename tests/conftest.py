@@ -48,6 +48,29 @@ def run_child(child_env):
 
 
 @pytest.fixture
+def cli_env(child_env):
+    return dict(child_env, TRACKIO_QUIET="1")
+
+
+@pytest.fixture
+def cli(cli_env):
+    """Run `python -m trackio.cli ARGS...` in a child process; returns the completed process."""
+
+    def run(*args, stdin=subprocess.DEVNULL, input=None):
+        return subprocess.run(
+            [sys.executable, "-m", "trackio.cli", *map(str, args)],
+            env=cli_env,
+            stdin=None if input is not None else stdin,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    return run
+
+
+@pytest.fixture
 def read_run():
     def read(project, name=None):
         runs = list(trackio.Api().runs(project))

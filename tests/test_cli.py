@@ -21,27 +21,6 @@ def _strict_json(text):
 
 
 @pytest.fixture
-def cli_env(child_env):
-    return dict(child_env, TRACKIO_QUIET="1")
-
-
-@pytest.fixture
-def cli(cli_env):
-    def run(*args, stdin=subprocess.DEVNULL, input=None):
-        return subprocess.run(
-            [sys.executable, "-m", "trackio.cli", *map(str, args)],
-            env=cli_env,
-            stdin=None if input is not None else stdin,
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-    return run
-
-
-@pytest.fixture
 def cli_many(cli_env):
     """Run several commands at once (they only read) and return their results in order."""
 

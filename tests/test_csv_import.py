@@ -1,8 +1,6 @@
 """`import_csv` and `trackio import csv`: headers, cells, steps, times, names, malformed files."""
 
 import math
-import subprocess
-import sys
 from datetime import datetime, timezone
 
 import pytest
@@ -240,23 +238,6 @@ def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises((CSVImportError, OSError), match="nowhere.csv"):
         trackio.import_csv(tmp_path / "nowhere.csv", "p")
     assert trackio.Api().projects() == []
-
-
-@pytest.fixture
-def cli(child_env):
-    env = dict(child_env, TRACKIO_QUIET="1")
-
-    def run(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "trackio.cli", *map(str, args)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-    return run
 
 
 def test_cli_import_csv_success_collision_and_rename(cli, tmp_path, existing_project):

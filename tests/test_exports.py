@@ -3,8 +3,6 @@
 import csv
 import json
 import math
-import subprocess
-import sys
 
 import pytest
 
@@ -86,7 +84,7 @@ def test_logged_rows_are_what_was_logged():
 
 
 @pytest.mark.parametrize("via", ["python", "cli"])
-def test_export_then_import_csv_reproduces_every_value(via, tmp_path, child_env):
+def test_export_then_import_csv_reproduces_every_value(via, tmp_path, cli):
     _log_round_trip_run("rt", "source")
     original = _history("rt", "source")
     out = tmp_path / "source.csv"
@@ -94,18 +92,11 @@ def test_export_then_import_csv_reproduces_every_value(via, tmp_path, child_env)
         assert export_project("rt", out) == len(ROUND_TRIP_ROWS)
         trackio.import_csv(out, "rt-back")
     else:
-        env = dict(child_env, TRACKIO_QUIET="1")
         for args in (
             ["export", "--project", "rt", "--run", "source", "--output", str(out)],
             ["import", "csv", str(out), "--project", "rt-back"],
         ):
-            result = subprocess.run(
-                [sys.executable, "-m", "trackio.cli", *args],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
+            result = cli(*args)
             assert result.returncode == 0, (args, result.stderr)
     assert_same_rows(_history("rt-back", "source"), original)
 

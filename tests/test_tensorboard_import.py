@@ -274,23 +274,6 @@ def test_empty_or_missing_log_directory(tmp_path):
     assert trackio.Api().projects() == []
 
 
-@pytest.fixture
-def cli(child_env):
-    env = dict(child_env, TRACKIO_QUIET="1")
-
-    def run(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "trackio.cli", *map(str, args)],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-    return run
-
-
 def test_cli_import_tensorboard(cli, logdir):
     result = cli("import", "tensorboard", logdir, "--project", "cli-tb", "--name-prefix", "x-")
     assert result.returncode == 0, result.stderr
