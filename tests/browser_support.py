@@ -52,16 +52,6 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="module")
-def server():
-    """The real dashboard server on a free loopback port, for the module."""
-    from trackio.server.app import start_server
-
-    handle = start_server(host="127.0.0.1", port=0)
-    yield handle
-    handle.stop()
-
-
 class BrowserTab:
     """One tab on the dashboard, recording dialogs (dismissed) and script errors."""
 

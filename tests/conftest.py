@@ -47,6 +47,17 @@ def run_child(child_env):
     return run
 
 
+@pytest.fixture(scope="module")
+def server():
+    """The real dashboard server on a free loopback port, shared by a module's tests;
+    it reads TRACKIO_DIR per request, so each test still sees only its own data."""
+    from trackio.server.app import start_server
+
+    handle = start_server(host="127.0.0.1", port=0)
+    yield handle
+    handle.stop()
+
+
 @pytest.fixture
 def cli_env(child_env):
     return dict(child_env, TRACKIO_QUIET="1")

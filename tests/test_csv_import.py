@@ -4,6 +4,7 @@ import math
 from datetime import datetime, timezone
 
 import pytest
+from project_state import snapshot, without_timestamps
 
 import trackio
 from trackio.imports.csv_import import CSVImportError
@@ -19,20 +20,6 @@ def _run(project, name):
     matching = [r for r in trackio.Api().runs(project) if r.name == name]
     assert len(matching) == 1, [r.name for r in trackio.Api().runs(project)]
     return matching[0]
-
-
-def _values(history):
-    return [{k: v for k, v in row.items() if k != "timestamp"} for row in history]
-
-
-def _snapshot(data_dir):
-    """Everything a reader can see of the data directory: projects, runs and their values."""
-    state = {}
-    for project in trackio.Api().projects():
-        runs = sorted(trackio.Api().runs(project), key=lambda r: r.id)
-        state[project] = [(r.id, r.name, r.status, repr(r.history())) for r in runs]
-    files = sorted(p.name for p in data_dir.iterdir() if not p.name.endswith(("-wal", "-shm")))
-    return state, files
 
 
 @pytest.fixture
@@ -65,7 +52,7 @@ def test_odd_headers_become_metric_names_unchanged(tmp_path):
     ]
     assert run.metrics() == names
     history = run.history()
-    assert _values(history) == [
+    assert without_timestamps(history) == [
         {"step": 0, **dict(zip(names, [1.5, 2, 3, 4, 5, 6, 7, 8], strict=True))},
         {"step": 1, **dict(zip(names, [2.5, 3, 4, 5, 6, 7, 8, 9], strict=True))},
     ]
@@ -107,7 +94,7 @@ def test_cells_ints_floats_bools_nan_strings_and_empty(tmp_path):
 def test_step_column_in_any_case(tmp_path, header):
     path = _write(tmp_path, f"loss,{header}\n0.5,10\n0.25,20\n0.125,35\n")
     trackio.import_csv(path, "steps")
-    rows = _values(_run("steps", "metrics").history())
+    rows = without_timestamps(_run("steps", "metrics").history())
     assert rows == [
         {"step": 10, "loss": 0.5},
         {"step": 20, "loss": 0.25},
@@ -118,7 +105,7 @@ def test_step_column_in_any_case(tmp_path, header):
 def test_without_step_column_the_row_number_is_the_step(tmp_path):
     path = _write(tmp_path, "loss,acc\n0.5,0.1\n0.25,0.2\n\n0.125,0.3\n")
     trackio.import_csv(path, "rows")
-    assert _values(_run("rows", "metrics").history()) == [
+    assert without_timestamps(_run("rows", "metrics").history()) == [
         {"step": 0, "loss": 0.5, "acc": 0.1},
         {"step": 1, "loss": 0.25, "acc": 0.2},
         {"step": 2, "loss": 0.125, "acc": 0.3},
@@ -158,7 +145,7 @@ def test_text_with_commas_quotes_newlines_and_a_bom(tmp_path):
         encoding="utf-8-sig",
     )
     trackio.import_csv(path, "text")
-    rows = _values(_run("text", "metrics").history())
+    rows = without_timestamps(_run("text", "metrics").history())
     assert rows == [
         {"step": 0, "note": "hello, world", "score": 1},
         {"step": 1, "note": 'say "hi"\nand bye', "score": 2},
@@ -177,11 +164,11 @@ def test_imported_run_is_finished_and_named(tmp_path):
 
 def test_name_collision_is_an_error_unless_renamed_or_forced(tmp_path, existing_project):
     path = _write(tmp_path, "loss\n0.5\n", name="kept.csv")
-    before = _snapshot(tmp_path / "trackio_data")
+    before = snapshot(tmp_path / "trackio_data")
     with pytest.raises(ValueError, match="'kept'") as caught:
         trackio.import_csv(path, "exp")
     assert "name" in str(caught.value)
-    assert _snapshot(tmp_path / "trackio_data") == before
+    assert snapshot(tmp_path / "trackio_data") == before
     trackio.import_csv(path, "exp", name="kept-2")
     assert sorted(r.name for r in trackio.Api().runs("exp")) == ["kept", "kept-2"]
     trackio.import_csv(path, "exp", force=True)
@@ -214,12 +201,12 @@ def _check_message(message, case, path):
 def test_malformed_csv_leaves_an_existing_project_as_it_was(tmp_path, existing_project, case):
     path = _write(tmp_path, MALFORMED[case], name=f"{case}.csv")
     data_dir = tmp_path / "trackio_data"
-    before = _snapshot(data_dir)
+    before = snapshot(data_dir)
     with pytest.raises(CSVImportError) as caught:
         trackio.import_csv(path, "exp")
     _check_message(str(caught.value), case, path)
     assert "\n" not in str(caught.value)
-    assert _snapshot(data_dir) == before
+    assert snapshot(data_dir) == before
     assert [r.name for r in trackio.Api().runs("exp")] == ["kept"]
 
 
@@ -246,16 +233,16 @@ def test_cli_import_csv_success_collision_and_rename(cli, tmp_path, existing_pro
     assert result.returncode == 0, result.stderr
     run = _run("other", "kept")
     assert run.id in result.stdout
-    assert _values(run.history()) == [
+    assert without_timestamps(run.history()) == [
         {"step": 3, "loss": 0.5, "opt": "adam"},
         {"step": 4, "loss": 0.25, "opt": "adam"},
     ]
-    before = _snapshot(tmp_path / "trackio_data")
+    before = snapshot(tmp_path / "trackio_data")
     result = cli("import", "csv", path, "--project", "exp")
     assert result.returncode == 1
     (line,) = result.stderr.splitlines()
     assert "'kept'" in line and "--name" in line
-    assert _snapshot(tmp_path / "trackio_data") == before
+    assert snapshot(tmp_path / "trackio_data") == before
     result = cli("import", "csv", path, "--project", "exp", "--name", "second")
     assert result.returncode == 0, result.stderr
     assert sorted(r.name for r in trackio.Api().runs("exp")) == ["kept", "second"]
@@ -265,7 +252,7 @@ def test_cli_import_csv_success_collision_and_rename(cli, tmp_path, existing_pro
 def test_cli_import_malformed_csv_exits_1_with_one_line(cli, tmp_path, existing_project, case):
     path = _write(tmp_path, MALFORMED[case], name=f"{case}.csv")
     data_dir = tmp_path / "trackio_data"
-    before = _snapshot(data_dir)
+    before = snapshot(data_dir)
     for project in ("exp", "brand-new"):
         result = cli("import", "csv", path, "--project", project)
         assert result.returncode == 1
@@ -273,7 +260,7 @@ def test_cli_import_malformed_csv_exits_1_with_one_line(cli, tmp_path, existing_
         assert line.startswith("trackio: ")
         _check_message(line, case, path)
         assert result.stdout == ""
-    assert _snapshot(data_dir) == before
+    assert snapshot(data_dir) == before
     assert trackio.Api().projects() == ["exp"]
 
 

@@ -13,15 +13,7 @@ import numpy as np
 import pytest
 
 import trackio
-from trackio.server.app import start_server
 from trackio.storage.schema import MIGRATIONS
-
-
-@pytest.fixture
-def server(trackio_dir):
-    handle = start_server(host="127.0.0.1", port=0)
-    yield handle
-    handle.stop()
 
 
 def fetch(server, route, **params):

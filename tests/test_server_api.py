@@ -13,14 +13,6 @@ from urllib.parse import urlencode
 import pytest
 
 import trackio
-from trackio.server.app import start_server
-
-
-@pytest.fixture
-def server(trackio_dir):
-    handle = start_server(host="127.0.0.1", port=0)
-    yield handle
-    handle.stop()
 
 
 def get(server, path, **params):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from project_state import snapshot, without_timestamps
 
 import trackio
 from trackio.imports.tensorboard_import import EventFileError
@@ -32,19 +33,6 @@ def _f32(value):
 
 def _runs(project):
     return {r.name: r for r in trackio.Api().runs(project)}
-
-
-def _values(history):
-    return [{k: v for k, v in row.items() if k != "timestamp"} for row in history]
-
-
-def _snapshot(data_dir):
-    state = {}
-    for project in trackio.Api().projects():
-        runs = sorted(trackio.Api().runs(project), key=lambda r: r.id)
-        state[project] = [(r.id, r.name, r.status, repr(r.history())) for r in runs]
-    files = sorted(p.name for p in data_dir.iterdir() if not p.name.endswith(("-wal", "-shm")))
-    return state, files
 
 
 def _event_file(directory):
@@ -82,26 +70,28 @@ def test_runs_per_directory_named_by_relative_path(logdir):
     assert sorted(ids) == sorted(r.id for r in runs.values())
     assert all(r.status == "finished" for r in runs.values())
     train = runs["train"].history()
-    assert _values(train) == [{"step": s, "loss": _f32(1.0 / (s + 1)), "lr": 0.5} for s in range(5)]
+    assert without_timestamps(train) == [
+        {"step": s, "loss": _f32(1.0 / (s + 1)), "lr": 0.5} for s in range(5)
+    ]
     assert [r["timestamp"] for r in train] == [1000.0 + s for s in range(5)]
-    assert _values(runs["eval"].history()) == [
+    assert without_timestamps(runs["eval"].history()) == [
         {"step": 0, "acc": 0.25},
         {"step": 4, "acc": 0.75},
     ]
-    assert _values(runs["sweep/lr_0.1/seed_1"].history()) == [
+    assert without_timestamps(runs["sweep/lr_0.1/seed_1"].history()) == [
         {"step": 2, "x": 2.5},
         {"step": 3, "x": -1.5},
     ]
-    assert _values(runs["logs"].history()) == [{"step": 7, "top": 3.0}]
+    assert without_timestamps(runs["logs"].history()) == [{"step": 7, "top": 3.0}]
 
 
 def test_name_prefix_and_collisions(logdir):
     trackio.import_tf_events(logdir / "sweep", "tb", name="exp1/")
     assert sorted(_runs("tb")) == ["exp1/lr_0.1/seed_1"]
-    before = _snapshot(logdir.parent / "trackio_data")
+    before = snapshot(logdir.parent / "trackio_data")
     with pytest.raises(ValueError, match="exp1/lr_0.1/seed_1"):
         trackio.import_tf_events(logdir / "sweep", "tb", name="exp1/")
-    assert _snapshot(logdir.parent / "trackio_data") == before
+    assert snapshot(logdir.parent / "trackio_data") == before
     trackio.import_tf_events(logdir / "sweep", "tb", name="exp2/", space_id="u/s", dataset_id="u/d")
     trackio.import_tf_events(logdir / "sweep", "tb", name="exp1/", force=True)
     assert sorted(r.name for r in trackio.Api().runs("tb")) == [
@@ -244,7 +234,7 @@ DAMAGE = ["cut_footer", "cut_header", "cut_payload", "flip_payload", "flip_lengt
 def test_damaged_event_file_leaves_an_existing_project_as_it_was(logdir, existing_project, how):
     damaged, path = _damage(logdir, how)
     data_dir = logdir.parent / "trackio_data"
-    before = _snapshot(data_dir)
+    before = snapshot(data_dir)
     with pytest.raises(EventFileError) as caught:
         trackio.import_tf_events(damaged, "tb")
     message = str(caught.value)
@@ -252,7 +242,7 @@ def test_damaged_event_file_leaves_an_existing_project_as_it_was(logdir, existin
     assert ("truncated" if how.startswith("cut") else "corrupt") in message or (
         how == "flip_length" and "truncated" in message
     )
-    assert _snapshot(data_dir) == before
+    assert snapshot(data_dir) == before
     assert [r.name for r in trackio.Api().runs("tb")] == ["kept"]
 
 
@@ -279,7 +269,7 @@ def test_cli_import_tensorboard(cli, logdir):
     assert result.returncode == 0, result.stderr
     assert "4 run(s)" in result.stdout
     assert sorted(_runs("cli-tb")) == ["x-eval", "x-logs", "x-sweep/lr_0.1/seed_1", "x-train"]
-    assert _values(_runs("cli-tb")["x-eval"].history()) == [
+    assert without_timestamps(_runs("cli-tb")["x-eval"].history()) == [
         {"step": 0, "acc": 0.25},
         {"step": 4, "acc": 0.75},
     ]
@@ -291,7 +281,7 @@ def test_cli_import_tensorboard(cli, logdir):
 def test_cli_import_truncated_event_file_exits_1_with_one_line(cli, logdir, existing_project):
     damaged, path = _damage(logdir, "cut_payload")
     data_dir = logdir.parent / "trackio_data"
-    before = _snapshot(data_dir)
+    before = snapshot(data_dir)
     for project in ("tb", "brand-new"):
         result = cli("import", "tensorboard", damaged, "--project", project)
         assert result.returncode == 1
@@ -299,7 +289,7 @@ def test_cli_import_truncated_event_file_exits_1_with_one_line(cli, logdir, exis
         (line,) = result.stderr.splitlines()
         assert line.startswith("trackio: ")
         assert str(path) in line and "truncated" in line
-    assert _snapshot(data_dir) == before
+    assert snapshot(data_dir) == before
     assert trackio.Api().projects() == ["tb"]
     missing = cli("import", "tensorboard", logdir / "nowhere", "--project", "tb")
     assert missing.returncode == 1
