@@ -19,6 +19,7 @@ from trackio.storage.chunks import BLOCK_POINTS
 from trackio.storage.database import retry_when_locked
 from trackio.storage.downsample import Downsampled, downsample, downsample_blocks
 from trackio.storage.numeric_series import (
+    NumericSeries,
     chunk_extent,
     metric_ids,
     pair_by_step,
@@ -214,6 +215,17 @@ class _SeriesQuery:
         """Whether the axis needs the points' wall times."""
         return self.x in ("time", "relative")
 
+    def read_points(self, conn: sqlite3.Connection, metric: int, with_times: bool) -> NumericSeries:
+        """The numeric points of `metric` of this run within the step range."""
+        return read_numeric_series(
+            conn,
+            self.record.pk,
+            metric,
+            step_min=self.step_min,
+            step_max=self.step_max,
+            with_times=with_times,
+        )
+
     def axis(self, steps: np.ndarray, times: np.ndarray, counts: Any = 1) -> np.ndarray:
         """The x values (or per-block sums of them) for steps and times of `counts` points."""
         if self.x == "step":
@@ -255,14 +267,7 @@ def _one_series(
 
 
 def _series_from_points(conn: sqlite3.Connection, query: _SeriesQuery) -> dict[str, Any]:
-    points = read_numeric_series(
-        conn,
-        query.record.pk,
-        query.metric,
-        step_min=query.step_min,
-        step_max=query.step_max,
-        with_times=query.with_times,
-    )
+    points = query.read_points(conn, query.metric, query.with_times)
     reduced = downsample(query.axis(points.steps, points.times), points.values, query.max_points)
     last_step = int(points.steps[-1]) if len(points) else None
     return _series_json(query.record, reduced, last_step, len(points))
@@ -271,17 +276,8 @@ def _series_from_points(conn: sqlite3.Connection, query: _SeriesQuery) -> dict[s
 def _series_against_metric(
     conn: sqlite3.Connection, query: _SeriesQuery, axis_metric: int
 ) -> dict[str, Any]:
-    points, axis = (
-        read_numeric_series(
-            conn,
-            query.record.pk,
-            metric,
-            step_min=query.step_min,
-            step_max=query.step_max,
-            with_times=False,
-        )
-        for metric in (query.metric, axis_metric)
-    )
+    points = query.read_points(conn, query.metric, with_times=False)
+    axis = query.read_points(conn, axis_metric, with_times=False)
     xs, values, paired = pair_by_step(axis, points)
     last_step = int(paired[-1]) if len(paired) else None
     reduced = downsample(xs, values, query.max_points)
