@@ -8,7 +8,7 @@ import pytest
 
 import trackio
 from trackio.exports import export_project
-from trackio.storage.projects import ProjectNotFoundError
+from trackio.storage.errors import ProjectNotFoundError
 
 NAN, INF = float("nan"), float("inf")
 
@@ -256,14 +256,10 @@ def test_parquet_export_wide_and_long(tmp_path):
 
 def test_export_selected_runs_only(tmp_path):
     runs = _two_runs()
-    from trackio.storage.projects import open_project
-    from trackio.storage.runs import list_runs
+    from trackio.storage import open_store
 
-    conn = open_project("two", create=False)
-    try:
-        (record,) = [r for r in list_runs(conn) if r.name == "b"]
-    finally:
-        conn.close()
+    with open_store("two") as store:
+        (record,) = [r for r in store.list_runs() if r.name == "b"]
     out = tmp_path / "b.csv"
     assert export_project("two", out, runs=[record]) == 3
     rows = _read_csv(out)

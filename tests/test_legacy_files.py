@@ -3,6 +3,8 @@ import json
 import math
 import sqlite3
 
+import pytest
+
 import trackio
 
 SCHEMA_043 = """
@@ -76,12 +78,22 @@ def _assert_imported(project):
     assert rows[2]["peak"] == math.inf
 
 
-def test_same_file_name_is_backed_up_then_migrated_beside_old_tables(trackio_dir):
+def _migrate(cli, project):
+    with pytest.raises(ValueError, match="trackio migrate"):
+        trackio.Api().runs(project)
+    result = cli("migrate", "--project", project)
+    assert result.returncode == 0, result.stderr
+    assert f"migrated project {project!r}" in result.stdout
+    assert "PyPI trackio" in result.stderr
+
+
+def test_same_file_name_is_backed_up_then_migrated_beside_old_tables(trackio_dir, cli):
     path = trackio_dir / "legacy-proj.db"
     _write_043(path)
     before = _legacy_rows(path)
 
     assert "legacy-proj" in trackio.Api().projects()
+    _migrate(cli, "legacy-proj")
     _assert_imported("legacy-proj")
 
     backup = trackio_dir / "legacy-proj.db.pypi-trackio-backup"
@@ -94,18 +106,19 @@ def test_same_file_name_is_backed_up_then_migrated_beside_old_tables(trackio_dir
     assert _legacy_rows(path) == before
 
 
-def test_other_file_name_is_copied_and_original_left_untouched(trackio_dir):
+def test_other_file_name_is_copied_and_original_left_untouched(trackio_dir, cli):
     path = trackio_dir / "LegacyProj.db"
     _write_043(path)
     digest = _digest(path)
 
     assert trackio.Api().projects() == ["LegacyProj"]
+    _migrate(cli, "LegacyProj")
     _assert_imported("LegacyProj")
     assert _digest(path) == digest
     assert trackio.Api().projects() == ["LegacyProj"]
 
 
-def test_oldest_schema_without_run_ids_is_read(trackio_dir):
+def test_oldest_schema_without_run_ids_is_read(trackio_dir, cli):
     path = trackio_dir / "ancient.db"
     conn = sqlite3.connect(path)
     conn.executescript(SCHEMA_OLD)
@@ -120,6 +133,7 @@ def test_oldest_schema_without_run_ids_is_read(trackio_dir):
     conn.commit()
     conn.close()
 
+    _migrate(cli, "ancient")
     (run,) = trackio.Api().runs("ancient")
     assert run.name == "first"
     assert run.config == {"seed": 1}

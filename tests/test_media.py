@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import trackio
-from trackio.storage.schema import MIGRATIONS
+from trackio.storage.sqlite.schema import MIGRATIONS
 
 
 def fetch(server, route, **params):
@@ -227,6 +227,8 @@ def test_a_version_1_database_migrates_forward_and_keeps_its_data(trackio_dir, r
     trackio.finish()
     conn = sqlite3.connect(trackio_dir / "old.db")
     conn.execute("DROP TABLE media")
+    for column in ("heartbeat_at", "pid", "host"):
+        conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
     conn.execute("UPDATE trackio_meta SET value = '1' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()

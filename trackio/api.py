@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from trackio.storage import queries
-from trackio.storage.database import retry_when_locked, write_transaction
-from trackio.storage.lookup import RunNotFoundError, resolve_run
-from trackio.storage.paths import validate_project_name
-from trackio.storage.projects import delete_project_files, list_projects, project_connection
-from trackio.storage.runs import RunRecord, delete_run, get_run, list_runs, rename_run
-from trackio.values import iso_utc
+from trackio.formatting import iso_utc
+from trackio.storage import ProjectStore, list_projects, open_store
+from trackio.storage.errors import NotFoundError, StoreError
+from trackio.storage.history import sample_rows
+from trackio.storage.records import RunRecord
+
+
+@contextmanager
+def _store(project: str, *, write: bool = False) -> Iterator[ProjectStore]:
+    """The project's store; its lookup and storage errors come out as `ValueError`
+    (what `wandb.Api` users catch), with the store's message."""
+    try:
+        with open_store(project, write=write) as store:
+            yield store
+    except (NotFoundError, StoreError) as error:
+        raise ValueError(str(error)) from None
 
 
 class ApiRun:
@@ -54,7 +64,8 @@ class ApiRun:
 
     @property
     def status(self) -> str:
-        """`"running"`, `"finished"` or `"failed"`."""
+        """`"running"`, `"finished"`, `"failed"`, or `"crashed"` when the run is marked
+        running but its process is gone (killed, or no heartbeat for two minutes)."""
         return self._record.status
 
     @property
@@ -81,16 +92,14 @@ class ApiRun:
     def summary(self) -> dict[str, Any]:
         """Each metric's summary value (last logged by default) and user overrides."""
         if self._summary is None:
-            with project_connection(self.project) as conn:
-                self._summary = retry_when_locked(
-                    lambda: queries.compute_summary(conn, self._record)
-                )
+            with _store(self.project) as store:
+                self._summary = store.summary(self._record)
         return dict(self._summary)
 
     def metrics(self) -> list[str]:
         """Names of the metrics this run logged."""
-        with project_connection(self.project) as conn:
-            return retry_when_locked(lambda: queries.metric_names(conn, self._record.pk))
+        with _store(self.project) as store:
+            return store.metric_names(self._record)
 
     def history(
         self, keys: list[str] | None = None, samples: int | None = None, pandas: bool = False
@@ -101,10 +110,10 @@ class ApiRun:
         `samples` returns at most that many evenly spaced rows; `pandas=True`
         returns a pandas DataFrame instead of a list.
         """
-        with project_connection(self.project) as conn:
-            rows = retry_when_locked(lambda: queries.history_rows(conn, self._record.pk, keys))
+        with _store(self.project) as store:
+            rows = store.history(self._record, keys)
         if samples is not None:
-            rows = queries.sample_rows(rows, samples)
+            rows = sample_rows(rows, samples)
         if pandas:
             try:
                 import pandas as pd
@@ -115,20 +124,24 @@ class ApiRun:
             return pd.DataFrame(rows)
         return rows
 
-    def scan_history(self, keys: list[str] | None = None, page_size: int = 1000) -> Iterator[dict]:
-        """Every row of logged values, in step order (as `history`, never sampled)."""
-        yield from self.history(keys=keys)
+    def scan_history(
+        self, keys: list[str] | None = None, page_size: int = 1000
+    ) -> Iterator[dict[str, Any]]:
+        """Every row of logged values, in step order (as `history`, never sampled),
+        read `page_size` steps at a time so memory does not grow with the run."""
+        with _store(self.project) as store:
+            for page in store.history_pages(self._record, keys, page_size):
+                yield from page
 
     def rename(self, new_name: str) -> None:
         """Give the run a new name."""
-        with project_connection(self.project) as conn, write_transaction(conn):
-            rename_run(conn, self._record.pk, new_name)
-            self._record = get_run(conn, self._record.pk) or self._record
+        with _store(self.project, write=True) as store:
+            self._record = store.rename_run(self._record.run_id, new_name)
 
     def delete(self) -> None:
         """Delete the run and everything it logged."""
-        with project_connection(self.project) as conn, write_transaction(conn):
-            delete_run(conn, self._record.pk)
+        with _store(self.project, write=True) as store:
+            store.delete_run(self._record.run_id)
 
     def __repr__(self) -> str:
         return f"<Run {self.project}/{self.name} ({self.id}) {self.status}>"
@@ -147,8 +160,8 @@ class Api:
 
     def runs(self, project: str) -> Runs:
         """The runs of `project`; raises `ValueError` if it does not exist."""
-        with project_connection(project) as conn:
-            records = retry_when_locked(lambda: list_runs(conn))
+        with _store(project) as store:
+            records = store.list_runs()
         return Runs(ApiRun(project, record) for record in records)
 
     def run(self, path: str) -> ApiRun:
@@ -157,14 +170,11 @@ class Api:
         project, _, key = path.rpartition("/")
         if not project:
             raise ValueError(f"run path must look like 'project/run', got {path!r}")
-        with project_connection(project) as conn:
-            try:
-                record = retry_when_locked(lambda: resolve_run(conn, project, key))
-            except RunNotFoundError as error:
-                raise ValueError(str(error)) from None
+        with _store(project) as store:
+            record = store.resolve_run(key)
         return ApiRun(project, record)
 
     def delete_project(self, project: str) -> None:
         """Delete `project` and all its runs."""
-        validate_project_name(project)
-        delete_project_files(project)
+        with _store(project) as store:
+            store.delete_project()

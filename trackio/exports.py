@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from trackio.storage import queries
+from trackio.formatting import json_safe
+from trackio.storage import open_store
 from trackio.storage.chunks import INT64_MAX, INT64_MIN
-from trackio.storage.projects import project_connection
-from trackio.storage.runs import RunRecord, list_runs
-from trackio.values import json_safe
+from trackio.storage.history import ROW_FIELDS
+from trackio.storage.records import RunRecord
 
 FORMATS = ("csv", "jsonl", "parquet")
 
@@ -34,15 +34,15 @@ def export_project(
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    with project_connection(project) as conn:
-        selected = runs if runs is not None else list_runs(conn)
+    with open_store(project) as store:
+        selected = runs if runs is not None else store.list_runs()
         tagged = len(selected) != 1
         rows: list[dict[str, Any]] = []
         columns: dict[str, None] = dict.fromkeys(["run", "run_id"] if tagged else [])
         columns.update(dict.fromkeys(["step", "timestamp"]))
         for record in selected:
-            names = queries.metric_names(conn, record.pk)
-            history = queries.history_rows(conn, record.pk)
+            names = store.metric_names(record)
+            history = store.history(record)
             prefix = {"run": record.name, "run_id": record.run_id} if tagged else {}
             if long:
                 columns.update(dict.fromkeys(["metric", "value"]))
@@ -59,7 +59,7 @@ def export_project(
                     if name in row
                 )
             else:
-                columns.update(dict.fromkeys(n for n in names if n not in queries.ROW_FIELDS))
+                columns.update(dict.fromkeys(n for n in names if n not in ROW_FIELDS))
                 rows.extend({**prefix, **row} for row in history)
     writer = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[fmt]
     writer(Path(output), list(columns), rows)

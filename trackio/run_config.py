@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any
 
-from trackio.values import to_jsonable
+from trackio.formatting import to_jsonable
 
 
 def config_to_json(data: Mapping[str, Any]) -> str:

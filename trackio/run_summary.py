@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
-from trackio.values import to_jsonable
+from trackio.formatting import to_jsonable
 
 
 class Summary(MutableMapping):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import shlex
 import signal
@@ -11,15 +12,14 @@ import sys
 import threading
 import time
 import warnings
-from typing import Any
+from typing import Any, NoReturn
 
-from trackio import context_vars
+import trackio.context_vars as context_vars
 from trackio.run_config import Config, as_mapping, config_to_json
-from trackio.storage.database import write_transaction
+from trackio.storage import open_store
 from trackio.storage.paths import project_db_path, validate_project_name
-from trackio.storage.projects import open_project
-from trackio.storage.runs import RunRecord, create_run, find_run, last_step, reopen_run
-from trackio.tracked_run import Run
+from trackio.storage.records import RunRecord, RunRequest
+from trackio.tracked_run import DisabledRun, Run
 from trackio.writer import RunTarget, get_writer
 
 _RESUME_MODES = {
@@ -131,8 +131,9 @@ def init(
         if reinit != "create_new":
             previous.finish()
 
+    run: Run
     if mode == "disabled":
-        run = Run(
+        run = DisabledRun(
             project=project,
             name=name or "disabled",
             run_id=id or "disabled",
@@ -178,46 +179,25 @@ def _open_run(
     space_id: str | None,
     server_url: str | None,
 ) -> Run:
-    conn = open_project(project, create=True)
-    try:
-        with write_transaction(conn):
-            existing = None
-            if resume_mode == "must" and name is None and run_id is None:
-                raise ValueError("resume='must' needs a run name or id to resume")
-            if resume_mode != "never":
-                existing = find_run(conn, name=name, run_id=run_id)
-                if existing is None and resume_mode == "must":
-                    what = f"id {run_id!r}" if run_id is not None else f"name {name!r}"
-                    raise ValueError(
-                        f"resume='must' but project {project!r} has no run with {what}"
-                    )
-            elif run_id is not None and find_run(conn, run_id=run_id) is not None:
-                raise ValueError(
-                    f"project {project!r} already has a run with id {run_id!r}; "
-                    "pass resume='allow' to continue it"
-                )
-            if existing is not None:
-                _warn_if_live(existing)
-                merged = {**existing.config, **init_config}
-                record = reopen_run(conn, existing, config_to_json(merged))
-                highest = last_step(conn, record.pk)
-                start_step = 0 if highest is None else highest + 1
-            else:
-                record = create_run(
-                    conn,
-                    name=name,
-                    run_id=run_id,
-                    group=group,
-                    job_type=job_type,
-                    notes=notes,
-                    tags=tags,
-                    config_json=config_to_json(init_config),
-                )
-                start_step = 0
-    finally:
-        conn.close()
+    request = RunRequest(
+        name=name,
+        run_id=run_id,
+        resume=resume_mode,
+        group=group,
+        job_type=job_type,
+        notes=notes,
+        tags=tags,
+        config=json.loads(config_to_json(init_config)),
+    )
+    with open_store(project, write=True, create=True) as store:
+        opened = store.open_run(request)
+    if opened.previous is not None:
+        _warn_if_live(opened.previous)
+    record = opened.record
     writer = get_writer()
     writer.ensure_started()
+    target = RunTarget(project, record.run_id)
+    writer.track(target)
     return Run(
         project=project,
         name=record.name,
@@ -229,8 +209,8 @@ def _open_run(
         config=record.config,
         summary_overrides=record.summary_overrides,
         metric_defs=record.metric_defs,
-        start_step=start_step,
-        target=RunTarget(project_db_path(project), record.pk),
+        start_step=opened.start_step,
+        target=target,
         writer=writer,
         space_id=space_id,
         server_url=server_url,
@@ -300,7 +280,7 @@ def _install_exit_hooks() -> None:
     sys.excepthook = excepthook
     original_exit = sys.exit
 
-    def exit_recording_status(status: Any = None) -> None:
+    def exit_recording_status(status: str | int | None = None) -> NoReturn:
         global _exit_status
         _exit_status = status if isinstance(status, int) or status is None else 1
         original_exit(status)

@@ -10,12 +10,12 @@ from typing import Any
 
 from trackio.run_config import Config
 from trackio.run_summary import Summary
-from trackio.storage import queries
+from trackio.storage import open_store
 from trackio.storage.chunks import INT64_MAX
-from trackio.storage.projects import project_connection
-from trackio.storage.runs import get_run
+from trackio.storage.errors import NotFoundError
+from trackio.storage.summary import SUMMARY_MODES
 from trackio.values import prepare_row
-from trackio.writer import MAX_QUEUED_ENTRIES, WAKE_AT_ENTRIES, RunTarget, WriteError, Writer
+from trackio.writer import LoggedRow, RunTarget, WriteError, Writer, new_logged_row
 
 _SYNC_ATTEMPTS = 3
 
@@ -33,6 +33,8 @@ class Run:
         project: str,
         name: str,
         run_id: str,
+        target: RunTarget,
+        writer: Writer,
         group: str | None = None,
         job_type: str | None = None,
         tags: list[str] | None = None,
@@ -41,11 +43,53 @@ class Run:
         summary_overrides: dict[str, Any] | None = None,
         metric_defs: dict[str, dict[str, Any]] | None = None,
         start_step: int = 0,
-        target: RunTarget | None = None,
-        writer: Writer | None = None,
         space_id: str | None = None,
         server_url: str | None = None,
         on_finish: Callable[[Run], None] | None = None,
+    ) -> None:
+        self._setup(
+            project=project,
+            name=name,
+            run_id=run_id,
+            group=group,
+            job_type=job_type,
+            tags=tags,
+            notes=notes,
+            summary_overrides=summary_overrides,
+            metric_defs=metric_defs,
+            start_step=start_step,
+            space_id=space_id,
+            server_url=server_url,
+            on_finish=on_finish,
+        )
+        self._target = target
+        self._writer = writer
+        # Bound once here: log() is the hot path, and attribute lookups show in its cost.
+        self._put = writer.put
+        self.config = Config(config, on_change=self._submitter("config"))
+        self.summary = Summary(
+            self._compute_summary,
+            self._summary_overrides,
+            self._submitter("summary"),
+            version=lambda: self._log_calls,
+        )
+
+    def _setup(
+        self,
+        *,
+        project: str,
+        name: str,
+        run_id: str,
+        group: str | None,
+        job_type: str | None,
+        tags: list[str] | None,
+        notes: str | None,
+        summary_overrides: dict[str, Any] | None,
+        metric_defs: dict[str, dict[str, Any]] | None,
+        start_step: int,
+        space_id: str | None,
+        server_url: str | None,
+        on_finish: Callable[[Run], None] | None,
     ) -> None:
         self.project = project
         self.name = name
@@ -56,12 +100,6 @@ class Run:
         self.notes = notes
         self._space_id = space_id
         self._server_url = server_url
-        self._target = target
-        self._writer = writer
-        self._disabled = target is None or writer is None
-        # Bound once here: log() is the hot path, and attribute lookups show in its cost.
-        self._append = writer.queue.append if writer is not None else None
-        self._queue = writer.queue if writer is not None else None
         self._step = start_step
         self._highest_step = start_step - 1
         self._finished = False
@@ -70,23 +108,13 @@ class Run:
         self._warned: set[str] = set()
         self._metric_defs = dict(metric_defs or {})
         self._summary_overrides = dict(summary_overrides or {})
-        self.config = Config(config, on_change=self._submitter("config"))
         self._log_calls = 0
-        self.summary = Summary(
-            self._compute_summary,
-            self._summary_overrides,
-            self._submitter("summary"),
-            version=lambda: self._log_calls,
-        )
 
-    def _submitter(self, operation: str) -> Callable[[str], None] | None:
-        if self._disabled:
-            return None
+    def _submitter(self, operation: str) -> Callable[[str], None]:
         writer, target = self._writer, self._target
 
         def submit(payload: str) -> None:
             writer.submit(target, operation, payload)
-            writer.wake()
 
         return submit
 
@@ -98,7 +126,7 @@ class Run:
     @property
     def disabled(self) -> bool:
         """True for a run made with `mode="disabled"`: every call does nothing."""
-        return self._disabled
+        return False
 
     def log(
         self,
@@ -144,17 +172,10 @@ class Run:
             )
         else:
             self._highest_step = step
-        if self._disabled:
-            return
         row = prepare_row(data, self._skip)
         self._log_calls += 1
         if row:
-            self._append((self._target, step, time.time(), row))
-            queued = len(self._queue)
-            if queued >= WAKE_AT_ENTRIES:
-                self._writer.wake()
-                if queued > MAX_QUEUED_ENTRIES:
-                    self._writer.wait_for_room()
+            self._put(new_logged_row((self._target, step, time.time(), row)))
 
     def _skip(self, key: str, value: Any, reason: str) -> None:
         self._warn_once(
@@ -183,10 +204,10 @@ class Run:
         and which metric is its x axis (`step_metric`), as `wandb.define_metric` does."""
         if summary is not None:
             modes = [mode.strip() for mode in summary.split(",")]
-            unknown = [mode for mode in modes if mode not in queries.SUMMARY_MODES]
+            unknown = [mode for mode in modes if mode not in SUMMARY_MODES]
             if unknown:
                 raise ValueError(
-                    f"define_metric summary {unknown[0]!r} is not one of {queries.SUMMARY_MODES}"
+                    f"define_metric summary {unknown[0]!r} is not one of {SUMMARY_MODES}"
                 )
             summary = modes[0]
         definition = {
@@ -201,21 +222,21 @@ class Run:
         }
         self._metric_defs[name] = {**self._metric_defs.get(name, {}), **definition}
         self.summary.invalidate()
-        submit = self._submitter("metric_defs")
-        if submit is not None:
-            submit(json.dumps(self._metric_defs))
+        self._save_metric_defs()
+
+    def _save_metric_defs(self) -> None:
+        self._writer.submit(self._target, "metric_defs", json.dumps(self._metric_defs))
 
     def _compute_summary(self) -> dict[str, Any]:
-        if self._disabled:
-            return dict(self._summary_overrides)
         self._sync()
-        with project_connection(self.project) as conn:
-            record = get_run(conn, self._target.run_pk)
-            if record is None:
-                return dict(self._summary_overrides)
-            record.metric_defs = self._metric_defs
-            record.summary_overrides = self._summary_overrides
-            return queries.compute_summary(conn, record)
+        try:
+            with open_store(self.project) as store:
+                record = store.get_run(self.id)
+                record.metric_defs = self._metric_defs
+                record.summary_overrides = self._summary_overrides
+                return store.summary(record)
+        except NotFoundError:
+            return dict(self._summary_overrides)
 
     def _sync(self) -> None:
         for attempt in range(_SYNC_ATTEMPTS):
@@ -233,17 +254,15 @@ class Run:
             return
         self._finished = True
         try:
-            if not self._disabled:
-                status = "finished" if not exit_code else "failed"
-                self._writer.submit(self._target, "finish", (status, exit_code, time.time()))
-                self._sync()
+            status = "finished" if not exit_code else "failed"
+            self._writer.submit(self._target, "finish", (status, exit_code, time.time()))
+            self._sync()
         finally:
             if self._on_finish is not None:
                 self._on_finish(self)
 
     def _detach_after_fork(self) -> None:
         self._finished = True
-        self._disabled = True
         self._closed_reason = (
             "belongs to the parent of this forked process; call trackio.init() here to log"
         )
@@ -256,6 +275,60 @@ class Run:
 
     def __repr__(self) -> str:
         return f"Run(project={self.project!r}, name={self.name!r}, id={self.id!r})"
+
+
+class DisabledRun(Run):
+    """What `init(mode="disabled")` returns: a run with the same surface whose calls
+    store nothing (a null object; no writer, no project file)."""
+
+    def __init__(
+        self,
+        *,
+        project: str,
+        name: str,
+        run_id: str,
+        config: Mapping[str, Any] | None = None,
+        on_finish: Callable[[Run], None] | None = None,
+    ) -> None:
+        self._setup(
+            project=project,
+            name=name,
+            run_id=run_id,
+            group=None,
+            job_type=None,
+            tags=None,
+            notes=None,
+            summary_overrides=None,
+            metric_defs=None,
+            start_step=0,
+            space_id=None,
+            server_url=None,
+            on_finish=on_finish,
+        )
+        self._target = RunTarget(project, run_id)
+        self._put = _discard
+        self.config = Config(config)
+        self.summary = Summary(lambda: dict(self._summary_overrides), self._summary_overrides, None)
+
+    @property
+    def disabled(self) -> bool:
+        """Always True: every call does nothing."""
+        return True
+
+    def _save_metric_defs(self) -> None:
+        return None
+
+    def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
+        """Mark the run finished; nothing is written."""
+        if self._finished:
+            return
+        self._finished = True
+        if self._on_finish is not None:
+            self._on_finish(self)
+
+
+def _discard(item: LoggedRow) -> None:
+    return None
 
 
 def _as_step(step: Any) -> int:

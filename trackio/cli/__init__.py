@@ -1,4 +1,5 @@
-"""The `trackio` command: `show`, `list`, `get`, `export`, `import`, `delete`, `rename`."""
+"""The `trackio` command: `show`, `list`, `get`, `export`, `import`, `delete`, `rename`,
+`migrate`."""
 
 from __future__ import annotations
 
@@ -6,8 +7,15 @@ import argparse
 import sys
 
 import trackio
-from trackio.cli import change_commands, read_commands, show_command, transfer_commands
+from trackio.cli import (
+    change_commands,
+    migrate_command,
+    read_commands,
+    show_command,
+    transfer_commands,
+)
 from trackio.cli.output import CommandError
+from trackio.storage.errors import NotFoundError, StoreError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,7 +25,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"trackio {trackio.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (show_command, read_commands, transfer_commands, change_commands):
+    for module in (
+        show_command,
+        read_commands,
+        transfer_commands,
+        change_commands,
+        migrate_command,
+    ):
         module.register(commands)
     return parser
 
@@ -27,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args) or 0
-    except CommandError as error:
+    except (CommandError, NotFoundError, StoreError) as error:
         print(f"trackio: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -6,10 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from trackio.cli.output import CommandError, find_run, project_connection
-from trackio.storage.database import write_transaction
-from trackio.storage.projects import delete_project_files
-from trackio.storage.runs import delete_run, rename_run
+from trackio.cli.output import CommandError, project_store
 
 
 def register(commands: Any) -> None:
@@ -37,32 +34,27 @@ def _confirm(question: str, assume_yes: bool) -> None:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    with project_connection(args.project) as conn:
-        if args.run is None:
-            runs = conn.execute("SELECT count(*) FROM runs").fetchone()[0]
+    if args.run is None:
+        with project_store(args.project) as store:
+            runs = len(store.list_runs())
             _confirm(f"Delete project {args.project!r} and its {runs} run(s)?", args.yes)
-        else:
-            record = find_run(conn, args.project, args.run)
-            _confirm(
-                f"Delete run {record.name!r} ({record.run_id}) of project {args.project!r}?",
-                args.yes,
-            )
-            with write_transaction(conn):
-                delete_run(conn, record.pk)
-            print(f"deleted run {record.name!r} ({record.run_id})")
-            return 0
-    delete_project_files(args.project)
-    print(f"deleted project {args.project!r}")
+            store.delete_project()
+        print(f"deleted project {args.project!r}")
+        return 0
+    with project_store(args.project, write=True) as store:
+        record = store.resolve_run(args.run)
+        _confirm(
+            f"Delete run {record.name!r} ({record.run_id}) of project {args.project!r}?",
+            args.yes,
+        )
+        store.delete_run(record.run_id)
+    print(f"deleted run {record.name!r} ({record.run_id})")
     return 0
 
 
 def _rename(args: argparse.Namespace) -> int:
-    with project_connection(args.project) as conn:
-        record = find_run(conn, args.project, args.run)
-        try:
-            with write_transaction(conn):
-                rename_run(conn, record.pk, args.to)
-        except ValueError as error:
-            raise CommandError(str(error)) from None
+    with project_store(args.project, write=True) as store:
+        record = store.resolve_run(args.run)
+        store.rename_run(record.run_id, args.to)
     print(f"renamed run {record.name!r} ({record.run_id}) to {args.to!r}")
     return 0

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from trackio.storage.lookup import RunNotFoundError, resolve_run
-from trackio.storage.projects import ProjectNotFoundError
-from trackio.storage.projects import project_connection as storage_connection
-from trackio.storage.runs import RunRecord
-from trackio.values import iso_utc, json_safe
+from trackio.formatting import iso_utc, json_safe
+from trackio.storage import ProjectStore, open_store
 
 
 class CommandError(Exception):
@@ -50,19 +46,11 @@ def format_time(moment: float | None) -> str | None:
 
 
 @contextmanager
-def project_connection(project: str) -> Iterator[sqlite3.Connection]:
-    """An open connection to an existing project; a missing project, a bad name, or a
-    value error while using it becomes a one-line `CommandError`."""
+def project_store(project: str, *, write: bool = False) -> Iterator[ProjectStore]:
+    """The store of an existing project; a bad name or a value error while using it
+    becomes a one-line `CommandError` (the store's own errors are `main`'s to print)."""
     try:
-        with storage_connection(project) as conn:
-            yield conn
-    except (ProjectNotFoundError, ValueError) as error:
-        raise CommandError(str(error)) from None
-
-
-def find_run(conn: sqlite3.Connection, project: str, key: str) -> RunRecord:
-    """The run named or with id `key`, or a `CommandError` naming the runs that exist."""
-    try:
-        return resolve_run(conn, project, key)
-    except RunNotFoundError as error:
+        with open_store(project, write=write) as store:
+            yield store
+    except ValueError as error:
         raise CommandError(str(error)) from None

@@ -7,17 +7,14 @@ from typing import Any
 
 from trackio.cli.output import (
     CommandError,
-    find_run,
     format_time,
     print_json,
     print_table,
-    project_connection,
+    project_store,
 )
-from trackio.storage import queries
+from trackio.server.run_overview import run_overviews
+from trackio.storage import list_projects
 from trackio.storage.lookup import describe_names
-from trackio.storage.projects import list_projects
-from trackio.storage.run_overview import run_overviews
-from trackio.storage.runs import list_runs
 
 
 def register(commands: Any) -> None:
@@ -72,8 +69,8 @@ def _list_projects(args: argparse.Namespace) -> int:
 
 
 def _list_runs(args: argparse.Namespace) -> int:
-    with project_connection(args.project) as conn:
-        overviews = run_overviews(conn, list_runs(conn))
+    with project_store(args.project) as store:
+        overviews = run_overviews(store, store.list_runs())
     if args.json:
         print_json(overviews)
         return 0
@@ -95,11 +92,8 @@ def _list_runs(args: argparse.Namespace) -> int:
 
 
 def _list_metrics(args: argparse.Namespace) -> int:
-    with project_connection(args.project) as conn:
-        if args.run:
-            names = queries.metric_names(conn, find_run(conn, args.project, args.run).pk)
-        else:
-            names = queries.project_metric_names(conn)
+    with project_store(args.project) as store:
+        names = store.metric_names(store.resolve_run(args.run) if args.run else None)
     if args.json:
         print_json(names)
     else:
@@ -109,8 +103,8 @@ def _list_metrics(args: argparse.Namespace) -> int:
 
 
 def _get_run(args: argparse.Namespace) -> int:
-    with project_connection(args.project) as conn:
-        (overview,) = run_overviews(conn, [find_run(conn, args.project, args.run)])
+    with project_store(args.project) as store:
+        (overview,) = run_overviews(store, [store.resolve_run(args.run)])
     if args.json:
         print_json(overview)
         return 0
@@ -125,15 +119,15 @@ def _get_run(args: argparse.Namespace) -> int:
 
 
 def _get_metric(args: argparse.Namespace) -> int:
-    with project_connection(args.project) as conn:
-        record = find_run(conn, args.project, args.run)
-        names = queries.metric_names(conn, record.pk)
+    with project_store(args.project) as store:
+        record = store.resolve_run(args.run)
+        names = store.metric_names(record)
         if args.metric not in names:
             raise CommandError(
                 f"run {record.name!r} of project {args.project!r} has no metric "
                 f"{args.metric!r}; its metrics: {describe_names(names)}"
             )
-        series = queries.read_series(conn, record.pk, args.metric)
+        series = store.read_series(record, args.metric)
     points = list(zip(series.steps, series.values, series.times, strict=True))
     if args.step is not None:
         points = [p for p in points if p[0] == args.step]

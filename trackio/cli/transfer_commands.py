@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from trackio.cli.output import CommandError, find_run, project_connection
+from trackio.cli.output import CommandError, project_store
 from trackio.exports import FORMATS, export_project
 from trackio.imports import import_csv, import_tf_events
 from trackio.imports.csv_import import CSVImportError
@@ -37,8 +37,8 @@ def register(commands: Any) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    with project_connection(args.project) as conn:
-        runs = [find_run(conn, args.project, key) for key in args.run] if args.run else None
+    with project_store(args.project) as store:
+        runs = [store.resolve_run(key) for key in args.run] if args.run else None
     try:
         count = export_project(
             args.project, args.output, runs=runs, fmt=args.format, long=args.long

@@ -7,7 +7,7 @@ import wave
 from pathlib import Path
 from typing import Any
 
-from trackio.media.base import Encoded, Media, read_source, to_numpy
+from trackio.media.base import Encoded, Media, MediaEncodingError, read_source, to_numpy
 
 _AUDIO_EXTENSIONS = frozenset({"wav", "mp3", "ogg", "oga", "flac", "m4a"})
 _MAX_CHANNELS = 8
@@ -53,14 +53,17 @@ class Audio(Media):
         if self._bytes is not None:
             data, extension = self._bytes
             return extension, data, {"format": extension, "sample_rate": self.sample_rate}
+        rate = self.sample_rate
+        if rate is None:
+            raise MediaEncodingError("audio samples need a sample_rate")
         buffer = io.BytesIO()
         pcm = _to_int16(self._samples)
         with wave.open(buffer, "wb") as out:
             out.setnchannels(1 if pcm.ndim == 1 else pcm.shape[1])
             out.setsampwidth(2)
-            out.setframerate(int(self.sample_rate))
+            out.setframerate(int(rate))
             out.writeframes(pcm.tobytes())
-        return "wav", buffer.getvalue(), {"format": "wav", "sample_rate": int(self.sample_rate)}
+        return "wav", buffer.getvalue(), {"format": "wav", "sample_rate": int(rate)}
 
 
 def _to_int16(samples: Any) -> Any:

@@ -43,7 +43,7 @@ class Image(Media):
         self._array: Any = None
         self._bytes: tuple[bytes, str] | None = None
         if isinstance(value, (str, Path)):
-            data, _ = read_source(Path(value), _IMAGE_EXTENSIONS, "image")
+            data, _extension = read_source(Path(value), _IMAGE_EXTENSIONS, "image")
             self._bytes = (data, _encoded_format(data))
         elif type(value).__module__.startswith("PIL."):
             _check_pixels(value.width * value.height)

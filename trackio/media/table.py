@@ -7,8 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from trackio.formatting import to_jsonable
 from trackio.media.base import Encoded, Media, MediaEncodingError, atomic_write
-from trackio.values import to_jsonable
 
 
 class Table(Media):

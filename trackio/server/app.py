@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -20,8 +19,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from trackio.server.media_reader import list_media, media_file, table_page
-from trackio.server.reader import NotFoundError, ProjectReader
+from trackio.server.reader import ProjectReader
 from trackio.storage.chunks import INT64_MAX, INT64_MIN
+from trackio.storage.errors import NotFoundError, ProjectNeedsMigrationError, StoreError
 
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard" / "dist"
 DEFAULT_PORT = 7860
@@ -92,10 +92,16 @@ def _run_ids(request: Request) -> list[str] | None:
     return runs.split(",") if runs else None
 
 
+_HANDLED = (NotFoundError, StoreError, ValueError)
+
+
 def _error_response(error: Exception) -> JSONResponse:
-    """Unknown names are 404, bad parameters 400, an unreadable project file 500."""
+    """Unknown names are 404, a file that needs `trackio migrate` 409, bad parameters
+    400, an unreadable project file 500."""
     if isinstance(error, NotFoundError):
         return JSONResponse({"error": str(error)}, status_code=404)
+    if isinstance(error, ProjectNeedsMigrationError):
+        return JSONResponse({"error": str(error)}, status_code=409)
     if isinstance(error, ValueError):
         return JSONResponse({"error": str(error)}, status_code=400)
     return JSONResponse({"error": f"cannot read the project file: {error}"}, status_code=500)
@@ -121,7 +127,7 @@ def create_app(reader: ProjectReader | None = None) -> Starlette:
         def respond(request: Request) -> Response:
             try:
                 return JSONResponse(handler(request))
-            except (NotFoundError, ValueError, sqlite3.DatabaseError) as error:
+            except _HANDLED as error:
                 return _error_response(error)
 
         return respond
@@ -157,12 +163,9 @@ def create_app(reader: ProjectReader | None = None) -> Starlette:
         )
 
     def media(request: Request) -> dict[str, Any]:
-        project = _required(request, "project")
-        conn = reader.connection(project)
         return {
             "media": list_media(
-                conn,
-                project,
+                reader.store(_required(request, "project")),
                 _run_ids(request),
                 request.query_params.get("kind") or None,
                 request.query_params.get("key") or None,
@@ -170,11 +173,9 @@ def create_app(reader: ProjectReader | None = None) -> Starlette:
         }
 
     def table(request: Request) -> dict[str, Any]:
-        project = _required(request, "project")
         limit = _bounded_int(request, "limit", _DEFAULT_TABLE_ROWS, _MAX_TABLE_ROWS)
         return table_page(
-            reader.connection(project),
-            project,
+            reader.store(_required(request, "project")),
             _required(request, "run"),
             _required(request, "key"),
             _optional_int(request, "step"),
@@ -186,9 +187,9 @@ def create_app(reader: ProjectReader | None = None) -> Starlette:
 
     def file(request: Request) -> Response:
         try:
-            conn = reader.connection(_required(request, "project"))
-            path, content_type = media_file(conn, _required(request, "path"))
-        except (NotFoundError, ValueError, sqlite3.DatabaseError) as error:
+            store = reader.store(_required(request, "project"))
+            path, content_type = media_file(store, _required(request, "path"))
+        except _HANDLED as error:
             return _error_response(error)
         # Media file names are unique per logged object and never rewritten.
         return FileResponse(path, media_type=content_type, headers={"Cache-Control": _IMMUTABLE})

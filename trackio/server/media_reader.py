@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import sqlite3
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from trackio.server.reader import NotFoundError
-from trackio.storage.database import placeholders
-from trackio.storage.paths import media_dir_of
+from trackio.storage import ProjectStore
+from trackio.storage.errors import NotFoundError
 
 MEDIA_KINDS = ("image", "video", "audio", "table", "histogram")
 _TYPES = {".webm": "video/webm", ".mp4": "video/mp4", ".wav": "audio/wav", ".flac": "audio/flac"}
@@ -24,50 +22,28 @@ def file_url(project: str, path: str) -> str:
 
 
 def list_media(
-    conn: sqlite3.Connection,
-    project: str,
-    run_ids: list[str] | None,
-    kind: str | None,
-    key: str | None,
+    store: ProjectStore, run_ids: list[str] | None, kind: str | None, key: str | None
 ) -> list[dict[str, Any]]:
     """Every media record of the project, filtered, sorted by key, run and step."""
     if kind is not None and kind not in MEDIA_KINDS:
         raise ValueError(f"kind must be one of {', '.join(MEDIA_KINDS)}, got {kind!r}")
-    query = (
-        "SELECT r.run_id, k.name, m.step, m.time, m.kind, m.path, m.caption, m.meta "
-        "FROM media m JOIN runs r ON r.id = m.run JOIN metric_keys k ON k.id = m.metric"
-    )
-    clauses, params = [], []
-    if run_ids is not None:
-        clauses.append(f"r.run_id IN ({placeholders(len(run_ids))})")
-        params += run_ids
-    if kind is not None:
-        clauses.append("m.kind = ?")
-        params.append(kind)
-    if key is not None:
-        clauses.append("k.name = ?")
-        params.append(key)
-    if clauses:
-        query += " WHERE " + " AND ".join(clauses)
-    rows = conn.execute(query + " ORDER BY k.name, r.id, m.step, m.id", params)
     return [
         {
-            "run": run_id,
-            "key": name,
-            "step": step,
-            "time": stamp,
-            "kind": media_kind,
-            "url": None if path is None else file_url(project, path),
-            "caption": caption,
-            "meta": json.loads(meta),
+            "run": record.run_id,
+            "key": record.key,
+            "step": record.step,
+            "time": record.time,
+            "kind": record.kind,
+            "url": None if record.path is None else file_url(store.project, record.path),
+            "caption": record.caption,
+            "meta": record.meta,
         }
-        for run_id, name, step, stamp, media_kind, path, caption, meta in rows
+        for record in store.list_media(run_ids, kind, key)
     ]
 
 
 def table_page(
-    conn: sqlite3.Connection,
-    project: str,
+    store: ProjectStore,
     run_id: str,
     key: str,
     step: int | None,
@@ -77,20 +53,7 @@ def table_page(
     descending: bool,
 ) -> dict[str, Any]:
     """One page of a logged table (the one at `step`, else the latest), optionally sorted."""
-    query = (
-        "SELECT m.path, m.step FROM media m JOIN runs r ON r.id = m.run "
-        "JOIN metric_keys k ON k.id = m.metric WHERE r.run_id = ? AND k.name = ? "
-        "AND m.kind = 'table'"
-    )
-    params: list[Any] = [run_id, key]
-    if step is not None:
-        query += " AND m.step = ?"
-        params.append(step)
-    row = conn.execute(query + " ORDER BY m.step DESC, m.id DESC LIMIT 1", params).fetchone()
-    if row is None:
-        at = f" at step {step}" if step is not None else ""
-        raise NotFoundError(f"run {run_id!r} of {project!r} has no table {key!r}{at}")
-    path = media_dir_of(conn) / row[0]
+    path, found_step = store.table_file(store.get_run(run_id), key, step)
     try:
         columns, data = _load_table(str(path), path.stat().st_mtime_ns)
     except (OSError, ValueError, KeyError):
@@ -101,11 +64,18 @@ def table_page(
             raise NotFoundError(f"table {key!r} has no column {sort!r}")
         index = columns.index(sort)
         order.sort(key=lambda r: _sort_key(data[r][index]), reverse=descending)
+    run_folder = path.parent.name
     page = [
-        [_cell_json(project, row[0].rsplit("/", 1)[0], cell) for cell in data[r]]
+        [_cell_json(store.project, run_folder, cell) for cell in data[r]]
         for r in order[offset : offset + limit]
     ]
-    return {"columns": columns, "rows": page, "total": len(data), "offset": offset, "step": row[1]}
+    return {
+        "columns": columns,
+        "rows": page,
+        "total": len(data),
+        "offset": offset,
+        "step": found_step,
+    }
 
 
 @lru_cache(maxsize=32)
@@ -133,12 +103,12 @@ def _cell_json(project: str, run_folder: str, cell: Any) -> Any:
     return cell
 
 
-def media_file(conn: sqlite3.Connection, relative: str) -> tuple[Path, str]:
+def media_file(store: ProjectStore, relative: str) -> tuple[Path, str]:
     """The media file at `relative` inside the project's media folder, and its type.
 
     Absolute paths, `..` and anything resolving outside the folder are refused.
     """
-    folder = media_dir_of(conn).resolve()
+    folder = store.media_dir.resolve()
     candidate = Path(relative)
     if candidate.is_absolute() or ".." in candidate.parts or "\x00" in relative:
         raise NotFoundError(f"no media file {relative!r}")

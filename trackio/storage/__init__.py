@@ -1,1 +1,31 @@
-"""Local storage: one SQLite file per project, scalar series kept as packed chunks."""
+"""The project store: the one seam between storage and everything above it.
+
+`open_store(project)` gives a read-only store (it never creates, migrates or writes
+anything); `open_store(project, write=True, create=True)` one that may. Errors
+are those of `trackio.storage.errors`.
+"""
+
+from __future__ import annotations
+
+from trackio.storage.store import ProjectStore
+
+
+def open_store(project: str, *, write: bool = False, create: bool = False) -> ProjectStore:
+    """The store of `project` on this machine (SQLite files under `TRACKIO_DIR`).
+
+    Read-only unless `write`; a missing project raises `ProjectNotFoundError` unless
+    `create` (with `write`).
+    """
+    from trackio.storage.sqlite.store import SQLiteProjectStore
+
+    return SQLiteProjectStore(project, write=write, create=create)
+
+
+def list_projects() -> list[str]:
+    """Names of every project, sorted."""
+    from trackio.storage.sqlite.project_files import list_projects as list_files
+
+    return list_files()
+
+
+__all__ = ["ProjectStore", "list_projects", "open_store"]

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
-
-from trackio.storage.runs import RunRecord, list_runs
+from trackio.storage.errors import AmbiguousRunError, RunNotFoundError
+from trackio.storage.records import RunRecord
 
 _LISTED = 20
-
-
-class RunNotFoundError(LookupError):
-    """No run, or more than one, matches what the user named."""
 
 
 def describe_names(names: list[str]) -> str:
@@ -21,13 +16,12 @@ def describe_names(names: list[str]) -> str:
     return shown + (f", ... ({len(names)} in all)" if len(names) > _LISTED else "")
 
 
-def resolve_run(conn: sqlite3.Connection, project: str, key: str) -> RunRecord:
-    """The run whose id is `key`, else the one run named `key`.
+def resolve_run(records: list[RunRecord], project: str, key: str) -> RunRecord:
+    """The run among `records` whose id is `key`, else the one run named `key`.
 
     Raises `RunNotFoundError` naming the existing runs when none matches, or
-    listing the ids when several runs share the name.
+    `AmbiguousRunError` listing the ids when several runs share the name.
     """
-    records = list_runs(conn)
     for record in records:
         if record.run_id == key:
             return record
@@ -36,7 +30,7 @@ def resolve_run(conn: sqlite3.Connection, project: str, key: str) -> RunRecord:
         return named[0]
     if named:
         ids = ", ".join(record.run_id for record in named)
-        raise RunNotFoundError(
+        raise AmbiguousRunError(
             f"{len(named)} runs of project {project!r} are named {key!r} (ids {ids}); "
             "name one by its id"
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -91,11 +90,6 @@ def file_identity(path: Path) -> int | None:
 def media_dir_for(db_path: Path) -> Path:
     """The folder holding the media files of the project stored at `db_path`."""
     return db_path.with_name(db_path.name[: -len(DB_SUFFIX)] + MEDIA_SUFFIX)
-
-
-def media_dir_of(conn: sqlite3.Connection) -> Path:
-    """The media folder of the project database `conn` is connected to."""
-    return media_dir_for(Path(conn.execute("PRAGMA database_list").fetchone()[2]))
 
 
 def is_encoded_stem(stem: str) -> bool:

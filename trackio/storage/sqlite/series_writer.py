@@ -2,32 +2,26 @@
 
 Series are written log-structured: each call adds a chunk per series, and once
 a series' unsealed chunks hold `CHUNK_POINTS` points they are merged into one, so
-slow logging neither rewrites big rows nor leaves many tiny ones behind.
+slow logging neither rewrites big rows nor leaves many tiny ones behind. Numbers
+go to `chunks`, media to files plus `media` records, anything else to `extras`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from trackio.media.base import Media, MediaEncodingError, is_media
 from trackio.storage import chunks
-from trackio.storage.database import metric_id, placeholders
-from trackio.storage.paths import media_dir_of
+from trackio.storage.sqlite import chunks_table, extras_table, media_table
+from trackio.storage.sqlite.metric_keys import metric_id
 
 CHUNK_POINTS = 4096
-_CHUNK_COLUMNS = (
-    "id, run, metric, kind, n, first_step, min_step, max_step, vmin, vmax, last_time, "
-    "last_value, steps, vals, times, blocks"
-)
-_INSERT_CHUNK = (
-    f"INSERT INTO chunks ({_CHUNK_COLUMNS}) VALUES ({placeholders(len(_CHUNK_COLUMNS.split(',')))})"
-)
 
 
 @dataclass
@@ -45,25 +39,22 @@ class SeriesWriter:
     (replaced) when a transaction it took part in is rolled back.
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, media_dir: Path) -> None:
         self.conn = conn
+        self.media_dir = media_dir
         self._metric_ids: dict[str, int] = {}
         self._series: dict[tuple[int, int], _SeriesState] = {}
-        self._run_ids: dict[int, str] = {}
-        self.media_dir = media_dir_of(conn)
 
     def write(
         self,
         run_pk: int,
+        run_id: str,
         name: str,
         steps: Sequence[int],
         values: Sequence[Any],
         times: Sequence[float],
     ) -> None:
-        """Append points to series `name` of run `run_pk`.
-
-        Numbers go to chunks, anything else to the extras table.
-        """
+        """Append points to series `name` of run `run_pk` (whose id is `run_id`)."""
         mid = metric_id(self.conn, name, self._metric_ids)
         total = len(values)
         uniform = _uniform_kind(values)
@@ -77,8 +68,8 @@ class SeriesWriter:
             else:
                 kind, end = uniform, total
             if kind is None:
-                self._insert_extras(
-                    run_pk, mid, steps[start:end], values[start:end], times[start:end]
+                self._write_others(
+                    run_pk, run_id, mid, steps[start:end], values[start:end], times[start:end]
                 )
             else:
                 self._append(
@@ -89,7 +80,7 @@ class SeriesWriter:
     def seal_run(self, run_pk: int) -> None:
         """Merge every unsealed chunk of run `run_pk` (call when the run finishes)."""
         for key in [key for key in self._series if key[0] == run_pk]:
-            self._seal(self._series.pop(key))
+            self._seal(key, self._series.pop(key))
 
     def forget_run(self, run_pk: int) -> None:
         """Drop what is known of run `run_pk`'s unsealed chunks (the run was deleted)."""
@@ -98,8 +89,8 @@ class SeriesWriter:
 
     def seal_all(self) -> None:
         """Merge every unsealed chunk this writer knows of."""
-        for state in self._series.values():
-            self._seal(state)
+        for key, state in self._series.items():
+            self._seal(key, state)
         self._series.clear()
 
     def _append(
@@ -111,31 +102,28 @@ class SeriesWriter:
         values: Sequence[Any],
         times: Sequence[float],
     ) -> None:
-        state = self._series.get((run_pk, mid))
+        key = (run_pk, mid)
+        state = self._series.get(key)
         if state is None:
-            state = self._series[(run_pk, mid)] = _SeriesState()
+            state = self._series[key] = _SeriesState()
         if state.kind != kind:
-            self._seal(state)
+            self._seal(key, state)
             state.kind = kind
         start, end = 0, len(values)
         while start < end:
             stop = min(end, start + CHUNK_POINTS - state.count)
             encoded = chunks.encode(kind, steps[start:stop], values[start:stop], times[start:stop])
-            state.ids.append(self._insert_chunk(run_pk, mid, encoded))
+            state.ids.append(chunks_table.insert(self.conn, run_pk, mid, encoded))
             state.count += stop - start
             if state.count >= CHUNK_POINTS:
-                self._seal(state)
+                self._seal(key, state)
                 state.kind = kind
             start = stop
 
-    def _insert_chunk(
-        self, run_pk: int, mid: int, columns: tuple, chunk_id: int | None = None
-    ) -> int:
-        return self.conn.execute(_INSERT_CHUNK, (chunk_id, run_pk, mid, *columns)).lastrowid
-
-    def _insert_extras(
+    def _write_others(
         self,
         run_pk: int,
+        run_id: str,
         mid: int,
         steps: Sequence[int],
         values: Sequence[Any],
@@ -144,32 +132,25 @@ class SeriesWriter:
         rows = []
         for step, value, stamp in zip(steps, values, times, strict=True):
             if is_media(value):
-                self._insert_media(run_pk, mid, step, stamp, value)
-                continue
-            if isinstance(value, str):
-                kind, text = "str", value
-            elif isinstance(value, int):
-                kind, text = "int", format(value, "x")
+                self._write_media(run_pk, run_id, mid, step, stamp, value)
             else:
-                kind, text = "json", json.dumps(value)
-            rows.append((run_pk, mid, step, stamp, kind, text))
-        self.conn.executemany(
-            "INSERT INTO extras (run, metric, step, time, kind, value) VALUES (?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+                rows.append((run_pk, mid, step, stamp, value))
+        extras_table.insert(self.conn, rows)
 
-    def _insert_media(
-        self, run_pk: int, mid: int, step: int, stamp: float, value: Media | tuple[Media, ...]
+    def _write_media(
+        self,
+        run_pk: int,
+        run_id: str,
+        mid: int,
+        step: int,
+        stamp: float,
+        value: Media | tuple[Media, ...],
     ) -> None:
         """Write the media file(s) first, then the record(s): a record never points at
         a missing or half-written file. File names are made here, never from user text.
 
         An object that cannot be encoded is skipped with a warning; failing to write
         the file (disk full) raises `OSError`, so the batch is retried."""
-        run_id = self._run_ids.get(run_pk)
-        if run_id is None:
-            row = self.conn.execute("SELECT run_id FROM runs WHERE id = ?", (run_pk,)).fetchone()
-            run_id = self._run_ids[run_pk] = row[0]
         items = value if isinstance(value, tuple) else (value,)
         digest = hashlib.sha1(f"{run_pk}:{mid}:{step}:{stamp!r}".encode()).hexdigest()[:12]
         for index, item in enumerate(items):
@@ -185,42 +166,25 @@ class SeriesWriter:
                 continue
             if isinstance(value, tuple):
                 meta = {**meta, "index": index}
-            self.conn.execute(
-                "INSERT INTO media (run, metric, step, time, kind, path, caption, meta) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run_pk,
-                    mid,
-                    step,
-                    stamp,
-                    item.kind,
-                    None if name is None else f"{run_id}/{name}",
-                    item.caption,
-                    json.dumps(meta),
-                ),
+            path = None if name is None else f"{run_id}/{name}"
+            media_table.insert(
+                self.conn, run_pk, mid, step, stamp, item.kind, path, item.caption, meta
             )
 
-    def _seal(self, state: _SeriesState) -> None:
+    def _seal(self, key: tuple[int, int], state: _SeriesState) -> None:
         if len(state.ids) > 1:
-            marks = placeholders(len(state.ids))
-            rows = self.conn.execute(
-                f"SELECT run, metric, kind, n, first_step, steps, vals, times FROM chunks "
-                f"WHERE id IN ({marks}) ORDER BY id",
-                state.ids,
-            ).fetchall()
             all_steps: list[int] = []
             all_values: list[Any] = []
             all_times: list[float] = []
-            for _run, _metric, kind, count, first, steps, vals, times in rows:
+            rows = chunks_table.take(self.conn, state.ids)
+            for kind, count, first, steps, vals, times in rows:
                 step_seq, values, time_seq = chunks.decode(kind, count, first, steps, vals, times)
                 all_steps.extend(step_seq)
                 all_values.extend(values)
                 all_times.extend(time_seq)
-            self.conn.execute(f"DELETE FROM chunks WHERE id IN ({marks})", state.ids)
-            run_pk, mid, kind = rows[0][0], rows[0][1], rows[0][2]
             # The merged chunk keeps the first id so chunks still sort in logging order.
-            merged = chunks.encode(kind, all_steps, all_values, all_times)
-            self._insert_chunk(run_pk, mid, merged, chunk_id=state.ids[0])
+            merged = chunks.encode(rows[0][0], all_steps, all_values, all_times)
+            chunks_table.insert(self.conn, key[0], key[1], merged, chunk_id=state.ids[0])
         state.ids.clear()
         state.count = 0
         state.kind = None

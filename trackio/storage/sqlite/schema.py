@@ -1,13 +1,15 @@
-"""The project database schema and its forward migrations.
+"""The project file's schema, its forward migrations, and the `trackio_meta` table.
 
 Each entry of `MIGRATIONS` moves a database from version `index` to `index + 1`;
-a database records the version it is at in `trackio_meta`, and opening it applies
-whatever migrations it has not seen yet.
+a database records the version it is at in `trackio_meta`. Migrating is a write,
+done only by the store's writers (`init`, imports, `trackio migrate`), never on read.
 """
 
 from __future__ import annotations
 
 import sqlite3
+
+from trackio.storage.errors import NewerSchemaError
 
 _V1 = """
 CREATE TABLE runs (
@@ -89,7 +91,15 @@ CREATE TABLE media (
 CREATE INDEX media_by_series ON media (run, metric, step);
 """
 
-MIGRATIONS: list[str] = [_V1, _V2]
+_V3 = """
+-- The writer's heartbeat and where it runs, so a run whose process is gone reads
+-- as crashed.
+ALTER TABLE runs ADD COLUMN heartbeat_at REAL;
+ALTER TABLE runs ADD COLUMN pid INTEGER;
+ALTER TABLE runs ADD COLUMN host TEXT;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -104,11 +114,31 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+def table_names(conn: sqlite3.Connection) -> set[str]:
+    """Names of the tables in the file."""
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def stored_project_name(conn: sqlite3.Connection) -> str | None:
+    """The project name kept in a file whose name had to be shortened with a hash."""
+    if "trackio_meta" not in table_names(conn):
+        return None
+    row = conn.execute("SELECT value FROM trackio_meta WHERE key = 'project_name'").fetchone()
+    return row[0] if row else None
+
+
+def store_project_name(conn: sqlite3.Connection, project: str) -> None:
+    """Keep the project name in the file; call inside a write transaction."""
+    conn.execute(
+        "INSERT OR IGNORE INTO trackio_meta (key, value) VALUES ('project_name', ?)", (project,)
+    )
+
+
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the database up to `SCHEMA_VERSION`; the caller holds a write transaction."""
     version = schema_version(conn)
     if version > SCHEMA_VERSION:
-        raise RuntimeError(
+        raise NewerSchemaError(
             f"this project file has schema version {version}, newer than this trackio "
             f"understands ({SCHEMA_VERSION}); upgrade trackio to read it"
         )

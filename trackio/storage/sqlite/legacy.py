@@ -18,9 +18,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from trackio.storage.database import connect_read_only, read_only_query
-from trackio.storage.paths import data_dir
-from trackio.storage.series_writer import SeriesWriter
+from trackio.storage.paths import data_dir, media_dir_for
+from trackio.storage.sqlite import runs_table
+from trackio.storage.sqlite.connection import connect
+from trackio.storage.sqlite.schema import table_names
+from trackio.storage.sqlite.series_writer import SeriesWriter
 
 BACKUP_SUFFIX = ".pypi-trackio-backup"
 _MAX_FILE_STEM_BYTES = 200
@@ -30,7 +32,7 @@ _SPECIAL_FLOATS = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan
 
 def is_legacy_database(conn: sqlite3.Connection) -> bool:
     """Whether `conn` is a PyPI-trackio project file trackio has not imported yet."""
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = table_names(conn)
     return "metrics" in tables and "trackio_meta" not in tables
 
 
@@ -44,16 +46,28 @@ def legacy_path_for(project: str) -> Path | None:
 
 def is_legacy_file(path: Path) -> bool:
     """Whether the file at `path` is a PyPI-trackio project file."""
-    return read_only_query(path, is_legacy_database, False)
+    try:
+        conn = connect(path, writable=False)
+    except sqlite3.Error:
+        return False
+    try:
+        return is_legacy_database(conn)
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
 
 
 def _copy_database(source: Path, destination: Path) -> None:
-    with connect_read_only(source) as src:
+    src = connect(source, writable=False)
+    try:
         dst = sqlite3.connect(str(destination))
         try:
             src.backup(dst)
         finally:
             dst.close()
+    finally:
+        src.close()
 
 
 def back_up(path: Path) -> None:
@@ -74,8 +88,9 @@ def copy_to(source: Path, destination: Path) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def import_rows(conn: sqlite3.Connection) -> None:
-    """Read the legacy tables into trackio's; the caller holds a write transaction."""
+def import_rows(conn: sqlite3.Connection, path: Path) -> None:
+    """Read the legacy tables of the file at `path` into trackio's; the caller holds
+    a write transaction."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(metrics)")}
     key_column = "run_id" if "run_id" in columns else "run_name"
     configs = _legacy_configs(conn, key_column)
@@ -97,16 +112,16 @@ def import_rows(conn: sqlite3.Connection) -> None:
             steps.append(int(step))
             values.append(value)
             times.append(moment)
-    sink = SeriesWriter(conn)
+    sink = SeriesWriter(conn, media_dir_for(path))
+    run_ids = runs_table.run_ids_by_pk(conn)
     for run_pk, per_run in series.items():
         for key, (steps, values, times) in per_run.items():
-            sink.write(run_pk, key, steps, values, times)
+            sink.write(run_pk, run_ids[run_pk], key, steps, values, times)
     sink.seal_all()
 
 
 def _legacy_configs(conn: sqlite3.Connection, key_column: str) -> dict[str, tuple[dict, Any]]:
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    if "configs" not in tables:
+    if "configs" not in table_names(conn):
         return {}
     columns = {row[1] for row in conn.execute("PRAGMA table_info(configs)")}
     config_key = key_column if key_column in columns else "run_name"
@@ -134,12 +149,20 @@ def _insert_run(
     group = config.get("_Group")
     user_config = {k: v for k, v in config.items() if not k.startswith("_")}
     created = _parse_time(created_at) if created_at else first_seen
-    run_id = run_key if run_key != run_name else secrets.token_hex(4)
-    return conn.execute(
-        "INSERT INTO runs (run_id, name, group_name, status, created_at, updated_at, "
-        "finished_at, config) VALUES (?, ?, ?, 'finished', ?, ?, ?, ?)",
-        (run_id, run_name, group, created, first_seen, first_seen, json.dumps(user_config)),
-    ).lastrowid
+    return runs_table.insert_run(
+        conn,
+        run_id=run_key if run_key != run_name else secrets.token_hex(4),
+        name=run_name,
+        group=group,
+        job_type=None,
+        notes=None,
+        tags=[],
+        status="finished",
+        config_json=json.dumps(user_config),
+        created_at=created,
+        updated_at=first_seen,
+        finished_at=first_seen,
+    )
 
 
 def _parse_time(stamp: Any) -> float:

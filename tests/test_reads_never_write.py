@@ -1,0 +1,167 @@
+"""Reading a project (Api, CLI, dashboard server) never writes to its directory; files
+written by the PyPI trackio are changed only by an explicit `trackio migrate`."""
+
+import hashlib
+import json
+import sqlite3
+import textwrap
+import urllib.error
+import urllib.request
+from urllib.parse import urlencode
+
+import pytest
+
+import trackio
+
+SCHEMA_043 = """
+CREATE TABLE metrics (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
+    timestamp TEXT NOT NULL, run_name TEXT NOT NULL, step INTEGER NOT NULL,
+    metrics TEXT NOT NULL, log_id TEXT, space_id TEXT);
+CREATE TABLE configs (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
+    run_name TEXT NOT NULL, config TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE(run_id));
+"""
+
+WRITE_PROJECT = textwrap.dedent(
+    """
+    import trackio
+    with trackio.init(project="steady", name="done", config={"lr": 0.1}) as run:
+        for i in range(300):
+            run.log({"loss": 1 / (i + 1), "acc": i / 300, "note": str(i)})
+    """
+)
+
+
+def _write_043(path):
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA_043)
+    for step in range(3):
+        blob = {"loss": 1.0 / (step + 1), "__step": step * 10}
+        conn.execute(
+            "INSERT INTO metrics (run_id, timestamp, run_name, step, metrics) VALUES (?,?,?,?,?)",
+            ("uuid-a", f"2025-01-01T00:00:0{step}+00:00", "old-run", step, json.dumps(blob)),
+        )
+    conn.execute(
+        "INSERT INTO configs (run_id, run_name, config, created_at) VALUES (?,?,?,?)",
+        ("uuid-a", "old-run", json.dumps({"lr": 0.1}), "2025-01-01T00:00:00+00:00"),
+    )
+    conn.commit()
+    conn.close()
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _listing(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def _url(server, path, **params):
+    return server.url + path.lstrip("/") + "?" + urlencode(params)
+
+
+def _get(server, path, **params):
+    with urllib.request.urlopen(_url(server, path, **params), timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_listing_an_empty_file_writes_nothing(cli, trackio_dir):
+    (trackio_dir / "empty.db").touch()
+
+    listed = cli("list", "runs", "--project", "empty")
+    assert listed.returncode == 0, listed.stderr
+    assert len(listed.stdout.strip().splitlines()) <= 1, listed.stdout
+    as_json = cli("list", "runs", "--project", "empty", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout) == []
+
+    assert _listing(trackio_dir) == ["empty.db"]
+    assert (trackio_dir / "empty.db").stat().st_size == 0
+
+
+def test_pypi_file_is_read_only_until_migrated(cli, server, trackio_dir):
+    path = trackio_dir / "legacy-proj.db"
+    _write_043(path)
+    digest = _digest(path)
+
+    with pytest.raises(ValueError, match="trackio migrate"):
+        trackio.Api().runs("legacy-proj")
+
+    listed = cli("list", "runs", "--project", "legacy-proj")
+    assert listed.returncode == 1
+    assert len(listed.stderr.strip().splitlines()) == 1, listed.stderr
+    assert "trackio migrate" in listed.stderr
+
+    with pytest.raises(urllib.error.HTTPError) as served:
+        _get(server, "/api/runs", project="legacy-proj")
+    assert served.value.code == 409
+    assert "trackio migrate" in json.loads(served.value.read())["error"]
+
+    assert _digest(path) == digest
+    assert _listing(trackio_dir) == ["legacy-proj.db"]
+
+    migrated = cli("migrate", "--project", "legacy-proj")
+    assert migrated.returncode == 0, migrated.stderr
+    assert any("migrated" in line for line in migrated.stdout.splitlines()), migrated.stdout
+    assert (trackio_dir / "legacy-proj.db.pypi-trackio-backup").is_file()
+
+    (run,) = trackio.Api().runs("legacy-proj")
+    assert run.name == "old-run"
+    assert [(r["step"], r["loss"]) for r in run.history()] == [(0, 1.0), (1, 0.5), (2, 1.0 / 3)]
+
+
+def test_migrate_without_project_migrates_every_old_file_once(cli, run_child, trackio_dir):
+    written = run_child(WRITE_PROJECT)
+    assert written.returncode == 0, written.stderr
+    for name in ("leg-a", "leg-b"):
+        _write_043(trackio_dir / f"{name}.db")
+
+    first = cli("migrate")
+    assert first.returncode == 0, first.stderr
+    assert "migrated" in first.stdout.lower(), first.stdout
+    assert "leg-a" in first.stdout and "leg-b" in first.stdout, first.stdout
+    for name in ("leg-a", "leg-b"):
+        assert (trackio_dir / f"{name}.db.pypi-trackio-backup").is_file()
+        assert [r.name for r in trackio.Api().runs(name)] == ["old-run"]
+    assert not (trackio_dir / "steady.db.pypi-trackio-backup").exists()
+
+    digests = {p.name: _digest(p) for p in trackio_dir.glob("*.db*") if p.is_file()}
+    second = cli("migrate")
+    assert second.returncode == 0, second.stderr
+    assert "migrated" not in second.stdout.lower(), second.stdout
+    assert "nothing" in second.stdout.lower() or "no project" in second.stdout.lower(), (
+        second.stdout
+    )
+    assert {p: _digest(trackio_dir / p) for p in digests} == digests
+
+
+def test_reading_a_finished_project_leaves_its_file_untouched(
+    cli, server, run_child, trackio_dir, tmp_path
+):
+    written = run_child(WRITE_PROJECT)
+    assert written.returncode == 0, written.stderr
+    path = trackio_dir / "steady.db"
+    before = (_digest(path), path.stat().st_mtime_ns)
+
+    (run,) = trackio.Api().runs("steady")
+    assert len(run.history()) == 300
+    assert sum(1 for _ in run.scan_history()) == 300
+    assert run.summary["note"] == "299"
+    assert trackio.Api().run("steady/done").config == {"lr": 0.1}
+
+    commands = [
+        ("list", "runs", "--project", "steady", "--json"),
+        ("get", "run", "--project", "steady", "--run", "done", "--json"),
+        ("list", "metrics", "--project", "steady", "--json"),
+        ("get", "metric", "--project", "steady", "--run", "done", "--metric", "loss", "--json"),
+        ("export", "--project", "steady", "--format", "csv", "--output", tmp_path / "out.csv"),
+    ]
+    for command in commands:
+        result = cli(*command)
+        assert result.returncode == 0, (command, result.stderr)
+
+    assert _get(server, "/api/runs", project="steady")["runs"][0]["status"] == "finished"
+    (series,) = _get(server, "/api/series", project="steady", metric="loss")["series"]
+    assert series["total"] == 300
+
+    assert (_digest(path), path.stat().st_mtime_ns) == before

@@ -1,0 +1,44 @@
+"""One JSON-ready description per run (metadata, config, summary, extent), read in bulk.
+
+Shared by the dashboard's `/api/runs` and the CLI's `list runs` / `get run`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trackio.storage import ProjectStore
+from trackio.storage.records import RunRecord
+
+
+def run_overviews(store: ProjectStore, records: list[RunRecord]) -> list[dict[str, Any]]:
+    """For each run: id, name, group, status, times, last step, step count, config, summary."""
+    last = store.last_values(records)
+    extents = store.run_extents(records)
+    return [
+        _overview(
+            record, store.summary(record, last.get(record.run_id, {})), extents.get(record.run_id)
+        )
+        for record in records
+    ]
+
+
+def _overview(
+    record: RunRecord, summary: dict[str, Any], extent: tuple[int, int] | None
+) -> dict[str, Any]:
+    return {
+        "id": record.run_id,
+        "name": record.name,
+        "group": record.group,
+        "status": record.status,
+        "exit_code": record.exit_code,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "finished_at": record.finished_at,
+        "last_step": extent[0] if extent else None,
+        "step_count": extent[1] if extent else 0,
+        "config": record.config,
+        "summary": summary,
+        "tags": record.tags,
+        "notes": record.notes,
+    }

@@ -1,0 +1,168 @@
+"""What the project store takes and gives: plain records, the same for every backend."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+CRASHED_AFTER_SECONDS = 120.0
+"""A running run whose writer has not been heard from for this long is `crashed`."""
+HEARTBEAT_SECONDS = 30.0
+"""How often a process's writer tells the store its open runs are alive."""
+
+SeriesPoints = tuple[list[int], list[Any], list[float]]
+"""Parallel steps, values and wall times of one series, in logging order."""
+
+
+@dataclass
+class RunRecord:
+    """One run of a project, with its JSON fields decoded.
+
+    `status` is what readers are told: `running`, `finished`, `failed`, or `crashed`
+    for a run still marked running whose process is gone (see `reported_status`).
+    """
+
+    pk: int
+    run_id: str
+    name: str
+    group: str | None
+    job_type: str | None
+    notes: str | None
+    tags: list[str]
+    status: str
+    exit_code: int | None
+    created_at: float
+    updated_at: float
+    finished_at: float | None
+    config: dict[str, Any]
+    summary_overrides: dict[str, Any]
+    metric_defs: dict[str, dict[str, Any]]
+    heartbeat_at: float | None = None
+    pid: int | None = None
+    host: str | None = None
+
+
+def this_host() -> str:
+    """The name of this machine, as stored with the runs it writes."""
+    return socket.gethostname()
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reported_status(
+    stored: str,
+    heartbeat_at: float | None,
+    pid: int | None,
+    host: str | None,
+    now: float | None = None,
+) -> str:
+    """`crashed` for a run stored as running whose writer is gone: its process no
+    longer exists on this host, or it sent no heartbeat for `CRASHED_AFTER_SECONDS`
+    (another host, or a process that hung); else the stored status."""
+    if stored != "running":
+        return stored
+    if pid is not None and host == this_host() and not _process_alive(pid):
+        return "crashed"
+    if heartbeat_at is not None:
+        moment = time.time() if now is None else now
+        if moment - heartbeat_at > CRASHED_AFTER_SECONDS:
+            return "crashed"
+    return stored
+
+
+@dataclass
+class Series:
+    """One metric of one run: parallel lists sorted by step, one value per step."""
+
+    steps: list[int]
+    values: list[Any]
+    times: list[float]
+
+
+@dataclass
+class RunBatch:
+    """What a writer hands the store for one run: new points per metric, then
+    operations (`config`, `summary`, `metric_defs`, `finish`) applied after them."""
+
+    run_id: str
+    series: dict[str, SeriesPoints] = field(default_factory=dict)
+    last_time: float | None = None
+    operations: list[tuple[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class RunRequest:
+    """What `trackio.init()` asks of the store: a new run, or one to resume."""
+
+    name: str | None
+    run_id: str | None
+    resume: str
+    group: str | None
+    job_type: str | None
+    notes: str | None
+    tags: list[str]
+    config: dict[str, Any]
+
+
+@dataclass
+class OpenedRun:
+    """The run `init()` logs to, the step it continues at, and the record as it was
+    before it was opened (None for a new run)."""
+
+    record: RunRecord
+    start_step: int
+    previous: RunRecord | None
+
+
+@dataclass
+class ImportedRun:
+    """A whole run brought in at once (CSV, TensorBoard, another project): its name,
+    config, times and, per metric, steps, values and times."""
+
+    name: str
+    series: dict[str, SeriesPoints] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    group: str | None = None
+    job_type: str | None = None
+    notes: str | None = None
+    tags: list[str] = field(default_factory=list)
+    status: str = "finished"
+    exit_code: int | None = None
+    created_at: float | None = None
+    finished_at: float | None = None
+    run_id: str | None = None
+    summary_overrides: dict[str, Any] = field(default_factory=dict)
+    metric_defs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, metric: str, step: int, value: Any, moment: float) -> None:
+        """Append one point to `metric`."""
+        steps, values, times = self.series.setdefault(metric, ([], [], []))
+        steps.append(step)
+        values.append(value)
+        times.append(moment)
+
+
+@dataclass
+class MediaRecord:
+    """One logged image, video, audio clip, table or histogram."""
+
+    run_id: str
+    key: str
+    step: int
+    time: float
+    kind: str
+    path: str | None
+    """Relative to the project's media folder; None for histograms (bins in `meta`)."""
+    caption: str | None
+    meta: dict[str, Any]

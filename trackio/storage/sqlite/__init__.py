@@ -1,0 +1,1 @@
+"""The SQLite backend of the project store: one file per project."""

@@ -1,0 +1,156 @@
+"""The `chunks` table: consecutive points of one (run, metric) series packed in a row
+(see `trackio.storage.chunks`), with their step range, extremes and block summaries."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from trackio.storage import chunks
+from trackio.storage.sqlite.connection import placeholders
+
+_COLUMNS = (
+    "id, run, metric, kind, n, first_step, min_step, max_step, vmin, vmax, last_time, "
+    "last_value, steps, vals, times, blocks"
+)
+_INSERT = f"INSERT INTO chunks ({_COLUMNS}) VALUES ({placeholders(len(_COLUMNS.split(',')))})"
+_LOW, _HIGH = chunks.INT64_MIN, chunks.INT64_MAX
+
+
+def insert(
+    conn: sqlite3.Connection,
+    run: int,
+    metric: int,
+    encoded: tuple[Any, ...],
+    chunk_id: int | None = None,
+) -> int:
+    """Store one chunk (`chunks.encode`'s columns); returns its id."""
+    cursor = conn.execute(_INSERT, (chunk_id, run, metric, *encoded))
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def take(conn: sqlite3.Connection, ids: list[int]) -> list[tuple[Any, ...]]:
+    """Remove the chunks `ids` and return their (kind, n, first_step, steps, vals,
+    times), in id order, for merging into one."""
+    marks = placeholders(len(ids))
+    rows = conn.execute(
+        f"SELECT kind, n, first_step, steps, vals, times FROM chunks WHERE id IN ({marks}) "
+        "ORDER BY id",
+        ids,
+    ).fetchall()
+    conn.execute(f"DELETE FROM chunks WHERE id IN ({marks})", ids)
+    return rows
+
+
+def encoded_points(
+    conn: sqlite3.Connection, run: int, metric: int, low: int = _LOW, high: int = _HIGH
+) -> list[tuple[Any, ...]]:
+    """(kind, n, first_step, steps, vals, times) of the chunks of one series that
+    touch steps [low, high], in writing order."""
+    return conn.execute(
+        "SELECT kind, n, first_step, steps, vals, times FROM chunks WHERE run = ? AND metric = ? "
+        "AND max_step >= ? AND min_step <= ? ORDER BY id",
+        (run, metric, low, high),
+    ).fetchall()
+
+
+def encoded_values(
+    conn: sqlite3.Connection, run: int, metric: int, low: int, high: int, with_times: bool
+) -> list[tuple[Any, ...]]:
+    """As `encoded_points`, with `times` left NULL unless `with_times`."""
+    times = "times" if with_times else "NULL"
+    return conn.execute(
+        f"SELECT kind, n, first_step, steps, vals, {times} FROM chunks WHERE run = ? "
+        "AND metric = ? AND max_step >= ? AND min_step <= ? ORDER BY id",
+        (run, metric, low, high),
+    ).fetchall()
+
+
+def encoded_blocks(
+    conn: sqlite3.Connection, run: int, metric: int, low: int, high: int
+) -> list[tuple[Any, ...]]:
+    """(kind, n, first_step, steps, vals, times, blocks, max_step) of the chunks
+    touching [low, high]: chunks wholly inside with block summaries give only those,
+    the others their points and times."""
+    raw = "(blocks IS NULL OR min_step < :low OR max_step > :high)"
+    return conn.execute(
+        f"SELECT kind, n, first_step, steps, CASE WHEN {raw} THEN vals END, "
+        f"CASE WHEN {raw} THEN times END, CASE WHEN {raw} THEN NULL ELSE blocks END, "
+        "max_step FROM chunks WHERE run = :run AND metric = :metric AND max_step >= :low "
+        "AND min_step <= :high ORDER BY id",
+        {"run": run, "metric": metric, "low": low, "high": high},
+    ).fetchall()
+
+
+def extent(
+    conn: sqlite3.Connection, run: int, metric: int, low: int, high: int
+) -> list[tuple[int, int, int, int, float]]:
+    """(n, min_step, max_step, id, last_time) of the chunks touching [low, high]."""
+    return conn.execute(
+        "SELECT n, min_step, max_step, id, last_time FROM chunks WHERE run = ? AND metric = ? "
+        "AND max_step >= ? AND min_step <= ? ORDER BY id",
+        (run, metric, low, high),
+    ).fetchall()
+
+
+def newest(conn: sqlite3.Connection, runs: list[int]) -> list[tuple[int, int, float, Any]]:
+    """Per (run, metric) of `runs`, the (run, metric, time, value) logged last."""
+    rows = conn.execute(
+        "SELECT run, metric, kind, last_time, last_value FROM (SELECT run, metric, kind, "
+        "last_time, last_value, row_number() OVER (PARTITION BY run, metric "
+        "ORDER BY last_time DESC, id DESC) AS newest FROM chunks "
+        f"WHERE run IN ({placeholders(len(runs))})) WHERE newest = 1",
+        runs,
+    )
+    return [
+        (run, metric, stamp, chunks.scalar(kind, value)) for run, metric, kind, stamp, value in rows
+    ]
+
+
+def step_layout(conn: sqlite3.Connection, runs: list[int]) -> list[tuple[int, int, int, Any]]:
+    """(run, first_step, n, packed steps or None when contiguous) of every chunk."""
+    return conn.execute(
+        f"SELECT run, first_step, n, steps FROM chunks WHERE run IN ({placeholders(len(runs))})",
+        runs,
+    ).fetchall()
+
+
+def first_step_from(conn: sqlite3.Connection, run: int, low: int) -> int | None:
+    """The lowest step of a point of `run` at or above `low`."""
+    row = conn.execute(
+        "SELECT min(min_step) FROM chunks WHERE run = ? AND min_step >= ?", (run, low)
+    ).fetchone()
+    best: int | None = row[0]
+    straddling = conn.execute(
+        "SELECT n, first_step, steps FROM chunks WHERE run = ? AND min_step < ? AND max_step >= ?",
+        (run, low, low),
+    )
+    for count, first, packed in straddling:
+        steps: Sequence[int] = (
+            range(first, first + count) if packed is None else chunks.decode_steps(packed)
+        )
+        above = [step for step in steps if step >= low]
+        if above and (best is None or min(above) < best):
+            best = min(above)
+    return best
+
+
+def max_step(conn: sqlite3.Connection, run: int) -> int | None:
+    """The highest step of a point of `run`."""
+    return conn.execute("SELECT max(max_step) FROM chunks WHERE run = ?", (run,)).fetchone()[0]
+
+
+def metric_ids(conn: sqlite3.Connection, run: int | None) -> set[int]:
+    """Metrics with points here, of one run or (None) of any run."""
+    if run is None:
+        return {row[0] for row in conn.execute("SELECT DISTINCT metric FROM chunks")}
+    return {
+        row[0] for row in conn.execute("SELECT DISTINCT metric FROM chunks WHERE run = ?", (run,))
+    }
+
+
+def delete_run(conn: sqlite3.Connection, run: int) -> None:
+    """Delete every point of `run`."""
+    conn.execute("DELETE FROM chunks WHERE run = ?", (run,))

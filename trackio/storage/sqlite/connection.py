@@ -1,0 +1,188 @@
+"""Connections to one project file: opening read-only or for writing, a cache per
+thread that notices the file being replaced, transactions that never surface
+"database is locked", and SQLite's failures turned into the store's errors."""
+
+from __future__ import annotations
+
+import errno
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import quote
+
+from trackio.storage.errors import (
+    ProjectFileGoneError,
+    StorageFullError,
+    StorageUnavailableError,
+)
+from trackio.storage.paths import file_identity
+
+BUSY_TIMEOUT_SECONDS = 60.0
+_RETRY_DEADLINE_SECONDS = 600.0
+
+T = TypeVar("T")
+
+
+def is_lock_error(error: BaseException) -> bool:
+    """Whether `error` is SQLite's transient "database is locked/busy" condition."""
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    message = str(error).lower()
+    return "locked" in message or "busy" in message
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether `error` says the disk (or the file size limit) is full."""
+    if isinstance(error, StorageFullError):
+        return True
+    if isinstance(error, sqlite3.OperationalError):
+        return "disk is full" in str(error).lower()
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def retry_when_locked(action: Callable[[], T]) -> T:
+    """Run `action`, retrying with jittered back-off while another process holds the lock.
+
+    The busy timeout already waits inside SQLite; this covers the cases it does not
+    (switching to WAL, recovering a WAL another process left behind).
+    """
+    deadline = time.monotonic() + _RETRY_DEADLINE_SECONDS
+    delay = 0.005
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as error:
+            if not is_lock_error(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay * (0.5 + random.random()))
+        delay = min(delay * 2, 0.5)
+
+
+def connect(path: Path, *, writable: bool, create: bool = False) -> sqlite3.Connection:
+    """Open the file at `path`. Read-only connections never create, migrate or write
+    it; a writable one creates it only when `create` is true, and uses WAL."""
+    mode = "ro" if not writable else ("rwc" if create else "rw")
+    if writable and create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(
+        f"file:{quote(str(path))}?mode={mode}",
+        uri=True,
+        timeout=BUSY_TIMEOUT_SECONDS,
+        isolation_level=None,
+        check_same_thread=False,
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        if writable:
+            retry_when_locked(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone())
+            conn.execute("PRAGMA synchronous = FULL")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """`BEGIN IMMEDIATE ... COMMIT`, rolled back if the body raises.
+
+    Taking the write lock up front means a writer never has to upgrade a read
+    lock, the case where SQLite gives up at once instead of waiting. A full disk
+    comes out as `StorageFullError`, not as the failed rollback that follows it.
+    """
+    try:
+        retry_when_locked(lambda: conn.execute("BEGIN IMMEDIATE"))
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise
+        try:
+            retry_when_locked(lambda: conn.execute("COMMIT"))
+        except BaseException:
+            if conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise
+    except (sqlite3.OperationalError, OSError) as error:
+        if is_disk_full(error):
+            raise StorageFullError(f"disk full: {error}") from error
+        raise StorageUnavailableError(str(error)) from error
+
+
+def placeholders(count: int) -> str:
+    """`?, ?, ...` for an `IN (...)` of `count` values."""
+    return ", ".join("?" * count)
+
+
+class ConnectionCache:
+    """One connection per thread to one project file, reopened when the file was
+    replaced (a cached connection would keep using the unlinked old file)."""
+
+    def __init__(self, path: Path, *, writable: bool) -> None:
+        self.path = path
+        self.writable = writable
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self.identity: int | None = None
+        """The file identity the newest connection was opened on."""
+
+    def get(self, on_open: Callable[[sqlite3.Connection], None]) -> sqlite3.Connection:
+        """The calling thread's connection; `on_open` runs on each new one.
+
+        Raises `ProjectFileGoneError` if the file no longer exists.
+        """
+        identity = file_identity(self.path)
+        cached: tuple[int | None, sqlite3.Connection] | None = getattr(self._local, "entry", None)
+        if cached is not None and cached[0] == identity and identity is not None:
+            return cached[1]
+        if cached is not None:
+            self._discard(cached[1])
+            self._local.entry = None
+        if identity is None:
+            raise ProjectFileGoneError(f"the project file {self.path} no longer exists")
+        try:
+            conn = connect(self.path, writable=self.writable)
+        except sqlite3.OperationalError as error:
+            if file_identity(self.path) is None:
+                raise ProjectFileGoneError(
+                    f"the project file {self.path} no longer exists"
+                ) from None
+            raise error
+        try:
+            on_open(conn)
+        except BaseException:
+            conn.close()
+            raise
+        with self._lock:
+            self._all.append(conn)
+        self._local.entry = (identity, conn)
+        self.identity = identity
+        return conn
+
+    def _discard(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        conn.close()
+
+    def close_all(self, *, checkpoint: bool = False) -> None:
+        """Close every thread's connection; with `checkpoint`, first move the WAL's
+        contents into the database file so the file alone is complete."""
+        with self._lock:
+            connections, self._all = self._all, []
+        if checkpoint and connections and file_identity(self.path) == self.identity:
+            with suppress(sqlite3.Error):
+                connections[0].execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        for conn in connections:
+            with suppress(sqlite3.Error):
+                conn.close()
+        self._local = threading.local()

@@ -1,0 +1,81 @@
+"""Project files in the data directory: listing them, and removing one with its
+side files and media folder."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+from trackio.storage.errors import ProjectNotFoundError
+from trackio.storage.lookup import describe_names
+from trackio.storage.paths import (
+    DB_SUFFIX,
+    HASHED_MARK,
+    data_dir,
+    decode_project_name,
+    is_encoded_stem,
+    media_dir_for,
+    project_db_path,
+)
+from trackio.storage.sqlite import legacy
+from trackio.storage.sqlite.connection import connect
+from trackio.storage.sqlite.schema import stored_project_name
+
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _name_in_file(path: Path) -> str | None:
+    try:
+        conn = connect(path, writable=False)
+    except sqlite3.Error:
+        return None
+    try:
+        return stored_project_name(conn)
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def list_projects() -> list[str]:
+    """Names of every project in the data directory, sorted."""
+    folder = data_dir()
+    if not folder.is_dir():
+        return []
+    names = set()
+    for path in folder.glob(f"*{DB_SUFFIX}"):
+        stem = path.name[: -len(DB_SUFFIX)]
+        if is_encoded_stem(stem):
+            names.add(decode_project_name(stem))
+        elif HASHED_MARK in stem:
+            name = _name_in_file(path)
+            if name is not None and project_db_path(name) == path:
+                names.add(name)
+        elif legacy.legacy_path_for(stem) == path and legacy.is_legacy_file(path):
+            names.add(stem)
+    return sorted(names)
+
+
+def legacy_file_elsewhere(project: str) -> Path | None:
+    """The PyPI-trackio file of `project` when it lives under another file name than ours."""
+    old = legacy.legacy_path_for(project)
+    if old is None or old == project_db_path(project) or not old.exists():
+        return None
+    return old if legacy.is_legacy_file(old) else None
+
+
+def delete_project_files(project: str) -> None:
+    """Remove `project`'s database, its side files and media; raises if it does not exist."""
+    path = project_db_path(project)
+    if not path.exists():
+        raise ProjectNotFoundError(not_found_message(project))
+    shutil.rmtree(media_dir_for(path), ignore_errors=True)
+    for suffix in ("", *_SIDE_FILES):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+def not_found_message(project: str) -> str:
+    """Says the project does not exist and which do."""
+    listing = describe_names(list_projects())
+    return f"project {project!r} not found in {data_dir()}; existing projects: {listing}"

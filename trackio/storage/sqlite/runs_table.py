@@ -1,0 +1,195 @@
+"""The `runs` table: one row per run with its metadata, config and status."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from typing import Any
+
+from trackio.storage.records import RunRecord, reported_status
+
+_COLUMNS = (
+    "id, run_id, name, group_name, job_type, notes, tags, status, exit_code, created_at, "
+    "updated_at, finished_at, config, summary, metric_defs, heartbeat_at, pid, host"
+)
+_SETTABLE = frozenset({"config", "summary", "metric_defs"})
+
+
+def _record(row: tuple[Any, ...], now: float) -> RunRecord:
+    return RunRecord(
+        pk=row[0],
+        run_id=row[1],
+        name=row[2],
+        group=row[3],
+        job_type=row[4],
+        notes=row[5],
+        tags=json.loads(row[6]),
+        status=reported_status(
+            row[7], row[15] if row[15] is not None else row[10], row[16], row[17], now
+        ),
+        exit_code=row[8],
+        created_at=row[9],
+        updated_at=row[10],
+        finished_at=row[11],
+        config=json.loads(row[12]),
+        summary_overrides=json.loads(row[13]),
+        metric_defs=json.loads(row[14]),
+        heartbeat_at=row[15],
+        pid=row[16],
+        host=row[17],
+    )
+
+
+def list_runs(conn: sqlite3.Connection) -> list[RunRecord]:
+    """Every run of the project, oldest first."""
+    now = time.time()
+    return [_record(row, now) for row in conn.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY id")]
+
+
+def get_run(conn: sqlite3.Connection, pk: int) -> RunRecord | None:
+    """The run with row id `pk`, or None."""
+    row = conn.execute(f"SELECT {_COLUMNS} FROM runs WHERE id = ?", (pk,)).fetchone()
+    return _record(row, time.time()) if row else None
+
+
+def find_run(
+    conn: sqlite3.Connection, *, name: str | None = None, run_id: str | None = None
+) -> RunRecord | None:
+    """The run with id `run_id` if given, else the newest run named `name`, or None."""
+    if run_id is not None:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    elif name is not None:
+        row = conn.execute(
+            f"SELECT {_COLUMNS} FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1", (name,)
+        ).fetchone()
+    else:
+        return None
+    return _record(row, time.time()) if row else None
+
+
+def pk_of(conn: sqlite3.Connection, run_id: str) -> int | None:
+    """The row id of the run with id `run_id`, or None."""
+    row = conn.execute("SELECT id FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    return row[0] if row else None
+
+
+def run_ids_by_pk(conn: sqlite3.Connection) -> dict[int, str]:
+    """Every run's id by its row id."""
+    return dict(conn.execute("SELECT id, run_id FROM runs"))
+
+
+def names(conn: sqlite3.Connection) -> set[str]:
+    """Every run name of the project."""
+    return {row[0] for row in conn.execute("SELECT name FROM runs")}
+
+
+def count(conn: sqlite3.Connection) -> int:
+    """How many runs the project has."""
+    return int(conn.execute("SELECT count(*) FROM runs").fetchone()[0])
+
+
+def insert_run(
+    conn: sqlite3.Connection,
+    *,
+    run_id: str,
+    name: str,
+    group: str | None,
+    job_type: str | None,
+    notes: str | None,
+    tags: list[str],
+    status: str,
+    config_json: str,
+    created_at: float,
+    updated_at: float,
+    finished_at: float | None = None,
+    exit_code: int | None = None,
+    summary_json: str = "{}",
+    metric_defs_json: str = "{}",
+    pid: int | None = None,
+    host: str | None = None,
+) -> int:
+    """Insert a run and return its row id. Call inside a write transaction."""
+    cursor = conn.execute(
+        "INSERT INTO runs (run_id, name, group_name, job_type, notes, tags, status, exit_code, "
+        "created_at, updated_at, finished_at, config, summary, metric_defs, heartbeat_at, pid, "
+        "host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            run_id,
+            name,
+            group,
+            job_type,
+            notes,
+            json.dumps(tags),
+            status,
+            exit_code,
+            created_at,
+            updated_at,
+            finished_at,
+            config_json,
+            summary_json,
+            metric_defs_json,
+            updated_at if status == "running" else None,
+            pid,
+            host,
+        ),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def reopen_run(conn: sqlite3.Connection, pk: int, config_json: str, pid: int, host: str) -> None:
+    """Mark a run running again in process `pid` of `host`, with its merged config."""
+    now = time.time()
+    conn.execute(
+        "UPDATE runs SET status = 'running', exit_code = NULL, finished_at = NULL, "
+        "updated_at = ?, heartbeat_at = ?, config = ?, pid = ?, host = ? WHERE id = ?",
+        (now, now, config_json, pid, host, pk),
+    )
+
+
+def touch(conn: sqlite3.Connection, pk: int, updated_at: float | None, heartbeat_at: float) -> None:
+    """Record that run `pk` wrote values up to `updated_at` and its writer is alive."""
+    if updated_at is None:
+        conn.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (heartbeat_at, pk))
+    else:
+        conn.execute(
+            "UPDATE runs SET updated_at = ?, heartbeat_at = ? WHERE id = ?",
+            (updated_at, heartbeat_at, pk),
+        )
+
+
+def set_json_field(conn: sqlite3.Connection, pk: int, field: str, text: str) -> None:
+    """Replace the run's `config`, `summary` (overrides) or `metric_defs` JSON."""
+    if field not in _SETTABLE:
+        raise ValueError(f"unknown run field {field!r}")
+    conn.execute(
+        f"UPDATE runs SET {field} = ?, updated_at = ? WHERE id = ?", (text, time.time(), pk)
+    )
+
+
+def finish_run(
+    conn: sqlite3.Connection, pk: int, status: str, exit_code: int | None, finished_at: float
+) -> None:
+    """Mark the run finished (or failed) at `finished_at`."""
+    conn.execute(
+        "UPDATE runs SET status = ?, exit_code = ?, finished_at = ?, updated_at = ? WHERE id = ?",
+        (status, exit_code, finished_at, finished_at, pk),
+    )
+
+
+def rename_run(conn: sqlite3.Connection, pk: int, new_name: str) -> None:
+    """Rename run `pk`; another run already named `new_name` is an error."""
+    if not isinstance(new_name, str) or not new_name.strip():
+        raise ValueError("a run name must be a non-empty string")
+    clash = conn.execute("SELECT 1 FROM runs WHERE name = ? AND id != ?", (new_name, pk)).fetchone()
+    if clash:
+        raise ValueError(f"a run named {new_name!r} already exists in this project")
+    conn.execute(
+        "UPDATE runs SET name = ?, updated_at = ? WHERE id = ?", (new_name, time.time(), pk)
+    )
+
+
+def delete_run(conn: sqlite3.Connection, pk: int) -> None:
+    """Delete the run's row."""
+    conn.execute("DELETE FROM runs WHERE id = ?", (pk,))

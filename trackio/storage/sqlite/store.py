@@ -1,0 +1,844 @@
+"""`SQLiteProjectStore`: the project store on one SQLite file per project.
+
+Readers open the file read-only: reading never creates, copies, migrates or
+writes anything. Writers (`write=True`: `init`, the writer thread, imports,
+`trackio migrate`) create the file when asked and migrate it, announced, under
+the write lock. Every statement runs through `retry_when_locked`, so a busy
+database delays a call instead of failing it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from trackio.names import generate_run_name
+from trackio.storage import chunks
+from trackio.storage.errors import (
+    MetricNotFoundError,
+    NewerSchemaError,
+    NotAProjectFileError,
+    ProjectFileGoneError,
+    ProjectNeedsMigrationError,
+    ProjectNotFoundError,
+    RunNotFoundError,
+    StoreError,
+)
+from trackio.storage.extents import run_extent
+from trackio.storage.history import media_points, rows_by_step
+from trackio.storage.lookup import resolve_run
+from trackio.storage.paths import (
+    HASHED_MARK,
+    media_dir_for,
+    project_db_path,
+    validate_project_name,
+)
+from trackio.storage.records import (
+    ImportedRun,
+    MediaRecord,
+    OpenedRun,
+    RunBatch,
+    RunRecord,
+    RunRequest,
+    Series,
+    this_host,
+)
+from trackio.storage.sqlite import (
+    chunks_table,
+    extras_table,
+    legacy,
+    media_table,
+    metric_keys,
+    project_files,
+    runs_table,
+    schema,
+)
+from trackio.storage.sqlite.connection import (
+    ConnectionCache,
+    connect,
+    retry_when_locked,
+    write_transaction,
+)
+from trackio.storage.sqlite.series_writer import SeriesWriter
+from trackio.storage.summary import build_summary
+from trackio.storage.winner import latest_per_step, strictly_increasing
+
+if TYPE_CHECKING:
+    from trackio.storage.numeric import NumericSeries, SeriesBlocks
+
+T = TypeVar("T")
+_LOW, _HIGH = chunks.INT64_MIN, chunks.INT64_MAX
+_POINTS_PER_BUCKET_FOR_BLOCKS = 4 * chunks.BLOCK_POINTS
+"""Downsample from stored block summaries once a bucket spans at least four blocks."""
+_RUN_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def new_run_id() -> str:
+    """A random 8-character run id, as wandb makes them."""
+    import secrets
+
+    return "".join(secrets.choice(_RUN_ID_ALPHABET) for _ in range(8))
+
+
+def _announce(message: str) -> None:
+    print(f"trackio: {message}", file=sys.stderr)
+
+
+class SQLiteProjectStore:
+    """One project's storage in `<TRACKIO_DIR>/<encoded name>.db` and its media folder."""
+
+    def __init__(self, project: str, *, write: bool = False, create: bool = False) -> None:
+        validate_project_name(project)
+        self.project = project
+        self.path = project_db_path(project)
+        self.media_dir = media_dir_for(self.path)
+        self.writable = write
+        self.created = False
+        """Whether opening this store created the project."""
+        self._empty = False
+        self._metric_ids: dict[str, int] = {}
+        self._sink: tuple[sqlite3.Connection, SeriesWriter] | None = None
+        self._migrated = False
+        if write:
+            self._prepare_for_writing(create)
+        elif not self.path.exists():
+            if project_files.legacy_file_elsewhere(project) is not None:
+                raise ProjectNeedsMigrationError(
+                    self._migration_hint("written by the PyPI trackio")
+                )
+            raise ProjectNotFoundError(project_files.not_found_message(project))
+        self._connections = ConnectionCache(self.path, writable=write)
+
+    def __enter__(self) -> SQLiteProjectStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self, *, checkpoint: bool = False) -> None:
+        """Close every connection; with `checkpoint`, the WAL is first folded into the
+        database file, so the `.db` alone holds everything (the last writer does this)."""
+        self._sink = None
+        self._connections.close_all(checkpoint=checkpoint)
+
+    # --- opening -------------------------------------------------------------------
+
+    def _migration_hint(self, why: str) -> str:
+        return (
+            f"project {self.project!r} was {why}; upgrade it with "
+            f"`trackio migrate --project {self.project}` (logging to it does the same)"
+        )
+
+    def _check_readable(self, conn: sqlite3.Connection) -> None:
+        version = schema.schema_version(conn)
+        self._metric_ids = {}
+        if version == schema.SCHEMA_VERSION:
+            return
+        if version > schema.SCHEMA_VERSION:
+            raise NewerSchemaError(
+                f"project {self.project!r} has schema version {version}, newer than this "
+                f"trackio understands ({schema.SCHEMA_VERSION}); upgrade trackio to read it"
+            )
+        if version > 0:
+            raise ProjectNeedsMigrationError(
+                self._migration_hint(f"written by an older trackio (schema {version})")
+            )
+        if legacy.is_legacy_database(conn):
+            raise ProjectNeedsMigrationError(self._migration_hint("written by the PyPI trackio"))
+        if schema.table_names(conn):
+            raise NotAProjectFileError(f"{self.path} is not a trackio project file")
+        self._empty = True
+
+    def _prepare_for_writing(self, create: bool) -> None:
+        copied_from = None
+        if not self.path.exists():
+            copied_from = project_files.legacy_file_elsewhere(self.project)
+            if copied_from is not None:
+                legacy.copy_to(copied_from, self.path)
+            elif not create:
+                raise ProjectNotFoundError(project_files.not_found_message(self.project))
+            else:
+                self.created = True
+        conn = connect(self.path, writable=True, create=True)
+        try:
+            self._migrated = self._migrate(conn, copied_from)
+            if HASHED_MARK in self.path.stem and schema.stored_project_name(conn) is None:
+                with write_transaction(conn):
+                    schema.store_project_name(conn, self.project)
+        finally:
+            conn.close()
+
+    def _migrate(self, conn: sqlite3.Connection, copied_from: Path | None) -> bool:
+        version = retry_when_locked(lambda: schema.schema_version(conn))
+        if version >= schema.SCHEMA_VERSION:
+            if version > schema.SCHEMA_VERSION:
+                schema.migrate(conn)
+            return False
+        is_legacy = legacy.is_legacy_database(conn)
+        if is_legacy and copied_from is None:
+            legacy.back_up(self.path)
+        with write_transaction(conn):
+            version = schema.schema_version(conn)
+            if version >= schema.SCHEMA_VERSION:
+                return False
+            is_legacy = legacy.is_legacy_database(conn)
+            fresh = not is_legacy and not schema.table_names(conn)
+            schema.migrate(conn)
+            if is_legacy:
+                legacy.import_rows(conn, self.path)
+        if is_legacy:
+            source = copied_from or self.path.with_name(self.path.name + legacy.BACKUP_SUFFIX)
+            _announce(
+                f"imported the PyPI trackio project {self.project!r} (original kept at {source})"
+            )
+        elif not fresh:
+            _announce(
+                f"upgraded project {self.project!r} from schema {version} to "
+                f"{schema.SCHEMA_VERSION}"
+            )
+        return not fresh
+
+    def migrate(self) -> bool:
+        """Bring the file up to this trackio's schema (a writable store did so when it
+        was opened); True if it needed it."""
+        self._require_writable()
+        if not self._migrated:
+            conn = connect(self.path, writable=True)
+            try:
+                self._migrated = self._migrate(conn, None)
+            finally:
+                conn.close()
+        return self._migrated
+
+    def _conn(self) -> sqlite3.Connection:
+        try:
+            conn = self._connections.get(self._check_readable)
+        except ProjectFileGoneError:
+            if self.writable:
+                raise
+            raise ProjectNotFoundError(project_files.not_found_message(self.project)) from None
+        if self._empty:
+            self._empty = False
+            self._check_readable(conn)
+        return conn
+
+    def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        try:
+            return retry_when_locked(lambda: query(self._conn()))
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"cannot read project {self.project!r}: {error}") from error
+
+    def _require_writable(self) -> None:
+        if not self.writable:
+            raise StoreError(f"the store of project {self.project!r} was opened read-only")
+
+    def _metric_id(self, conn: sqlite3.Connection, name: str) -> int | None:
+        known = self._metric_ids.get(name)
+        if known is None:
+            known = metric_keys.find_id(conn, name)
+            if known is not None:
+                self._metric_ids[name] = known
+        return known
+
+    # --- runs ----------------------------------------------------------------------
+
+    def list_runs(self) -> list[RunRecord]:
+        """Every run of the project, oldest first."""
+        records = self._read(lambda conn: [] if self._empty else runs_table.list_runs(conn))
+        return records
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """The run with id `run_id`; raises `RunNotFoundError`."""
+        record = self._read(
+            lambda conn: None if self._empty else runs_table.find_run(conn, run_id=run_id)
+        )
+        if record is None:
+            raise RunNotFoundError(f"project {self.project!r} has no run with id {run_id!r}")
+        return record
+
+    def resolve_run(self, key: str) -> RunRecord:
+        """The run whose id is `key`, else the one run named `key`."""
+        return resolve_run(self.list_runs(), self.project, key)
+
+    def open_run(self, request: RunRequest) -> OpenedRun:
+        """Create the run `init()` asks for, or reopen the one it resumes."""
+        self._require_writable()
+        config_json = json.dumps(request.config)
+        with self._writing() as conn:
+            existing = None
+            if request.resume == "must" and request.name is None and request.run_id is None:
+                raise ValueError("resume='must' needs a run name or id to resume")
+            if request.resume != "never":
+                existing = runs_table.find_run(conn, name=request.name, run_id=request.run_id)
+                if existing is None and request.resume == "must":
+                    what = (
+                        f"id {request.run_id!r}"
+                        if request.run_id is not None
+                        else f"name {request.name!r}"
+                    )
+                    raise ValueError(
+                        f"resume='must' but project {self.project!r} has no run with {what}"
+                    )
+            elif request.run_id is not None and runs_table.pk_of(conn, request.run_id):
+                raise ValueError(
+                    f"project {self.project!r} already has a run with id {request.run_id!r}; "
+                    "pass resume='allow' to continue it"
+                )
+            if existing is not None:
+                merged = json.dumps({**existing.config, **request.config})
+                runs_table.reopen_run(conn, existing.pk, merged, os.getpid(), this_host())
+                highest = self._last_step(conn, existing.pk)
+                record = runs_table.get_run(conn, existing.pk)
+                start_step = 0 if highest is None else highest + 1
+            else:
+                name = request.name
+                if name is None:
+                    taken = runs_table.names(conn)
+                    name = generate_run_name(len(taken) + 1, taken)
+                now = time.time()
+                pk = runs_table.insert_run(
+                    conn,
+                    run_id=request.run_id or new_run_id(),
+                    name=name,
+                    group=request.group,
+                    job_type=request.job_type,
+                    notes=request.notes,
+                    tags=request.tags,
+                    status="running",
+                    config_json=config_json,
+                    created_at=now,
+                    updated_at=now,
+                    pid=os.getpid(),
+                    host=this_host(),
+                )
+                record = runs_table.get_run(conn, pk)
+                start_step = 0
+        assert record is not None
+        return OpenedRun(record, start_step, existing)
+
+    def rename_run(self, run_id: str, new_name: str) -> RunRecord:
+        """Give the run a new name; another run already named so is an error."""
+        self._require_writable()
+        with self._writing() as conn:
+            pk = self._pk(conn, run_id)
+            runs_table.rename_run(conn, pk, new_name)
+            record = runs_table.get_run(conn, pk)
+        assert record is not None
+        return record
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete the run, every value it logged and its media files.
+
+        The files go first, so a failure leaves records without files rather than
+        files nothing points at.
+        """
+        self._require_writable()
+        with self._writing() as conn:
+            pk = self._pk(conn, run_id)
+            shutil.rmtree(self.media_dir / run_id, ignore_errors=True)
+            chunks_table.delete_run(conn, pk)
+            extras_table.delete_run(conn, pk)
+            media_table.delete_run(conn, pk)
+            runs_table.delete_run(conn, pk)
+
+    def delete_project(self) -> None:
+        """Delete the whole project: its file, side files and media."""
+        self.close()
+        project_files.delete_project_files(self.project)
+
+    def _pk(self, conn: sqlite3.Connection, run_id: str) -> int:
+        pk = runs_table.pk_of(conn, run_id)
+        if pk is None:
+            raise RunNotFoundError(f"project {self.project!r} has no run with id {run_id!r}")
+        return pk
+
+    # --- reading values ------------------------------------------------------------
+
+    def metric_names(self, run: RunRecord | None = None) -> list[str]:
+        """Names of every metric with values (of `run`, or of any run), first-logged first."""
+
+        def query(conn: sqlite3.Connection) -> list[str]:
+            if self._empty:
+                return []
+            pk = None if run is None else run.pk
+            ids = (
+                chunks_table.metric_ids(conn, pk)
+                | extras_table.metric_ids(conn, pk)
+                | media_table.metric_ids(conn, pk)
+            )
+            names = metric_keys.names_by_id(conn)
+            return [names[i] for i in sorted(ids)]
+
+        return self._read(query)
+
+    def numeric_metric_names(self) -> list[str]:
+        """Names of the metrics with numeric values (chartable), first-logged first."""
+
+        def query(conn: sqlite3.Connection) -> list[str]:
+            if self._empty:
+                return []
+            names = metric_keys.names_by_id(conn)
+            return [names[i] for i in sorted(chunks_table.metric_ids(conn, None))]
+
+        return self._read(query)
+
+    def read_series(
+        self, run: RunRecord, name: str, step_min: int | None = None, step_max: int | None = None
+    ) -> Series:
+        """Every value of metric `name` of `run` within the steps, one per step (the
+        winner by `winner.latest_per_step`), sorted by step."""
+        low = _LOW if step_min is None else step_min
+        high = _HIGH if step_max is None else step_max
+        return self._read(lambda conn: self._series(conn, run.pk, name, low, high))
+
+    def _series(self, conn: sqlite3.Connection, pk: int, name: str, low: int, high: int) -> Series:
+        mid = self._metric_id(conn, name)
+        if mid is None:
+            return Series([], [], [])
+        steps: list[int] = []
+        values: list[Any] = []
+        times: list[float] = []
+        ordered = True
+        for row in chunks_table.encoded_points(conn, pk, mid, low, high):
+            step_seq, value_list, time_seq = chunks.decode(*row)
+            if ordered and (
+                not strictly_increasing(step_seq) or (steps and step_seq[0] <= steps[-1])
+            ):
+                ordered = False
+            steps.extend(step_seq)
+            values.extend(value_list)
+            times.extend(time_seq)
+        others = extras_table.points(conn, pk, mid, low, high)
+        others += media_points(self.media_dir, media_table.records(conn, pk, mid, low, high))
+        if others:
+            ordered = False
+            for step, stamp, value in others:
+                steps.append(step)
+                times.append(stamp)
+                values.append(value)
+        if not ordered:
+            keep = latest_per_step(steps, times).tolist()
+            steps = [steps[i] for i in keep]
+            values = [values[i] for i in keep]
+            times = [times[i] for i in keep]
+        if low != _LOW or high != _HIGH:
+            inside = [i for i, step in enumerate(steps) if low <= step <= high]
+            if len(inside) != len(steps):
+                steps = [steps[i] for i in inside]
+                values = [values[i] for i in inside]
+                times = [times[i] for i in inside]
+        return Series(steps, values, times)
+
+    def history(
+        self,
+        run: RunRecord,
+        keys: list[str] | None = None,
+        step_min: int | None = None,
+        step_max: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """One dict per step with `step`, `timestamp` and the metrics logged there.
+
+        With `keys`, only those metrics, and only the steps where all of them have a
+        value. A metric named `step` or `timestamp` is left out of the rows.
+        """
+        names = list(keys) if keys is not None else self.metric_names(run)
+        low = _LOW if step_min is None else step_min
+        high = _HIGH if step_max is None else step_max
+        return self._rows(run, names, low, high, keys is not None)
+
+    def history_pages(
+        self, run: RunRecord, keys: list[str] | None = None, page_size: int = 1000
+    ) -> Iterator[list[dict[str, Any]]]:
+        """`history` in pages of at most `page_size` steps each, read one at a time."""
+        if page_size < 1:
+            raise ValueError(f"page_size must be positive, got {page_size}")
+        names = list(keys) if keys is not None else self.metric_names(run)
+        low = self._read(partial(self._first_step_from, pk=run.pk, low=_LOW))
+        while low is not None:
+            high = min(low + page_size - 1, _HIGH)
+            page = self._rows(run, names, low, high, keys is not None)
+            if page:
+                yield page
+            if high == _HIGH:
+                return
+            low = self._read(partial(self._first_step_from, pk=run.pk, low=high + 1))
+
+    def _rows(
+        self, run: RunRecord, names: list[str], low: int, high: int, require_all: bool
+    ) -> list[dict[str, Any]]:
+        return self._read(
+            lambda conn: rows_by_step(
+                names, lambda name: self._series(conn, run.pk, name, low, high), require_all
+            )
+        )
+
+    def _first_step_from(self, conn: sqlite3.Connection, *, pk: int, low: int) -> int | None:
+        found = [
+            step
+            for step in (
+                chunks_table.first_step_from(conn, pk, low),
+                extras_table.first_step_from(conn, pk, low),
+                media_table.first_step_from(conn, pk, low),
+            )
+            if step is not None
+        ]
+        return min(found) if found else None
+
+    def _last_step(self, conn: sqlite3.Connection, pk: int) -> int | None:
+        found = [
+            step
+            for step in (
+                chunks_table.max_step(conn, pk),
+                extras_table.max_step(conn, pk),
+                media_table.max_step(conn, pk),
+            )
+            if step is not None
+        ]
+        return max(found) if found else None
+
+    def last_values(self, runs: list[RunRecord]) -> dict[str, dict[str, Any]]:
+        """Per run id, each metric's most recently logged value, first-logged metric first.
+
+        Reads one small row per (run, metric): no series is decoded.
+        """
+        if not runs:
+            return {}
+
+        def query(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+            pks = [run.pk for run in runs]
+            newest: dict[tuple[int, int], tuple[float, Any]] = {}
+            for pk, metric, stamp, value in chunks_table.newest(conn, pks):
+                newest[(pk, metric)] = (stamp, value)
+            for pk, metric, stamp, value in extras_table.newest(conn, pks):
+                known = newest.get((pk, metric))
+                if known is None or stamp >= known[0]:
+                    newest[(pk, metric)] = (stamp, value)
+            for key, records in media_table.newest(conn, pks).items():
+                _, stamp, value = max(
+                    media_points(self.media_dir, records), key=lambda point: point[1]
+                )
+                known = newest.get(key)
+                if known is None or stamp >= known[0]:
+                    newest[key] = (stamp, value)
+            names = metric_keys.names_by_id(conn)
+            ids = {run.pk: run.run_id for run in runs}
+            result: dict[str, dict[str, Any]] = {run.run_id: {} for run in runs}
+            for (pk, metric), (_, value) in sorted(newest.items(), key=lambda item: item[0][1]):
+                result[ids[pk]][names[metric]] = value
+            return result
+
+        return self._read(query)
+
+    def summary(self, run: RunRecord, last: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The run's summary: per metric the value its `define_metric` mode asks for (the
+        last logged value by default), the user's overrides on top. `last` may hold the
+        run's entry of `last_values()` when it was read in bulk."""
+        if last is None:
+            last = self.last_values([run]).get(run.run_id, {})
+
+        def in_log_order(name: str) -> list[Any]:
+            series = self.read_series(run, name)
+            order = sorted(range(len(series.times)), key=series.times.__getitem__)
+            return [series.values[i] for i in order]
+
+        return build_summary(last, run.metric_defs, run.summary_overrides, in_log_order)
+
+    def run_extents(self, runs: list[RunRecord]) -> dict[str, tuple[int, int]]:
+        """Per run id: (last step, number of distinct steps any metric was logged at).
+
+        Chunks whose steps count up by one are intervals known from their columns
+        alone; only the step arrays of the others, and extras' steps, are read.
+        """
+        if not runs:
+            return {}
+
+        def query(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
+            pks = [run.pk for run in runs]
+            intervals: dict[int, list[tuple[int, int]]] = {pk: [] for pk in pks}
+            loose: dict[int, set[int]] = {pk: set() for pk in pks}
+            for pk, first, count, packed in chunks_table.step_layout(conn, pks):
+                if packed is None:
+                    intervals[pk].append((first, first + count - 1))
+                else:
+                    loose[pk].update(chunks.decode_steps(packed))
+            for pk, step in extras_table.steps(conn, pks) + media_table.steps(conn, pks):
+                loose[pk].add(step)
+            found = {}
+            for run in runs:
+                extent = run_extent(intervals[run.pk], loose[run.pk])
+                if extent is not None:
+                    found[run.run_id] = extent
+            return found
+
+        return self._read(query)
+
+    def numeric_series(
+        self,
+        run: RunRecord,
+        metric: str,
+        *,
+        step_min: int | None = None,
+        step_max: int | None = None,
+        with_times: bool = True,
+    ) -> NumericSeries:
+        """The numeric points of one series within the steps, as numpy arrays; with
+        `with_times=False` wall times are not read and come back as NaN."""
+        return self._read(
+            lambda conn: self._numeric(conn, run, metric, step_min, step_max, with_times)
+        )
+
+    def _numeric(
+        self,
+        conn: sqlite3.Connection,
+        run: RunRecord,
+        metric: str,
+        step_min: int | None,
+        step_max: int | None,
+        with_times: bool,
+    ) -> NumericSeries:
+        from trackio.storage import numeric
+
+        mid = self._known_metric(conn, metric)
+        low = _LOW if step_min is None else step_min
+        high = _HIGH if step_max is None else step_max
+        rows = chunks_table.encoded_values(conn, run.pk, mid, low, high, with_times)
+        if not rows:
+            return numeric.empty_series()
+        steps = numeric.steps_of(rows)
+        if not with_times and numeric.needs_resolving(steps):
+            rows = chunks_table.encoded_values(conn, run.pk, mid, low, high, True)
+            with_times = True
+        times = numeric.times_of(rows) if with_times else None
+        return numeric.series_from_rows(rows, step_min, step_max, times)
+
+    def _known_metric(self, conn: sqlite3.Connection, metric: str) -> int:
+        mid = self._metric_id(conn, metric)
+        if mid is None:
+            raise MetricNotFoundError(f"project {self.project!r} has no metric {metric!r}")
+        return mid
+
+    def series_version(
+        self,
+        run: RunRecord,
+        metric: str,
+        step_min: int | None = None,
+        step_max: int | None = None,
+    ) -> tuple[Any, ...]:
+        """A value that changes whenever the stored points of the series within the
+        steps change: results computed from them may be cached under it."""
+        low = _LOW if step_min is None else step_min
+        high = _HIGH if step_max is None else step_max
+
+        def query(conn: sqlite3.Connection) -> tuple[Any, ...]:
+            rows = chunks_table.extent(conn, run.pk, self._known_metric(conn, metric), low, high)
+            return tuple((row[3], row[0], row[4]) for row in rows)
+
+        return self._read(query)
+
+    def chart_series(
+        self,
+        run: RunRecord,
+        metric: str,
+        *,
+        max_points: int,
+        step_min: int | None = None,
+        step_max: int | None = None,
+        with_times: bool = True,
+    ) -> NumericSeries | SeriesBlocks:
+        """The series as a chart of `max_points` points needs it: its points, or, when
+        so many points would fall in each bucket that stored block summaries serve as
+        well, its blocks (reading about 1/64 of the data)."""
+        from trackio.storage import numeric
+
+        low = _LOW if step_min is None else step_min
+        high = _HIGH if step_max is None else step_max
+
+        def query(conn: sqlite3.Connection) -> NumericSeries | SeriesBlocks:
+            mid = self._known_metric(conn, metric)
+            extent = chunks_table.extent(conn, run.pk, mid, low, high)
+            ordered = all(extent[i][1] > extent[i - 1][2] for i in range(1, len(extent)))
+            points = sum(row[0] for row in extent)
+            if ordered and points // max_points >= _POINTS_PER_BUCKET_FOR_BLOCKS:
+                rows = chunks_table.encoded_blocks(conn, run.pk, mid, low, high)
+                return numeric.blocks_from_rows(rows, low, high)
+            return self._numeric(conn, run, metric, step_min, step_max, with_times)
+
+        return self._read(query)
+
+    # --- media ---------------------------------------------------------------------
+
+    def list_media(
+        self, run_ids: list[str] | None = None, kind: str | None = None, key: str | None = None
+    ) -> list[MediaRecord]:
+        """Every media record, filtered by runs, kind and key, sorted by key, run and step."""
+
+        def query(conn: sqlite3.Connection) -> list[MediaRecord]:
+            if self._empty:
+                return []
+            ids_by_pk = runs_table.run_ids_by_pk(conn)
+            pks = None
+            if run_ids is not None:
+                wanted = set(run_ids)
+                pks = [pk for pk, run_id in ids_by_pk.items() if run_id in wanted]
+            metric = None
+            if key is not None:
+                metric = self._metric_id(conn, key)
+                if metric is None:
+                    return []
+            names = metric_keys.names_by_id(conn)
+            found = [
+                MediaRecord(ids_by_pk[pk], names[mid], step, stamp, kind_, path, caption, meta)
+                for pk, mid, step, stamp, kind_, path, caption, meta in media_table.listing(
+                    conn, pks, kind, metric
+                )
+            ]
+            order = {pk: index for index, pk in enumerate(sorted(ids_by_pk))}
+            by_id = {run_id: order[pk] for pk, run_id in ids_by_pk.items()}
+            found.sort(key=lambda record: (record.key, by_id[record.run_id], record.step))
+            return found
+
+        return self._read(query)
+
+    def table_file(self, run: RunRecord, key: str, step: int | None = None) -> tuple[Path, int]:
+        """The file of the table logged under `key` at `step` (else the latest) and its step."""
+
+        def query(conn: sqlite3.Connection) -> tuple[str, int] | None:
+            mid = self._metric_id(conn, key)
+            return None if mid is None else media_table.latest_table(conn, run.pk, mid, step)
+
+        found = self._read(query)
+        if found is None:
+            at = f" at step {step}" if step is not None else ""
+            raise MetricNotFoundError(
+                f"run {run.run_id!r} of {self.project!r} has no table {key!r}{at}"
+            )
+        return self.media_dir / found[0], found[1]
+
+    # --- writing -------------------------------------------------------------------
+
+    def _writing(self) -> Any:
+        return write_transaction(self._conn())
+
+    def _writer(self) -> SeriesWriter:
+        conn = self._conn()
+        if self._sink is None or self._sink[0] is not conn:
+            self._sink = (conn, SeriesWriter(conn, self.media_dir))
+        return self._sink[1]
+
+    def append(self, batches: list[RunBatch]) -> list[str]:
+        """Write each run's new points, then its operations, in one transaction; a run
+        that has a heartbeat only (no points) records that its writer is alive.
+
+        Returns the ids of runs the project no longer has (deleted, or the file was
+        replaced); their batches are dropped. On any error nothing is written.
+        """
+        self._require_writable()
+        try:
+            return self._append(batches)
+        except BaseException:
+            self._sink = None
+            raise
+
+    def _append(self, batches: list[RunBatch]) -> list[str]:
+        sink = self._writer()
+        missing = []
+        now = time.time()
+        with write_transaction(sink.conn) as conn:
+            for batch in batches:
+                pk = runs_table.pk_of(conn, batch.run_id)
+                if pk is None:
+                    missing.append(batch.run_id)
+                    continue
+                runs_table.touch(conn, pk, batch.last_time, now)
+                for name, (steps, values, times) in batch.series.items():
+                    sink.write(pk, batch.run_id, name, steps, values, times)
+                for operation, payload in batch.operations:
+                    self._apply(conn, sink, pk, operation, payload)
+        return missing
+
+    def _apply(
+        self,
+        conn: sqlite3.Connection,
+        sink: SeriesWriter,
+        pk: int,
+        operation: str,
+        payload: Any,
+    ) -> None:
+        if operation == "finish":
+            status, exit_code, finished_at = payload
+            sink.seal_run(pk)
+            runs_table.finish_run(conn, pk, status, exit_code, finished_at)
+        else:
+            runs_table.set_json_field(conn, pk, operation, payload)
+
+    def import_runs(self, runs: list[ImportedRun], *, allow_same_names: bool = False) -> list[str]:
+        """Add whole runs in one transaction; returns their ids.
+
+        A run named like an existing run of the project is an error unless
+        `allow_same_names`. On any error the project is left exactly as it was (a
+        project this store created is removed again).
+        """
+        self._require_writable()
+        ids: list[str] = []
+        try:
+            with self._writing() as conn:
+                if not allow_same_names:
+                    self._refuse_name_clashes(runs, runs_table.names(conn))
+                sink = SeriesWriter(conn, self.media_dir)
+                for run in runs:
+                    ids.append(self._import_one(conn, sink, run))
+                sink.seal_all()
+        except BaseException:
+            for run_id in ids:
+                shutil.rmtree(self.media_dir / run_id, ignore_errors=True)
+            if self.created:
+                self.close()
+                project_files.delete_project_files(self.project)
+            raise
+        return ids
+
+    def _refuse_name_clashes(self, runs: list[ImportedRun], taken: set[str]) -> None:
+        seen: set[str] = set()
+        for run in runs:
+            if run.name in taken or run.name in seen:
+                raise ValueError(
+                    f"project {self.project!r} already has a run named {run.name!r}; "
+                    "choose another name (name=... / --name) or import into another project"
+                )
+            seen.add(run.name)
+
+    def _import_one(self, conn: sqlite3.Connection, sink: SeriesWriter, run: ImportedRun) -> str:
+        all_times = [t for _, _, times in run.series.values() for t in times]
+        started = (
+            run.created_at if run.created_at is not None else min(all_times, default=time.time())
+        )
+        ended = run.finished_at if run.finished_at is not None else max(all_times, default=started)
+        run_id = run.run_id or new_run_id()
+        pk = runs_table.insert_run(
+            conn,
+            run_id=run_id,
+            name=run.name,
+            group=run.group,
+            job_type=run.job_type,
+            notes=run.notes,
+            tags=run.tags,
+            status=run.status,
+            exit_code=run.exit_code,
+            config_json=json.dumps(run.config),
+            summary_json=json.dumps(run.summary_overrides),
+            metric_defs_json=json.dumps(run.metric_defs),
+            created_at=started,
+            updated_at=time.time(),
+            finished_at=ended,
+        )
+        for metric, (steps, values, times) in run.series.items():
+            sink.write(pk, run_id, metric, steps, values, times)
+        return run_id

@@ -1,0 +1,146 @@
+"""`ProjectStore`: the interface every storage backend implements.
+
+`Api`, the CLI, the dashboard server, exports, imports and the writer thread hold
+a store and call these methods; none of them speaks SQL. The SQLite backend
+(`trackio.storage.sqlite.store.SQLiteProjectStore`) is the one used today; a
+PostgreSQL backend implements the same interface and passes the same tests
+(`tests/test_project_store.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from trackio.storage.records import (
+    ImportedRun,
+    MediaRecord,
+    OpenedRun,
+    RunBatch,
+    RunRecord,
+    RunRequest,
+    Series,
+)
+
+if TYPE_CHECKING:
+    from trackio.storage.numeric import NumericSeries, SeriesBlocks
+
+
+class ProjectStore(Protocol):
+    """One project's runs, values and media. Errors come from `trackio.storage.errors`."""
+
+    project: str
+    media_dir: Path
+    writable: bool
+
+    def __enter__(self) -> ProjectStore:
+        """The store itself; leaving the `with` block closes it."""
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the store."""
+
+    def close(self, *, checkpoint: bool = False) -> None:
+        """Release connections; `checkpoint` makes the stored files complete on their own."""
+
+    def migrate(self) -> bool:
+        """Upgrade stored data written by older versions (a writable store does so when it
+        is opened); True if it needed it."""
+
+    def list_runs(self) -> list[RunRecord]:
+        """Every run, oldest first."""
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """The run with this id (`RunNotFoundError` if none)."""
+
+    def resolve_run(self, key: str) -> RunRecord:
+        """The run with id `key`, else the one run named `key`."""
+
+    def open_run(self, request: RunRequest) -> OpenedRun:
+        """Create or resume the run `init()` asks for."""
+
+    def rename_run(self, run_id: str, new_name: str) -> RunRecord:
+        """Rename a run; a name another run has is a `ValueError`."""
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run with its values and media."""
+
+    def delete_project(self) -> None:
+        """Delete the whole project."""
+
+    def metric_names(self, run: RunRecord | None = None) -> list[str]:
+        """Metrics with values, of one run or of any, first-logged first."""
+
+    def numeric_metric_names(self) -> list[str]:
+        """Metrics with numeric values, first-logged first."""
+
+    def read_series(
+        self, run: RunRecord, name: str, step_min: int | None = None, step_max: int | None = None
+    ) -> Series:
+        """One metric's values, one per step (`winner.latest_per_step`), by step."""
+
+    def history(
+        self,
+        run: RunRecord,
+        keys: list[str] | None = None,
+        step_min: int | None = None,
+        step_max: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """History rows: `step`, `timestamp` and the metrics of each step."""
+
+    def history_pages(
+        self, run: RunRecord, keys: list[str] | None = None, page_size: int = 1000
+    ) -> Iterator[list[dict[str, Any]]]:
+        """History rows in pages of at most `page_size` steps, read lazily."""
+
+    def last_values(self, runs: list[RunRecord]) -> dict[str, dict[str, Any]]:
+        """Per run id, each metric's most recently logged value."""
+
+    def summary(self, run: RunRecord, last: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The run's summary (`define_metric` modes, overrides on top)."""
+
+    def run_extents(self, runs: list[RunRecord]) -> dict[str, tuple[int, int]]:
+        """Per run id: (last step, number of distinct steps)."""
+
+    def numeric_series(
+        self,
+        run: RunRecord,
+        metric: str,
+        *,
+        step_min: int | None = None,
+        step_max: int | None = None,
+        with_times: bool = True,
+    ) -> NumericSeries:
+        """A numeric series as numpy arrays."""
+
+    def series_version(
+        self, run: RunRecord, metric: str, step_min: int | None = None, step_max: int | None = None
+    ) -> tuple[Any, ...]:
+        """Changes whenever the series' stored points within the steps change."""
+
+    def chart_series(
+        self,
+        run: RunRecord,
+        metric: str,
+        *,
+        max_points: int,
+        step_min: int | None = None,
+        step_max: int | None = None,
+        with_times: bool = True,
+    ) -> NumericSeries | SeriesBlocks:
+        """Points, or block summaries when those serve a `max_points` chart as well."""
+
+    def list_media(
+        self, run_ids: list[str] | None = None, kind: str | None = None, key: str | None = None
+    ) -> list[MediaRecord]:
+        """Media records, filtered, sorted by key, run and step."""
+
+    def table_file(self, run: RunRecord, key: str, step: int | None = None) -> tuple[Path, int]:
+        """The file of a logged table and its step."""
+
+    def append(self, batches: list[RunBatch]) -> list[str]:
+        """The writer's batch: points then operations per run, in one transaction;
+        returns the ids of runs that no longer exist."""
+
+    def import_runs(self, runs: list[ImportedRun], *, allow_same_names: bool = False) -> list[str]:
+        """Whole runs at once, all or nothing; returns their ids."""
