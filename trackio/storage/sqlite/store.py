@@ -67,7 +67,7 @@ from trackio.storage.sqlite.connection import (
     retry_when_locked,
     write_transaction,
 )
-from trackio.storage.sqlite.series_writer import SeriesWriter
+from trackio.storage.sqlite.series_writer import CHUNK_POINTS, SeriesWriter
 from trackio.storage.summary import build_summary
 from trackio.storage.winner import latest_per_step, strictly_increasing
 
@@ -78,6 +78,7 @@ T = TypeVar("T")
 _LOW, _HIGH = chunks.INT64_MIN, chunks.INT64_MAX
 _POINTS_PER_BUCKET_FOR_BLOCKS = 4 * chunks.BLOCK_POINTS
 """Downsample from stored block summaries once a bucket spans at least four blocks."""
+_SCAN_WINDOW_STEPS = 2 * CHUNK_POINTS
 _RUN_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -102,7 +103,7 @@ class SQLiteProjectStore:
         self.media_dir = media_dir_for(self.path)
         self.writable = write
         self.created = False
-        """Whether opening this store created the project."""
+        """Whether opening this store created the project file."""
         self._empty = False
         self._metric_ids: dict[str, int] = {}
         self._sink: tuple[sqlite3.Connection, SeriesWriter] | None = None
@@ -457,16 +458,19 @@ class SQLiteProjectStore:
     def history_pages(
         self, run: RunRecord, keys: list[str] | None = None, page_size: int = 1000
     ) -> Iterator[list[dict[str, Any]]]:
-        """`history` in pages of at most `page_size` steps each, read one at a time."""
+        """`history` in pages of at most `page_size` rows, read a window of steps at a
+        time (at least a chunk's worth, so no chunk is decoded once per page)."""
         if page_size < 1:
             raise ValueError(f"page_size must be positive, got {page_size}")
         names = list(keys) if keys is not None else self.metric_names(run)
+        window = max(page_size, _SCAN_WINDOW_STEPS)
         low = self._read(partial(self._first_step_from, pk=run.pk, low=_LOW))
         while low is not None:
-            high = min(low + page_size - 1, _HIGH)
-            page = self._rows(run, names, low, high, keys is not None)
-            if page:
-                yield page
+            high = min(low + window - 1, _HIGH)
+            rows = self._rows(run, names, low, high, keys is not None)
+            for start in range(0, len(rows), page_size):
+                yield rows[start : start + page_size]
+            del rows
             if high == _HIGH:
                 return
             low = self._read(partial(self._first_step_from, pk=run.pk, low=high + 1))
@@ -799,7 +803,7 @@ class SQLiteProjectStore:
         except BaseException:
             for run_id in ids:
                 shutil.rmtree(self.media_dir / run_id, ignore_errors=True)
-            if self.created:
+            if self.created and not self._read(runs_table.count):
                 self.close()
                 project_files.delete_project_files(self.project)
             raise

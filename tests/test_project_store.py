@@ -1,0 +1,236 @@
+"""The `ProjectStore` contract, driven directly. Every backend must pass this module:
+the `backend` fixture lists them (SQLite today; PostgreSQL joins it)."""
+
+import math
+import os
+import time
+
+import numpy as np
+import pytest
+
+import trackio
+from trackio.storage import open_store
+from trackio.storage.errors import (
+    AmbiguousRunError,
+    MetricNotFoundError,
+    ProjectNotFoundError,
+    RunNotFoundError,
+    StoreError,
+)
+from trackio.storage.numeric import NumericSeries, SeriesBlocks
+from trackio.storage.records import (
+    ImportedRun,
+    RunBatch,
+    RunRequest,
+    reported_status,
+    this_host,
+)
+
+BACKENDS = ["sqlite"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, trackio_dir):
+    """Opens stores of the backend under test: `backend(project, write=..., create=...)`."""
+    opened = []
+
+    def open_one(project, *, write=False, create=False):
+        store = open_store(project, write=write, create=create)
+        opened.append(store)
+        return store
+
+    yield open_one
+    for store in opened:
+        store.close()
+
+
+def _request(name=None, run_id=None, resume="never", config=None):
+    return RunRequest(name, run_id, resume, None, None, None, [], config or {})
+
+
+def _batch(run_id, points, start=0.0, **operations):
+    """A batch logging {metric: [values...]} at steps 0, 1, ... with times start, start+1..."""
+    batch = RunBatch(run_id, operations=list(operations.items()))
+    for name, values in points.items():
+        steps = list(range(len(values)))
+        batch.series[name] = (steps, list(values), [start + s for s in steps])
+        batch.last_time = start + len(values) - 1
+    return batch
+
+
+def test_reading_a_missing_project_creates_nothing(backend, trackio_dir):
+    with pytest.raises(ProjectNotFoundError, match="'nope'"):
+        backend("nope")
+    with pytest.raises(ProjectNotFoundError):
+        backend("nope", write=True)
+    assert list(trackio_dir.iterdir()) == []
+
+
+def test_runs_are_created_resumed_and_found(backend):
+    store = backend("p", write=True, create=True)
+    first = store.open_run(_request(name="a", config={"lr": 0.1}))
+    assert (first.record.name, first.record.status, first.start_step) == ("a", "running", 0)
+    assert first.previous is None
+    store.append([_batch(first.record.run_id, {"x": [1.0, 2.0, 3.0]})])
+    again = store.open_run(_request(name="a", resume="allow", config={"bs": 4}))
+    assert again.record.run_id == first.record.run_id
+    assert again.start_step == 3
+    assert again.record.config == {"lr": 0.1, "bs": 4}
+    with pytest.raises(ValueError, match="already has a run with id"):
+        store.open_run(_request(run_id=first.record.run_id))
+    with pytest.raises(ValueError, match="no run with name 'b'"):
+        store.open_run(_request(name="b", resume="must"))
+    second = store.open_run(_request(name="a"))
+    reader = backend("p")
+    assert [r.run_id for r in reader.list_runs()] == [first.record.run_id, second.record.run_id]
+    assert reader.resolve_run(second.record.run_id).run_id == second.record.run_id
+    with pytest.raises(AmbiguousRunError, match="2 runs"):
+        reader.resolve_run("a")
+    with pytest.raises(RunNotFoundError, match="'zzz'"):
+        reader.resolve_run("zzz")
+    with pytest.raises(StoreError, match="read-only"):
+        reader.append([_batch(first.record.run_id, {"x": [1.0]})])
+
+
+def test_values_read_back_exactly_in_every_form(backend):
+    store = backend("p", write=True, create=True)
+    run_id = store.open_run(_request(name="r")).record.run_id
+    values = {"f": [0.5, math.nan, math.inf], "i": [1, 2**40, -3], "b": [True, False, True]}
+    store.append([_batch(run_id, values, start=100.0)])
+    store.append([_batch(run_id, {"s": ["a", "b", "c"], "big": [2**70, 1, 2]}, start=100.0)])
+    reader = backend("p")
+    record = reader.get_run(run_id)
+    assert reader.metric_names(record) == ["f", "i", "b", "s", "big"]
+    assert reader.numeric_metric_names() == ["f", "i", "b", "big"]
+    series = reader.read_series(record, "i")
+    assert (series.steps, series.values, series.times) == ([0, 1, 2], [1, 2**40, -3], [100, 101, 102])
+    assert reader.read_series(record, "big").values == [2**70, 1, 2]
+    rows = reader.history(record)
+    assert [row["s"] for row in rows] == ["a", "b", "c"]
+    assert math.isnan(rows[1]["f"]) and rows[2]["f"] == math.inf and rows[0]["b"] is True
+    assert reader.history(record, ["i", "s"], step_min=1, step_max=1) == [
+        {"step": 1, "timestamp": 101.0, "i": 2**40, "s": "b"}
+    ]
+    assert reader.run_extents([record]) == {run_id: (2, 3)}
+    assert reader.last_values([record])[run_id]["s"] == "c"
+    numeric = reader.numeric_series(record, "i", step_min=1)
+    assert numeric.steps.tolist() == [1, 2] and numeric.values.tolist() == [2.0**40, -3.0]
+    with pytest.raises(MetricNotFoundError):
+        reader.numeric_series(record, "missing")
+
+
+def test_the_value_logged_last_wins_whatever_order_it_was_written_in(backend):
+    store = backend("p", write=True, create=True)
+    run_id = store.open_run(_request(name="r")).record.run_id
+    late = RunBatch(run_id, {"x": ([5], [222.0], [2000.0])}, last_time=2000.0)
+    early = RunBatch(run_id, {"x": ([4, 5, 6], [1.0, 111.0, 3.0], [999.0, 1000.0, 1001.0])})
+    store.append([late])
+    store.append([early])
+    reader = backend("p")
+    record = reader.get_run(run_id)
+    assert reader.read_series(record, "x").values == [1.0, 222.0, 3.0]
+    assert [row["x"] for row in reader.history(record)] == [1.0, 222.0, 3.0]
+    numeric = reader.numeric_series(record, "x", with_times=False)
+    assert numeric.values.tolist() == [1.0, 222.0, 3.0]
+    chart = reader.chart_series(record, "x", max_points=10, with_times=False)
+    assert isinstance(chart, NumericSeries) and chart.values.tolist() == [1.0, 222.0, 3.0]
+    assert reader.last_values([record])[run_id] == {"x": 222.0}
+    assert reader.summary(record) == {"x": 222.0}
+    assert [row["x"] for page in reader.history_pages(record, page_size=2) for row in page] == [
+        1.0,
+        222.0,
+        3.0,
+    ]
+
+
+def test_long_series_are_served_from_block_summaries(backend):
+    store = backend("p", write=True, create=True)
+    run_id = store.open_run(_request(name="r")).record.run_id
+    values = np.sin(np.arange(300_000) / 1000.0).tolist()
+    values[123_456] = 50.0
+    store.append([_batch(run_id, {"y": values})])
+    store.append([RunBatch(run_id, operations=[("finish", ("finished", 0, time.time()))])])
+    reader = backend("p")
+    record = reader.get_run(run_id)
+    version = reader.series_version(record, "y")
+    blocks = reader.chart_series(record, "y", max_points=100, with_times=False)
+    assert isinstance(blocks, SeriesBlocks)
+    assert blocks.count.sum() == 300_000 and blocks.value_max.max() == 50.0
+    detail = reader.chart_series(record, "y", max_points=100, step_min=123_400, step_max=123_500)
+    assert isinstance(detail, NumericSeries) and len(detail) == 101
+    assert reader.series_version(record, "y") == version
+    store.append([RunBatch(run_id, {"y": ([300_000], [1.0], [1.0])}, last_time=1.0)])
+    assert reader.series_version(record, "y") != version
+
+
+def test_operations_change_the_run_after_its_values(backend):
+    store = backend("p", write=True, create=True)
+    run_id = store.open_run(_request(name="r")).record.run_id
+    batch = _batch(
+        run_id,
+        {"loss": [3.0, 1.0, 2.0]},
+        config='{"lr": 1}',
+        summary='{"best": 9}',
+        metric_defs='{"loss": {"summary": "min"}}',
+        finish=("failed", 3, 1234.0),
+    )
+    assert store.append([batch, RunBatch("not-a-run", last_time=1.0)]) == ["not-a-run"]
+    record = backend("p").get_run(run_id)
+    assert (record.status, record.exit_code, record.finished_at) == ("failed", 3, 1234.0)
+    assert record.config == {"lr": 1}
+    assert backend("p").summary(record) == {"loss": 1.0, "best": 9}
+
+
+def test_a_run_whose_process_is_gone_reads_as_crashed(backend, run_child):
+    store = backend("p", write=True, create=True)
+    record = store.open_run(_request(name="r")).record
+    assert (record.status, record.pid, record.host) == ("running", os.getpid(), this_host())
+    dead = int(run_child("import os; print(os.getpid())").stdout)
+    now = time.time()
+    assert reported_status("running", now, dead, this_host(), now) == "crashed"
+    assert reported_status("running", now - 121, None, None, now) == "crashed"
+    assert reported_status("running", now - 60, dead, "another-host", now) == "running"
+    assert reported_status("running", now, os.getpid(), this_host(), now) == "running"
+    assert reported_status("finished", 0.0, dead, this_host(), now) == "finished"
+
+
+def test_rename_delete_and_media(backend):
+    store = backend("p", write=True, create=True)
+    a = store.open_run(_request(name="a")).record.run_id
+    b = store.open_run(_request(name="b")).record.run_id
+    image = trackio.Image(np.zeros((4, 4, 3), dtype=np.uint8), caption="c")
+    table = trackio.Table(columns=["q"], data=[["x"]])
+    store.append([RunBatch(a, {"img": ([2], [image], [5.0]), "t": ([3], [table], [6.0])})])
+    reader = backend("p")
+    (record,) = reader.list_media(kind="image")
+    assert (record.run_id, record.key, record.step, record.caption) == (a, "img", 2, "c")
+    assert (reader.media_dir / record.path).is_file()
+    path, step = reader.table_file(reader.get_run(a), "t")
+    assert step == 3 and path.is_file()
+    with pytest.raises(ValueError, match="already exists"):
+        store.rename_run(a, "b")
+    assert store.rename_run(a, "c").name == "c"
+    store.delete_run(a)
+    assert [r.run_id for r in reader.list_runs()] == [b]
+    assert reader.list_media() == [] and not (reader.media_dir / a).exists()
+    store.delete_project()
+    with pytest.raises(ProjectNotFoundError):
+        backend("p")
+
+
+def test_imports_are_all_or_nothing(backend, trackio_dir):
+    run = ImportedRun("imported", config={"k": 1})
+    run.add("x", 0, 1.5, 10.0)
+    run.add("x", 1, 2.5, 11.0)
+    store = backend("p", write=True, create=True)
+    (run_id,) = store.import_runs([run])
+    record = backend("p").get_run(run_id)
+    assert (record.status, record.config, record.created_at) == ("finished", {"k": 1}, 10.0)
+    clash = ImportedRun("other")
+    with pytest.raises(ValueError, match="already has a run named 'imported'"):
+        store.import_runs([clash, ImportedRun("imported")])
+    assert [r.name for r in backend("p").list_runs()] == ["imported"]
+    fresh = backend("q", write=True, create=True)
+    with pytest.raises(ValueError):
+        fresh.import_runs([ImportedRun("same"), ImportedRun("same")])
+    assert not any(path.name.startswith("q.") for path in trackio_dir.iterdir())
