@@ -255,6 +255,8 @@ _COMMANDS = [
     ["import", "tensorboard"],
     ["delete"],
     ["rename"],
+    ["move"],
+    ["migrate"],
 ]
 
 
@@ -273,6 +275,7 @@ def test_help_works_on_every_command_and_subcommand(cli_many, trackio_dir):
     assert "--name-prefix" in by_command["import tensorboard"]
     assert "--yes" in by_command["delete"]
     assert "--to" in by_command["rename"]
+    assert "--to-project" in by_command["move"]
     assert list(trackio_dir.iterdir()) == []
 
 
@@ -470,6 +473,21 @@ def test_rename_to_a_taken_name_is_refused(cli, logged):
     line = _one_error_line(cli("rename", "--project", "vision", "--run", "baseline", "--to", "odd"))
     assert "'odd'" in line
     assert _run_names("vision") == ["baseline", "odd"]
+
+
+def test_move_run_to_another_project(cli, cli_json, logged):
+    moved_id = {r.name: r.id for r in trackio.Api().runs("vision")}["odd"]
+    result = cli("move", "--project", "vision", "--run", "odd", "--to-project", "audio")
+    assert result.returncode == 0, result.stderr
+    assert f"moved run 'odd' ({moved_id}) to project 'audio'" in result.stdout
+    assert _run_names("vision") == ["baseline"]
+    assert _run_names("audio") == ["a1", "odd"]
+    acc = cli_json("get", "metric", "--project", "audio", "--run", moved_id, "--metric", "acc")
+    assert [(v["step"], v["value"]) for v in acc] == [(0, 0.5), (1, 0.75)]
+    line = _one_error_line(
+        cli("move", "--project", "vision", "--run", "nope", "--to-project", "audio")
+    )
+    assert "'nope'" in line and "'baseline'" in line
 
 
 # --- export -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ the `backend` fixture lists them (SQLite today; PostgreSQL joins it)."""
 import math
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -103,7 +104,11 @@ def test_values_read_back_exactly_in_every_form(backend):
     assert reader.metric_names(record) == ["f", "i", "b", "s", "big"]
     assert reader.numeric_metric_names() == ["f", "i", "b", "big"]
     series = reader.read_series(record, "i")
-    assert (series.steps, series.values, series.times) == ([0, 1, 2], [1, 2**40, -3], [100, 101, 102])
+    assert (series.steps, series.values, series.times) == (
+        [0, 1, 2],
+        [1, 2**40, -3],
+        [100, 101, 102],
+    )
     assert reader.read_series(record, "big").values == [2**70, 1, 2]
     rows = reader.history(record)
     assert [row["s"] for row in rows] == ["a", "b", "c"]
@@ -234,3 +239,58 @@ def test_imports_are_all_or_nothing(backend, trackio_dir):
     with pytest.raises(ValueError):
         fresh.import_runs([ImportedRun("same"), ImportedRun("same")])
     assert not any(path.name.startswith("q.") for path in trackio_dir.iterdir())
+
+
+def _without_paths(rows, media_dir):
+    def strip(value):
+        if isinstance(value, dict) and "_type" in value:
+            path = value["path"]
+            assert path is None or Path(path).is_file(), path
+            return {**value, "path": None if path is None else Path(path).relative_to(media_dir)}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return [{key: strip(value) for key, value in row.items()} for row in rows]
+
+
+def test_a_run_moves_to_another_project_with_everything_it_logged(backend):
+    store = backend("p", write=True, create=True)
+    run_id = store.open_run(_request(name="mover", config={"lr": 1})).record.run_id
+    pixels = np.arange(48, dtype=np.uint8).reshape(4, 4, 3)
+    table = trackio.Table(columns=["pic", "n"], data=[[trackio.Image(pixels), 1]])
+    logged = {
+        "x": ([0, 1, 1], [1.0, 2.0, 3.0], [1.0, 2.0, 3.0]),
+        "s": ([0], ["text"], [1.0]),
+        "img": ([1], [trackio.Image(pixels, caption="c")], [2.0]),
+        "pair": ([1], [(trackio.Image(pixels), trackio.Image(pixels))], [2.0]),
+        "h": ([2], [trackio.Histogram(np.arange(10.0))], [3.0]),
+        "t": ([2], [table], [3.0]),
+    }
+    store.append([RunBatch(run_id, logged, last_time=3.0)])
+    running = backend("p").get_run(run_id)
+    with pytest.raises(ValueError, match="still running"):
+        store.move_run(run_id, "q")
+    store.append([RunBatch(run_id, operations=[("finish", ("finished", 0, 4.0))])])
+    with pytest.raises(ValueError, match="already in project"):
+        store.move_run(run_id, "p")
+    source = backend("p")
+    before = _without_paths(source.history(running), source.media_dir)
+    moved = store.move_run(run_id, "q")
+    assert (moved.run_id, moved.name, moved.config, moved.status) == (
+        run_id,
+        "mover",
+        {"lr": 1},
+        "finished",
+    )
+    assert source.list_runs() == [] and not (source.media_dir / run_id).exists()
+    destination = backend("q")
+    record = destination.get_run(run_id)
+    assert _without_paths(destination.history(record), destination.media_dir) == before
+    assert [row.get("x") for row in destination.history(record)] == [1.0, 3.0, None]
+    _, step = destination.table_file(record, "t")
+    assert step == 2
+    backend("p", write=True).import_runs([ImportedRun("other", run_id=run_id)])
+    with pytest.raises(ValueError, match="already has a run with id"):
+        backend("q", write=True).move_run(run_id, "p")
+    assert destination.get_run(run_id).name == "mover"

@@ -4,6 +4,8 @@ written by the PyPI trackio are changed only by an explicit `trackio migrate`.""
 import hashlib
 import json
 import sqlite3
+import subprocess
+import sys
 import textwrap
 import urllib.error
 import urllib.request
@@ -165,3 +167,22 @@ def test_reading_a_finished_project_leaves_its_file_untouched(
     assert series["total"] == 300
 
     assert (_digest(path), path.stat().st_mtime_ns) == before
+
+
+def test_show_names_the_projects_that_need_migrating(cli_env, trackio_dir):
+    _write_043(trackio_dir / "legacy-proj.db")
+    digest = _digest(trackio_dir / "legacy-proj.db")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trackio.cli", "show", "--no-browser", "--port", "0"],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = [process.stdout.readline(), process.stdout.readline()]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert "dashboard running at" in lines[0]
+    assert "legacy-proj" in lines[1] and "trackio migrate" in lines[1]
+    assert _digest(trackio_dir / "legacy-proj.db") == digest

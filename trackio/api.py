@@ -138,6 +138,13 @@ class ApiRun:
         with _store(self.project, write=True) as store:
             self._record = store.rename_run(self._record.run_id, new_name)
 
+    def move(self, project: str) -> None:
+        """Move the run, with everything it logged, to `project` (created if needed).
+        It keeps its id and name; a running run cannot be moved."""
+        with _store(self.project, write=True) as store:
+            self._record = store.move_run(self._record.run_id, project)
+        self.project = project
+
     def delete(self) -> None:
         """Delete the run and everything it logged."""
         with _store(self.project, write=True) as store:

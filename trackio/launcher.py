@@ -10,6 +10,18 @@ if TYPE_CHECKING:
     from trackio.server.app import ServerHandle
 
 
+def _tell_about_migrations() -> None:
+    from trackio.storage import list_projects, needs_migration
+
+    waiting = [project for project in list_projects() if needs_migration(project)]
+    if waiting:
+        print(
+            f"* {len(waiting)} project(s) were written by an older trackio or the PyPI trackio "
+            f"and must be upgraded before they can be shown: {', '.join(waiting)}; "
+            "run `trackio migrate` (it keeps a backup of PyPI trackio files)"
+        )
+
+
 def show(
     project: str | None = None,
     host: str | None = None,
@@ -28,6 +40,7 @@ def show(
     handle = start_server(host or "127.0.0.1", DEFAULT_PORT if port is None else port)
     url = handle.url + (f"?{urlencode({'project': project})}" if project else "")
     print(f"* trackio dashboard running at {url}")
+    _tell_about_migrations()
     if open_browser:
         import webbrowser
 

@@ -1,4 +1,4 @@
-"""`trackio delete` and `trackio rename`."""
+"""`trackio delete`, `trackio rename` and `trackio move`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from trackio.cli.output import CommandError, project_store
 
 
 def register(commands: Any) -> None:
-    """Add `delete` and `rename` to the command parser."""
+    """Add `delete`, `rename` and `move` to the command parser."""
     delete = commands.add_parser("delete", help="delete a project, or one run of it")
     delete.add_argument("--project", required=True)
     delete.add_argument("--run", help="delete only this run (name or id)")
@@ -21,6 +21,11 @@ def register(commands: Any) -> None:
     rename.add_argument("--run", required=True, help="run name or id")
     rename.add_argument("--to", required=True, help="the new name")
     rename.set_defaults(handler=_rename)
+    move = commands.add_parser("move", help="move a run to another project")
+    move.add_argument("--project", required=True)
+    move.add_argument("--run", required=True, help="run name or id")
+    move.add_argument("--to-project", required=True, help="the project to move it to")
+    move.set_defaults(handler=_move)
 
 
 def _confirm(question: str, assume_yes: bool) -> None:
@@ -57,4 +62,12 @@ def _rename(args: argparse.Namespace) -> int:
         record = store.resolve_run(args.run)
         store.rename_run(record.run_id, args.to)
     print(f"renamed run {record.name!r} ({record.run_id}) to {args.to!r}")
+    return 0
+
+
+def _move(args: argparse.Namespace) -> int:
+    with project_store(args.project, write=True) as store:
+        record = store.resolve_run(args.run)
+        store.move_run(record.run_id, args.to_project)
+    print(f"moved run {record.name!r} ({record.run_id}) to project {args.to_project!r}")
     return 0

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from trackio.storage import list_projects, open_store
-from trackio.storage.errors import ProjectNeedsMigrationError
+from trackio.storage import list_projects, needs_migration, open_store
 
 
 def register(commands: Any) -> None:
@@ -16,16 +15,6 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--project", help="only this project (default: every project)")
     parser.set_defaults(handler=_migrate)
-
-
-def needs_migration(project: str) -> bool:
-    """Whether reading `project` asks for `trackio migrate` first."""
-    try:
-        with open_store(project) as store:
-            store.list_runs()
-    except ProjectNeedsMigrationError:
-        return True
-    return False
 
 
 def _migrate(args: argparse.Namespace) -> int:

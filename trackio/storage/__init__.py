@@ -28,4 +28,16 @@ def list_projects() -> list[str]:
     return list_files()
 
 
-__all__ = ["ProjectStore", "list_projects", "open_store"]
+def needs_migration(project: str) -> bool:
+    """Whether reading `project` asks for `trackio migrate` (or a write) first."""
+    from trackio.storage.errors import ProjectNeedsMigrationError
+
+    try:
+        with open_store(project) as store:
+            store.list_runs()
+    except ProjectNeedsMigrationError:
+        return True
+    return False
+
+
+__all__ = ["ProjectStore", "list_projects", "needs_migration", "open_store"]

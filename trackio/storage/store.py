@@ -65,6 +65,12 @@ class ProjectStore(Protocol):
     def delete_run(self, run_id: str) -> None:
         """Delete a run with its values and media."""
 
+    def export_run(self, run_id: str) -> ImportedRun:
+        """The whole run as `import_runs` takes it (every point, its media as files)."""
+
+    def move_run(self, run_id: str, project: str) -> RunRecord:
+        """Move a run that is not running, with its values and media, to `project`."""
+
     def delete_project(self) -> None:
         """Delete the whole project."""
 

@@ -355,6 +355,78 @@ class SQLiteProjectStore:
         self.close()
         project_files.delete_project_files(self.project)
 
+    def export_run(self, run_id: str) -> ImportedRun:
+        """The whole run as `import_runs` takes it: every stored point (repeated steps
+        included, in writing order), its metadata, and its media as files to copy."""
+        from trackio.media.stored import StoredMedia
+
+        def query(conn: sqlite3.Connection) -> ImportedRun:
+            record = runs_table.find_run(conn, run_id=run_id)
+            if record is None:
+                raise RunNotFoundError(f"project {self.project!r} has no run with id {run_id!r}")
+            run = ImportedRun(
+                record.name,
+                config=record.config,
+                group=record.group,
+                job_type=record.job_type,
+                notes=record.notes,
+                tags=record.tags,
+                status=record.status,
+                exit_code=record.exit_code,
+                created_at=record.created_at,
+                finished_at=record.finished_at,
+                run_id=record.run_id,
+                summary_overrides=record.summary_overrides,
+                metric_defs=record.metric_defs,
+            )
+            names = metric_keys.names_by_id(conn)
+            pk = record.pk
+            ids = (
+                chunks_table.metric_ids(conn, pk)
+                | extras_table.metric_ids(conn, pk)
+                | media_table.metric_ids(conn, pk)
+            )
+            for mid in sorted(ids):
+                name = names[mid]
+                for row in chunks_table.encoded_points(conn, pk, mid):
+                    for step, value, stamp in zip(*chunks.decode(*row), strict=True):
+                        run.add(name, step, value, stamp)
+                for step, stamp, value in extras_table.points(conn, pk, mid, _LOW, _HIGH):
+                    run.add(name, step, value, stamp)
+                listed: dict[tuple[int, float], list[StoredMedia]] = {}
+                for step, stamp, kind, path, caption, details in media_table.records(
+                    conn, pk, mid, _LOW, _HIGH
+                ):
+                    source = None if path is None else self.media_dir / path
+                    own = {key: value for key, value in details.items() if key != "index"}
+                    item = StoredMedia(kind, source, caption, own)
+                    if "index" in details:
+                        listed.setdefault((step, stamp), []).append(item)
+                    else:
+                        run.add(name, step, item, stamp)
+                for (step, stamp), items in listed.items():
+                    run.add(name, step, tuple(items), stamp)
+            return run
+
+        return self._read(query)
+
+    def move_run(self, run_id: str, project: str) -> RunRecord:
+        """Move a finished (or crashed) run with its values and media to `project`
+        (created if needed); it keeps its id and name, which must be free there."""
+        self._require_writable()
+        if project == self.project:
+            raise ValueError(f"run {run_id!r} is already in project {project!r}")
+        run = self.export_run(run_id)
+        if run.status == "running":
+            raise ValueError(f"run {run.name!r} ({run_id}) is still running; finish it first")
+        from trackio.storage import open_store
+
+        with open_store(project, write=True, create=True) as destination:
+            destination.import_runs([run])
+            moved = destination.get_run(run_id)
+        self.delete_run(run_id)
+        return moved
+
     def _pk(self, conn: sqlite3.Connection, run_id: str) -> int:
         pk = runs_table.pk_of(conn, run_id)
         if pk is None:
@@ -794,8 +866,7 @@ class SQLiteProjectStore:
         ids: list[str] = []
         try:
             with self._writing() as conn:
-                if not allow_same_names:
-                    self._refuse_name_clashes(runs, runs_table.names(conn))
+                self._refuse_clashes(conn, runs, check_names=not allow_same_names)
                 sink = SeriesWriter(conn, self.media_dir)
                 for run in runs:
                     ids.append(self._import_one(conn, sink, run))
@@ -809,10 +880,17 @@ class SQLiteProjectStore:
             raise
         return ids
 
-    def _refuse_name_clashes(self, runs: list[ImportedRun], taken: set[str]) -> None:
+    def _refuse_clashes(
+        self, conn: sqlite3.Connection, runs: list[ImportedRun], *, check_names: bool
+    ) -> None:
+        taken = runs_table.names(conn) if check_names else set()
         seen: set[str] = set()
         for run in runs:
-            if run.name in taken or run.name in seen:
+            if run.run_id is not None and runs_table.pk_of(conn, run.run_id) is not None:
+                raise ValueError(
+                    f"project {self.project!r} already has a run with id {run.run_id!r}"
+                )
+            if check_names and (run.name in taken or run.name in seen):
                 raise ValueError(
                     f"project {self.project!r} already has a run named {run.name!r}; "
                     "choose another name (name=... / --name) or import into another project"

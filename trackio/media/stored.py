@@ -1,0 +1,53 @@
+"""Media that trackio already stored, being stored again as it is (a run moved to
+another project): the file is copied, never decoded or encoded again."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from trackio.media.base import Encoded, Media
+
+
+class StoredMedia(Media):
+    """A stored media value: its kind, its file (None for a histogram, whose bins are in
+    `details`), caption and details. A table's file brings the files of its cells."""
+
+    def __init__(
+        self, kind: str, source: Path | None, caption: str | None, details: dict[str, Any]
+    ) -> None:
+        super().__init__(caption)
+        self.kind = kind
+        self._source = source
+        self._details = details
+
+    def _encode(self) -> Encoded:
+        return "", None, self._details
+
+    def write(self, folder: Path, stem: str) -> tuple[str | None, dict[str, Any]]:
+        """Copy the file (and a table's cell files) into `folder` under their own names,
+        which the table's cells refer to."""
+        if self._source is None:
+            return None, self._details
+        folder.mkdir(parents=True, exist_ok=True)
+        names = [self._source.name]
+        if self.kind == "table":
+            document = json.loads(self._source.read_text(encoding="utf-8"))
+            names += _cell_files(document.get("data", []))
+        for name in names:
+            target = folder / name
+            if not target.exists():
+                shutil.copyfile(self._source.with_name(name), target)
+        return self._source.name, self._details
+
+
+def _cell_files(cell: Any) -> list[str]:
+    if isinstance(cell, dict):
+        if "_type" in cell:
+            return [cell["path"]] if cell.get("path") else []
+        return [name for value in cell.values() for name in _cell_files(value)]
+    if isinstance(cell, list):
+        return [name for value in cell for name in _cell_files(value)]
+    return []
