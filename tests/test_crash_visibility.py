@@ -2,8 +2,6 @@
 while a live run stays "running" and finished or terminated runs keep their status."""
 
 import json
-import os
-import select
 import signal
 import subprocess
 import sys
@@ -13,6 +11,7 @@ import urllib.request
 from urllib.parse import urlencode
 
 import pytest
+from child_output import wait_for_line
 
 import trackio
 
@@ -32,23 +31,6 @@ LOG_THEN_SLEEP = textwrap.dedent(
 )
 
 
-def _wait_for_line(proc, expected, timeout=60):
-    deadline = time.monotonic() + timeout
-    fd = proc.stdout.fileno()
-    buffer = b""
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], deadline - time.monotonic())
-        if not ready:
-            break
-        chunk = os.read(fd, 4096)
-        if not chunk:
-            break
-        buffer += chunk
-        if expected.encode() in buffer.splitlines():
-            return
-    raise AssertionError(f"child never printed {expected!r}: {buffer!r}")
-
-
 def _get(server, path, **params):
     url = server.url + path.lstrip("/") + "?" + urlencode(params)
     with urllib.request.urlopen(url, timeout=30) as response:
@@ -62,7 +44,7 @@ def _start_victim(child_env):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    _wait_for_line(proc, "ready")
+    wait_for_line(proc, "ready")
     deadline = time.monotonic() + 10
     while True:
         runs = trackio.Api().runs("crash")

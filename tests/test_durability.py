@@ -1,13 +1,11 @@
 import json
-import os
-import select
 import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
+from child_output import wait_for_line
 
 import trackio
 
@@ -51,23 +49,6 @@ READ_BACK = textwrap.dedent(
 )
 
 
-def _wait_for_line(proc, expected, timeout=60):
-    deadline = time.monotonic() + timeout
-    fd = proc.stdout.fileno()
-    buffer = b""
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], deadline - time.monotonic())
-        if not ready:
-            break
-        chunk = os.read(fd, 4096)
-        if not chunk:
-            break
-        buffer += chunk
-        if expected.encode() in buffer.splitlines():
-            return
-    raise AssertionError(f"child never printed {expected!r}: {buffer!r} {proc.stderr.read()}")
-
-
 def test_unfinished_run_is_complete_after_normal_exit(run_child, read_run):
     proc = run_child(LOG_AND_RETURN)
     assert proc.returncode == 0, proc.stderr
@@ -92,7 +73,7 @@ def test_sigterm_keeps_values_and_marks_failed(child_env, read_run):
         text=True,
     )
     try:
-        _wait_for_line(proc, "ready")
+        wait_for_line(proc, "ready")
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     finally:

@@ -225,6 +225,12 @@ def test_disabled_mode_writes_nothing(trackio_dir):
     run.log({"a": 1})
     trackio.log({"b": 2})
     run.log({"c": 3}, step=5)
+    run.define_metric("c", summary="max")
+    run.summary["best"] = 7
+    assert run.disabled and run.step == 5
+    assert dict(run.summary) == {"best": 7} and run.config.as_dict() == {"a": 1, "b": 2}
+    with pytest.raises(TypeError, match="dict"):
+        run.log([1, 2])
     run.finish()
     trackio.finish()
     assert list(trackio_dir.rglob("*")) == []

@@ -4,52 +4,9 @@ import math
 import sqlite3
 
 import pytest
+from pypi_trackio_files import SCHEMA_OLD, write_043
 
 import trackio
-
-SCHEMA_043 = """
-CREATE TABLE metrics (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
-    timestamp TEXT NOT NULL, run_name TEXT NOT NULL, step INTEGER NOT NULL,
-    metrics TEXT NOT NULL, log_id TEXT, space_id TEXT);
-CREATE TABLE configs (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
-    run_name TEXT NOT NULL, config TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE(run_id));
-"""
-SCHEMA_OLD = """
-CREATE TABLE metrics (id INTEGER PRIMARY KEY AUTOINCREMENT, timestamp TEXT,
-    run_name TEXT, step INTEGER, metrics TEXT);
-CREATE TABLE configs (id INTEGER PRIMARY KEY AUTOINCREMENT, run_name TEXT NOT NULL,
-    config TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE(run_name));
-"""
-
-
-def _write_043(path):
-    conn = sqlite3.connect(path)
-    conn.executescript(SCHEMA_043)
-    for step in range(3):
-        blob = {"loss": 1.0 / (step + 1), "__step": step * 10, "acc": "NaN"}
-        if step == 2:
-            blob["peak"] = "Infinity"
-        conn.execute(
-            "INSERT INTO metrics (run_id, timestamp, run_name, step, metrics) VALUES (?,?,?,?,?)",
-            (
-                "uuid-a",
-                f"2025-01-01T00:00:0{step}+00:00",
-                "old-run",
-                step,
-                json.dumps(blob).encode(),
-            ),
-        )
-    conn.execute(
-        "INSERT INTO configs (run_id, run_name, config, created_at) VALUES (?,?,?,?)",
-        (
-            "uuid-a",
-            "old-run",
-            json.dumps({"lr": 0.1, "_Group": "g1", "_Created": "x"}),
-            "2025-01-01T00:00:00+00:00",
-        ),
-    )
-    conn.commit()
-    conn.close()
 
 
 def _legacy_rows(path):
@@ -89,7 +46,7 @@ def _migrate(cli, project):
 
 def test_same_file_name_is_backed_up_then_migrated_beside_old_tables(trackio_dir, cli):
     path = trackio_dir / "legacy-proj.db"
-    _write_043(path)
+    write_043(path)
     before = _legacy_rows(path)
 
     assert "legacy-proj" in trackio.Api().projects()
@@ -108,7 +65,7 @@ def test_same_file_name_is_backed_up_then_migrated_beside_old_tables(trackio_dir
 
 def test_other_file_name_is_copied_and_original_left_untouched(trackio_dir, cli):
     path = trackio_dir / "LegacyProj.db"
-    _write_043(path)
+    write_043(path)
     digest = _digest(path)
 
     assert trackio.Api().projects() == ["LegacyProj"]

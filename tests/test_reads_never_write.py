@@ -3,7 +3,6 @@ written by the PyPI trackio are changed only by an explicit `trackio migrate`.""
 
 import hashlib
 import json
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -12,16 +11,9 @@ import urllib.request
 from urllib.parse import urlencode
 
 import pytest
+from pypi_trackio_files import write_043
 
 import trackio
-
-SCHEMA_043 = """
-CREATE TABLE metrics (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
-    timestamp TEXT NOT NULL, run_name TEXT NOT NULL, step INTEGER NOT NULL,
-    metrics TEXT NOT NULL, log_id TEXT, space_id TEXT);
-CREATE TABLE configs (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
-    run_name TEXT NOT NULL, config TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE(run_id));
-"""
 
 WRITE_PROJECT = textwrap.dedent(
     """
@@ -31,23 +23,6 @@ WRITE_PROJECT = textwrap.dedent(
             run.log({"loss": 1 / (i + 1), "acc": i / 300, "note": str(i)})
     """
 )
-
-
-def _write_043(path):
-    conn = sqlite3.connect(path)
-    conn.executescript(SCHEMA_043)
-    for step in range(3):
-        blob = {"loss": 1.0 / (step + 1), "__step": step * 10}
-        conn.execute(
-            "INSERT INTO metrics (run_id, timestamp, run_name, step, metrics) VALUES (?,?,?,?,?)",
-            ("uuid-a", f"2025-01-01T00:00:0{step}+00:00", "old-run", step, json.dumps(blob)),
-        )
-    conn.execute(
-        "INSERT INTO configs (run_id, run_name, config, created_at) VALUES (?,?,?,?)",
-        ("uuid-a", "old-run", json.dumps({"lr": 0.1}), "2025-01-01T00:00:00+00:00"),
-    )
-    conn.commit()
-    conn.close()
 
 
 def _digest(path):
@@ -83,7 +58,7 @@ def test_listing_an_empty_file_writes_nothing(cli, trackio_dir):
 
 def test_pypi_file_is_read_only_until_migrated(cli, server, trackio_dir):
     path = trackio_dir / "legacy-proj.db"
-    _write_043(path)
+    write_043(path)
     digest = _digest(path)
 
     with pytest.raises(ValueError, match="trackio migrate"):
@@ -116,7 +91,7 @@ def test_migrate_without_project_migrates_every_old_file_once(cli, run_child, tr
     written = run_child(WRITE_PROJECT)
     assert written.returncode == 0, written.stderr
     for name in ("leg-a", "leg-b"):
-        _write_043(trackio_dir / f"{name}.db")
+        write_043(trackio_dir / f"{name}.db")
 
     first = cli("migrate")
     assert first.returncode == 0, first.stderr
@@ -170,7 +145,7 @@ def test_reading_a_finished_project_leaves_its_file_untouched(
 
 
 def test_show_names_the_projects_that_need_migrating(cli_env, trackio_dir):
-    _write_043(trackio_dir / "legacy-proj.db")
+    write_043(trackio_dir / "legacy-proj.db")
     digest = _digest(trackio_dir / "legacy-proj.db")
     process = subprocess.Popen(
         [sys.executable, "-m", "trackio.cli", "show", "--no-browser", "--port", "0"],

@@ -3,8 +3,6 @@ whichever process's commit reaches the file last."""
 
 import csv
 import json
-import os
-import select
 import signal
 import subprocess
 import sys
@@ -15,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from child_output import wait_for_line
 
 import trackio
 
@@ -45,24 +44,6 @@ SECOND_LOGGER = textwrap.dedent(
     trackio.finish()
     """
 )
-
-
-def _wait_for_line(proc, prefix, timeout=60):
-    deadline = time.monotonic() + timeout
-    fd = proc.stdout.fileno()
-    buffer = b""
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], deadline - time.monotonic())
-        if not ready:
-            break
-        chunk = os.read(fd, 4096)
-        if not chunk:
-            break
-        buffer += chunk
-        for line in buffer.splitlines():
-            if line.startswith(prefix.encode()):
-                return line.decode()
-    raise AssertionError(f"child never printed {prefix!r}: {buffer!r}")
 
 
 def _wait_until_stopped(proc, timeout=30):
@@ -96,7 +77,7 @@ def test_value_logged_last_wins_even_when_committed_first(child_env, cli, server
         stderr=subprocess.PIPE,
     )
     try:
-        first_time = _logged_at(_wait_for_line(first, "logged_at"))
+        first_time = _logged_at(wait_for_line(first, "logged_at"))
         _wait_until_stopped(first)
         (before,) = trackio.Api().runs("race")
         assert before.history() == [], "the stopped process wrote before it was stopped"

@@ -15,7 +15,7 @@ from trackio.storage.chunks import INT64_MAX
 from trackio.storage.errors import NotFoundError
 from trackio.storage.summary import SUMMARY_MODES
 from trackio.values import prepare_row
-from trackio.writer import LoggedRow, RunTarget, WriteError, Writer, new_logged_row
+from trackio.writer import NullWriter, RunTarget, WriteError, Writer, new_logged_row
 
 _SYNC_ATTEMPTS = 3
 
@@ -47,50 +47,6 @@ class Run:
         server_url: str | None = None,
         on_finish: Callable[[Run], None] | None = None,
     ) -> None:
-        self._setup(
-            project=project,
-            name=name,
-            run_id=run_id,
-            group=group,
-            job_type=job_type,
-            tags=tags,
-            notes=notes,
-            summary_overrides=summary_overrides,
-            metric_defs=metric_defs,
-            start_step=start_step,
-            space_id=space_id,
-            server_url=server_url,
-            on_finish=on_finish,
-        )
-        self._target = target
-        self._writer = writer
-        # Bound once here: log() is the hot path, and attribute lookups show in its cost.
-        self._put = writer.put
-        self.config = Config(config, on_change=self._submitter("config"))
-        self.summary = Summary(
-            self._compute_summary,
-            self._summary_overrides,
-            self._submitter("summary"),
-            version=lambda: self._log_calls,
-        )
-
-    def _setup(
-        self,
-        *,
-        project: str,
-        name: str,
-        run_id: str,
-        group: str | None,
-        job_type: str | None,
-        tags: list[str] | None,
-        notes: str | None,
-        summary_overrides: dict[str, Any] | None,
-        metric_defs: dict[str, dict[str, Any]] | None,
-        start_step: int,
-        space_id: str | None,
-        server_url: str | None,
-        on_finish: Callable[[Run], None] | None,
-    ) -> None:
         self.project = project
         self.name = name
         self.id = run_id
@@ -109,6 +65,17 @@ class Run:
         self._metric_defs = dict(metric_defs or {})
         self._summary_overrides = dict(summary_overrides or {})
         self._log_calls = 0
+        self._target = target
+        self._writer = writer
+        # Bound once here: log() is the hot path, and attribute lookups show in its cost.
+        self._put = writer.put
+        self.config = Config(config, on_change=self._submitter("config"))
+        self.summary = Summary(
+            self._compute_summary,
+            self._summary_overrides,
+            self._submitter("summary"),
+            version=lambda: self._log_calls,
+        )
 
     def _submitter(self, operation: str) -> Callable[[str], None]:
         writer, target = self._writer, self._target
@@ -222,9 +189,6 @@ class Run:
         }
         self._metric_defs[name] = {**self._metric_defs.get(name, {}), **definition}
         self.summary.invalidate()
-        self._save_metric_defs()
-
-    def _save_metric_defs(self) -> None:
         self._writer.submit(self._target, "metric_defs", json.dumps(self._metric_defs))
 
     def _compute_summary(self) -> dict[str, Any]:
@@ -278,8 +242,8 @@ class Run:
 
 
 class DisabledRun(Run):
-    """What `init(mode="disabled")` returns: a run with the same surface whose calls
-    store nothing (a null object; no writer, no project file)."""
+    """What `init(mode="disabled")` returns: a run with the same surface whose writer is
+    a `NullWriter`, so every call is checked as usual and nothing is stored."""
 
     def __init__(
         self,
@@ -290,45 +254,23 @@ class DisabledRun(Run):
         config: Mapping[str, Any] | None = None,
         on_finish: Callable[[Run], None] | None = None,
     ) -> None:
-        self._setup(
+        super().__init__(
             project=project,
             name=name,
             run_id=run_id,
-            group=None,
-            job_type=None,
-            tags=None,
-            notes=None,
-            summary_overrides=None,
-            metric_defs=None,
-            start_step=0,
-            space_id=None,
-            server_url=None,
+            target=RunTarget(project, run_id),
+            writer=NullWriter(),
+            config=config,
             on_finish=on_finish,
         )
-        self._target = RunTarget(project, run_id)
-        self._put = _discard
-        self.config = Config(config)
-        self.summary = Summary(lambda: dict(self._summary_overrides), self._summary_overrides, None)
 
     @property
     def disabled(self) -> bool:
         """Always True: every call does nothing."""
         return True
 
-    def _save_metric_defs(self) -> None:
-        return None
-
-    def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
-        """Mark the run finished; nothing is written."""
-        if self._finished:
-            return
-        self._finished = True
-        if self._on_finish is not None:
-            self._on_finish(self)
-
-
-def _discard(item: LoggedRow) -> None:
-    return None
+    def _compute_summary(self) -> dict[str, Any]:
+        return dict(self._summary_overrides)
 
 
 def _as_step(step: Any) -> int:

@@ -302,6 +302,25 @@ class Writer:
             warnings.warn(message, RuntimeWarning, stacklevel=2)
 
 
+class NullWriter(Writer):
+    """The writer of a disabled run: it takes everything and stores nothing."""
+
+    def ensure_started(self) -> None:
+        """Nothing to start."""
+
+    def put(self, item: LoggedRow) -> None:
+        """Drop the values."""
+
+    def track(self, target: RunTarget) -> None:
+        """Nothing to track."""
+
+    def submit(self, target: RunTarget, name: str, payload: Any) -> None:
+        """Drop the operation."""
+
+    def sync(self, timeout: float | None = None) -> None:
+        """Nothing is ever pending."""
+
+
 _NUMBERS = frozenset({float, int, bool})
 
 

@@ -169,10 +169,12 @@ class ProjectReader:
 
 
 def _crashed_since(record: RunRecord, since: float) -> bool:
+    """Whether the run may have turned `crashed` after `since`: no run reads as crashed
+    later than `CRASHED_AFTER_SECONDS` after its writer was last heard from."""
     if record.status != "crashed":
         return False
     heard = record.heartbeat_at if record.heartbeat_at is not None else record.updated_at
-    return heard + CRASHED_AFTER_SECONDS > since or record.pid is not None
+    return heard + CRASHED_AFTER_SECONDS > since
 
 
 class _SeriesQuery:

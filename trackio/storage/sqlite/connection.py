@@ -87,6 +87,21 @@ def connect(path: Path, *, writable: bool, create: bool = False) -> sqlite3.Conn
     return conn
 
 
+def read_only_query(path: Path, query: Callable[[sqlite3.Connection], T], default: T) -> T:
+    """`query` run on a read-only connection to `path`; `default` if the file is not a
+    database SQLite can read."""
+    try:
+        conn = connect(path, writable=False)
+    except sqlite3.Error:
+        return default
+    try:
+        return query(conn)
+    except sqlite3.Error:
+        return default
+    finally:
+        conn.close()
+
+
 @contextmanager
 def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """`BEGIN IMMEDIATE ... COMMIT`, rolled back if the body raises.

@@ -20,7 +20,7 @@ from typing import Any
 
 from trackio.storage.paths import data_dir, media_dir_for
 from trackio.storage.sqlite import runs_table
-from trackio.storage.sqlite.connection import connect
+from trackio.storage.sqlite.connection import connect, read_only_query
 from trackio.storage.sqlite.schema import table_names
 from trackio.storage.sqlite.series_writer import SeriesWriter
 
@@ -46,16 +46,7 @@ def legacy_path_for(project: str) -> Path | None:
 
 def is_legacy_file(path: Path) -> bool:
     """Whether the file at `path` is a PyPI-trackio project file."""
-    try:
-        conn = connect(path, writable=False)
-    except sqlite3.Error:
-        return False
-    try:
-        return is_legacy_database(conn)
-    except sqlite3.Error:
-        return False
-    finally:
-        conn.close()
+    return read_only_query(path, is_legacy_database, False)
 
 
 def _copy_database(source: Path, destination: Path) -> None:

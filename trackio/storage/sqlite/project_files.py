@@ -4,7 +4,6 @@ side files and media folder."""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 from trackio.storage.errors import ProjectNotFoundError
@@ -19,23 +18,10 @@ from trackio.storage.paths import (
     project_db_path,
 )
 from trackio.storage.sqlite import legacy
-from trackio.storage.sqlite.connection import connect
+from trackio.storage.sqlite.connection import read_only_query
 from trackio.storage.sqlite.schema import stored_project_name
 
 _SIDE_FILES = ("-wal", "-shm", "-journal")
-
-
-def _name_in_file(path: Path) -> str | None:
-    try:
-        conn = connect(path, writable=False)
-    except sqlite3.Error:
-        return None
-    try:
-        return stored_project_name(conn)
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
 
 
 def list_projects() -> list[str]:
@@ -49,7 +35,7 @@ def list_projects() -> list[str]:
         if is_encoded_stem(stem):
             names.add(decode_project_name(stem))
         elif HASHED_MARK in stem:
-            name = _name_in_file(path)
+            name = read_only_query(path, stored_project_name, None)
             if name is not None and project_db_path(name) == path:
                 names.add(name)
         elif legacy.legacy_path_for(stem) == path and legacy.is_legacy_file(path):
