@@ -20,7 +20,7 @@ from trackio.storage import ProjectStore, list_projects, open_store
 from trackio.storage.errors import MetricNotFoundError
 from trackio.storage.numeric import SeriesBlocks, pair_by_step
 from trackio.storage.paths import project_db_path
-from trackio.storage.records import CRASHED_AFTER_SECONDS, RunRecord
+from trackio.storage.records import CRASHED_AFTER_SECONDS, RunRecord, SeriesVersion
 
 X_AXES = ("step", "time", "relative")
 LIVE_OVERLAP_SECONDS = 5.0
@@ -34,12 +34,12 @@ class SeriesCache:
 
     def __init__(self, capacity: int = 4096) -> None:
         self._capacity = capacity
-        self._entries: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], dict[str, Any]]] = (
+        self._entries: OrderedDict[tuple[Any, ...], tuple[SeriesVersion, dict[str, Any]]] = (
             OrderedDict()
         )
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...], version: tuple[Any, ...]) -> dict[str, Any] | None:
+    def get(self, key: tuple[Any, ...], version: SeriesVersion) -> dict[str, Any] | None:
         """The result stored under `key` if it was computed from points at `version`."""
         with self._lock:
             entry = self._entries.get(key)
@@ -48,7 +48,7 @@ class SeriesCache:
             self._entries.move_to_end(key)
             return entry[1]
 
-    def put(self, key: tuple[Any, ...], version: tuple[Any, ...], result: dict[str, Any]) -> None:
+    def put(self, key: tuple[Any, ...], version: SeriesVersion, result: dict[str, Any]) -> None:
         """Store a result, evicting the least recently used beyond capacity."""
         with self._lock:
             self._entries[key] = (version, result)
@@ -117,11 +117,10 @@ class ProjectReader:
     ) -> dict[str, Any]:
         """Downsampled series of each of `metrics` for the given runs (all runs if None)."""
         store = self.store(project)
-        known = set(store.numeric_metric_names())
         for metric in metrics:
-            if metric not in known:
+            if not store.has_metric(metric):
                 raise MetricNotFoundError(f"project {project!r} has no metric {metric!r}")
-        if x not in X_AXES and x not in known:
+        if x not in X_AXES and not store.has_metric(x):
             raise MetricNotFoundError(
                 f"x axis {x!r} is neither one of {', '.join(X_AXES)} nor a metric of {project!r}"
             )
@@ -163,7 +162,7 @@ class ProjectReader:
         cached = self._series_cache.get(key, version)
         if cached is not None:
             return cached
-        result = query.downsampled()
+        result = query.downsampled(version)
         self._series_cache.put(key, version, result)
         return result
 
@@ -206,7 +205,7 @@ class _SeriesQuery:
             return times
         return times - self.record.created_at * counts
 
-    def downsampled(self) -> dict[str, Any]:
+    def downsampled(self, version: SeriesVersion) -> dict[str, Any]:
         """The series along step, wall time or relative time, at most `max_points` points."""
         data = self.store.chart_series(
             self.record,
@@ -215,6 +214,7 @@ class _SeriesQuery:
             step_min=self.step_min,
             step_max=self.step_max,
             with_times=self.x in ("time", "relative"),
+            version=version,
         )
         if isinstance(data, SeriesBlocks):
             reduced = downsample_blocks(

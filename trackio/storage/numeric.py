@@ -87,28 +87,33 @@ def times_of(rows: Sequence[tuple[Any, ...]]) -> np.ndarray:
     return np.frombuffer(b"".join(row[5] for row in rows), "<f8")
 
 
-def needs_resolving(steps: np.ndarray) -> bool:
-    """Whether some step repeats or steps go back, so winners must be picked."""
+def needs_resolving(rows: Sequence[tuple[Any, ...]], steps: np.ndarray) -> bool:
+    """Whether some step of the rows repeats or steps go back, so winners must be
+    picked; rows of contiguous steps that follow each other are known not to."""
+    if all(row[3] is None for row in rows) and all(
+        rows[i][2] == rows[i - 1][2] + rows[i - 1][1] for i in range(1, len(rows))
+    ):
+        return False
     return len(steps) > 1 and not bool(np.all(steps[1:] > steps[:-1]))
 
 
 def series_from_rows(
     rows: Sequence[tuple[Any, ...]],
+    steps: np.ndarray,
+    resolve: bool,
     step_min: int | None,
     step_max: int | None,
     times: np.ndarray | None,
 ) -> NumericSeries:
-    """The series in chunk `rows`, one point per step, within [step_min, step_max].
+    """The series in chunk `rows` (whose `steps_of` are `steps`), one point per step,
+    within [step_min, step_max].
 
     `times` are the rows' wall times, or None when they were not read (then the
-    series' times are NaN); they must be given when `needs_resolving(steps)`.
+    series' times are NaN); they must be given when `resolve` (`needs_resolving`).
     """
-    if not rows:
-        return empty_series()
-    steps = steps_of(rows)
     values = values_of(rows)
     stamps = times if times is not None else np.broadcast_to(np.nan, len(steps))
-    if needs_resolving(steps):
+    if resolve:
         if times is None:
             raise ValueError("resolving repeated steps needs the points' times")
         keep = latest_per_step(steps, times)
@@ -143,7 +148,7 @@ def blocks_from_rows(rows: Sequence[tuple[Any, ...]], low: int, high: int) -> Se
         )
         values = np.frombuffer(vals, _DTYPES[kind]).astype(np.float64)
         stamps = np.frombuffer(times, "<f8")
-        if needs_resolving(steps):
+        if needs_resolving([(kind, count, first, packed_steps)], steps):
             keep = latest_per_step(steps, stamps)
             steps, values, stamps = steps[keep], values[keep], stamps[keep]
         inside = (steps >= low) & (steps <= high)

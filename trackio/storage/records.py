@@ -90,6 +90,17 @@ class Series:
     times: list[float]
 
 
+@dataclass(frozen=True)
+class SeriesVersion:
+    """The shape of a series' stored points within a step range: it compares unequal
+    whenever they change (written, merged, deleted)."""
+
+    parts: tuple[Any, ...]
+    points: int
+    ordered: bool
+    """Whether the stored parts follow each other in step order, without overlap."""
+
+
 @dataclass
 class RunBatch:
     """What a writer hands the store for one run: new points per metric, then

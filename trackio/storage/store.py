@@ -21,6 +21,7 @@ from trackio.storage.records import (
     RunRecord,
     RunRequest,
     Series,
+    SeriesVersion,
 )
 
 if TYPE_CHECKING:
@@ -77,6 +78,9 @@ class ProjectStore(Protocol):
     def metric_names(self, run: RunRecord | None = None) -> list[str]:
         """Metrics with values, of one run or of any, first-logged first."""
 
+    def has_metric(self, name: str) -> bool:
+        """Whether anything was ever logged under metric `name`."""
+
     def numeric_metric_names(self) -> list[str]:
         """Metrics with numeric values, first-logged first."""
 
@@ -121,7 +125,7 @@ class ProjectStore(Protocol):
 
     def series_version(
         self, run: RunRecord, metric: str, step_min: int | None = None, step_max: int | None = None
-    ) -> tuple[Any, ...]:
+    ) -> SeriesVersion:
         """Changes whenever the series' stored points within the steps change."""
 
     def chart_series(
@@ -133,8 +137,10 @@ class ProjectStore(Protocol):
         step_min: int | None = None,
         step_max: int | None = None,
         with_times: bool = True,
+        version: SeriesVersion | None = None,
     ) -> NumericSeries | SeriesBlocks:
-        """Points, or block summaries when those serve a `max_points` chart as well."""
+        """Points, or block summaries when those serve a `max_points` chart as well;
+        `version` is the series' `series_version` when the caller just read it."""
 
     def list_media(
         self, run_ids: list[str] | None = None, kind: str | None = None, key: str | None = None

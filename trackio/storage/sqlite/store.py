@@ -49,6 +49,7 @@ from trackio.storage.records import (
     RunRecord,
     RunRequest,
     Series,
+    SeriesVersion,
     this_host,
 )
 from trackio.storage.sqlite import (
@@ -452,6 +453,10 @@ class SQLiteProjectStore:
 
         return self._read(query)
 
+    def has_metric(self, name: str) -> bool:
+        """Whether anything was ever logged under metric `name` in the project."""
+        return self._read(lambda conn: not self._empty and self._metric_id(conn, name) is not None)
+
     def numeric_metric_names(self) -> list[str]:
         """Names of the metrics with numeric values (chartable), first-logged first."""
 
@@ -689,11 +694,12 @@ class SQLiteProjectStore:
         if not rows:
             return numeric.empty_series()
         steps = numeric.steps_of(rows)
-        if not with_times and numeric.needs_resolving(steps):
+        resolve = numeric.needs_resolving(rows, steps)
+        if resolve and not with_times:
             rows = chunks_table.encoded_values(conn, run.pk, mid, low, high, True)
             with_times = True
         times = numeric.times_of(rows) if with_times else None
-        return numeric.series_from_rows(rows, step_min, step_max, times)
+        return numeric.series_from_rows(rows, steps, resolve, step_min, step_max, times)
 
     def _known_metric(self, conn: sqlite3.Connection, metric: str) -> int:
         mid = self._metric_id(conn, metric)
@@ -707,15 +713,20 @@ class SQLiteProjectStore:
         metric: str,
         step_min: int | None = None,
         step_max: int | None = None,
-    ) -> tuple[Any, ...]:
-        """A value that changes whenever the stored points of the series within the
-        steps change: results computed from them may be cached under it."""
+    ) -> SeriesVersion:
+        """What the stored points of the series within the steps look like, without
+        their data: it changes whenever they change, so results computed from them may
+        be cached under it, and `chart_series` decides from it how to read them."""
         low = _LOW if step_min is None else step_min
         high = _HIGH if step_max is None else step_max
 
-        def query(conn: sqlite3.Connection) -> tuple[Any, ...]:
+        def query(conn: sqlite3.Connection) -> SeriesVersion:
             rows = chunks_table.extent(conn, run.pk, self._known_metric(conn, metric), low, high)
-            return tuple((row[3], row[0], row[4]) for row in rows)
+            return SeriesVersion(
+                tuple((row[3], row[0], row[4]) for row in rows),
+                sum(row[0] for row in rows),
+                all(rows[i][1] > rows[i - 1][2] for i in range(1, len(rows))),
+            )
 
         return self._read(query)
 
@@ -728,26 +739,30 @@ class SQLiteProjectStore:
         step_min: int | None = None,
         step_max: int | None = None,
         with_times: bool = True,
+        version: SeriesVersion | None = None,
     ) -> NumericSeries | SeriesBlocks:
         """The series as a chart of `max_points` points needs it: its points, or, when
         so many points would fall in each bucket that stored block summaries serve as
-        well, its blocks (reading about 1/64 of the data)."""
+        well, its blocks (reading about 1/64 of the data). `version` is the series'
+        `series_version`, when the caller has just read it."""
         from trackio.storage import numeric
 
         low = _LOW if step_min is None else step_min
         high = _HIGH if step_max is None else step_max
-
-        def query(conn: sqlite3.Connection) -> NumericSeries | SeriesBlocks:
-            mid = self._known_metric(conn, metric)
-            extent = chunks_table.extent(conn, run.pk, mid, low, high)
-            ordered = all(extent[i][1] > extent[i - 1][2] for i in range(1, len(extent)))
-            points = sum(row[0] for row in extent)
-            if ordered and points // max_points >= _POINTS_PER_BUCKET_FOR_BLOCKS:
-                rows = chunks_table.encoded_blocks(conn, run.pk, mid, low, high)
-                return numeric.blocks_from_rows(rows, low, high)
-            return self._numeric(conn, run, metric, step_min, step_max, with_times)
-
-        return self._read(query)
+        shape = version or self.series_version(run, metric, step_min, step_max)
+        if shape.ordered and shape.points // max_points >= _POINTS_PER_BUCKET_FOR_BLOCKS:
+            return self._read(
+                lambda conn: numeric.blocks_from_rows(
+                    chunks_table.encoded_blocks(
+                        conn, run.pk, self._known_metric(conn, metric), low, high
+                    ),
+                    low,
+                    high,
+                )
+            )
+        return self.numeric_series(
+            run, metric, step_min=step_min, step_max=step_max, with_times=with_times
+        )
 
     # --- media ---------------------------------------------------------------------
 
