@@ -169,3 +169,27 @@ def test_project_deleted_while_logging_stays_deleted(run_child, trackio_dir):
     assert proc.stderr.count("was deleted or replaced") == 1, proc.stderr
     assert not (trackio_dir / "gone.db").exists()
     assert "gone" not in trackio.Api().projects()
+
+
+MANY_PROJECTS = textwrap.dedent(
+    """
+    import os
+    import trackio
+
+    open_files = []
+    for index in range(40):
+        with trackio.init(project=f"p{index}", name="r") as run:
+            run.log({"x": float(index)})
+        open_files.append(len(os.listdir("/proc/self/fd")))
+    print(open_files[4], open_files[-1])
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts /proc/self/fd")
+def test_a_process_logging_to_many_projects_keeps_few_files_open(run_child):
+    result = run_child(MANY_PROJECTS)
+    assert result.returncode == 0, result.stderr
+    early, late = map(int, result.stdout.split()[-2:])
+    assert late <= early + 2, (early, late)
+    assert sorted(trackio.Api().projects()) == sorted(f"p{index}" for index in range(40))

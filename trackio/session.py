@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import trackio.context_vars as context_vars
 from trackio.run_config import Config, as_mapping, config_to_json
 from trackio.storage import open_store
-from trackio.storage.paths import project_db_path, validate_project_name
+from trackio.storage.paths import data_dir, project_db_path, validate_project_name
 from trackio.storage.records import RunRecord, RunRequest
 from trackio.tracked_run import DisabledRun, Run
 from trackio.writer import RunTarget, get_writer
@@ -189,14 +189,15 @@ def _open_run(
         tags=tags,
         config=json.loads(config_to_json(init_config)),
     )
-    with open_store(project, write=True, create=True) as store:
+    directory = data_dir()
+    with open_store(project, write=True, create=True, directory=directory) as store:
         opened = store.open_run(request)
     if opened.previous is not None:
         _warn_if_live(opened.previous)
     record = opened.record
     writer = get_writer()
     writer.ensure_started()
-    target = RunTarget(project, record.run_id)
+    target = RunTarget(project, directory, record.run_id)
     writer.track(target)
     return Run(
         project=project,

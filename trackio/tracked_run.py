@@ -6,6 +6,7 @@ import json
 import time
 import warnings
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from trackio.run_config import Config
@@ -15,7 +16,7 @@ from trackio.storage.chunks import INT64_MAX
 from trackio.storage.errors import NotFoundError
 from trackio.storage.summary import SUMMARY_MODES
 from trackio.values import prepare_row
-from trackio.writer import NullWriter, RunTarget, WriteError, Writer, new_logged_row
+from trackio.writer import NullWriter, RunTarget, WriteError, Writer
 
 _SYNC_ATTEMPTS = 3
 
@@ -142,7 +143,7 @@ class Run:
         row = prepare_row(data, self._skip)
         self._log_calls += 1
         if row:
-            self._put(new_logged_row((self._target, step, time.time(), row)))
+            self._put((self._target, step, time.time(), row))
 
     def _skip(self, key: str, value: Any, reason: str) -> None:
         self._warn_once(
@@ -258,7 +259,7 @@ class DisabledRun(Run):
             project=project,
             name=name,
             run_id=run_id,
-            target=RunTarget(project, run_id),
+            target=RunTarget(project, Path(), run_id),
             writer=NullWriter(),
             config=config,
             on_finish=on_finish,

@@ -7,7 +7,8 @@ as one batch (one transaction). A batch that fails for a passing reason stays
 queued and is retried, so a full disk or a long-held lock delays values but never
 drops them. Every `HEARTBEAT_SECONDS` the open runs are marked alive, so a run
 whose process died reads as `crashed`; when the last open run of a project
-finishes, its store is checkpointed and closed, so the `.db` file alone is complete.
+finishes, its store is checkpointed, so the `.db` file alone is complete (the store
+stays open for the next run of the process).
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import time
 import warnings
 from collections import deque
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import Any
 
 from trackio.media.base import is_media
 from trackio.storage import ProjectStore, open_store
@@ -39,23 +40,26 @@ _FAILURE_BACKOFF_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class RunTarget:
-    """Where one run's values go: its project and its id there."""
+    """Where one run's values go: its project, the data directory it was started in,
+    and its id there."""
 
     project: str
+    directory: Path
     run_id: str
 
-
-class LoggedRow(NamedTuple):
-    """One `log()` call's values, stamped with its step and wall time."""
-
-    target: RunTarget
-    step: int
-    time: float
-    row: dict[str, Any]
+    @property
+    def key(self) -> tuple[Path, str]:
+        """Which project store the run's values go to."""
+        return self.directory, self.project
 
 
-new_logged_row = partial(tuple.__new__, LoggedRow)
-"""`LoggedRow` from a 4-tuple at C speed (`log()` is the hot path)."""
+StoreKey = tuple[Path, str]
+"""(data directory, project): which store a writer hands values to."""
+
+LoggedRow = tuple[RunTarget, int, float, dict[str, Any]]
+"""One `log()` call's values: (target, step, wall time, flat row). A plain tuple,
+because building anything richer shows in the cost of `log()`; the queue's other
+items are `RunOperation` and `SyncMarker` objects."""
 
 
 @dataclass
@@ -91,8 +95,10 @@ class Writer:
         self._wake = threading.Event()
         self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._stores: dict[str, ProjectStore] = {}
-        self._open_runs: dict[str, set[str]] = {}
+        self._stores: dict[StoreKey, ProjectStore] = {}
+        self._open_runs: dict[StoreKey, set[str]] = {}
+        self._idle: StoreKey | None = None
+        """The one store kept open after its last run finished, for the next run."""
         self._open_lock = threading.Lock()
         self._next_heartbeat = time.monotonic() + HEARTBEAT_SECONDS
         self._warned: set[str] = set()
@@ -127,7 +133,7 @@ class Writer:
     def track(self, target: RunTarget) -> None:
         """Count the run as open in this process: it gets heartbeats until it finishes."""
         with self._open_lock:
-            self._open_runs.setdefault(target.project, set()).add(target.run_id)
+            self._open_runs.setdefault(target.key, set()).add(target.run_id)
 
     def submit(self, target: RunTarget, name: str, payload: Any) -> None:
         """Queue an operation, ordered after every value logged before it, and wake the thread."""
@@ -168,133 +174,149 @@ class Writer:
         items = [queue.popleft() for _ in range(len(queue))]
         if not items:
             return False
-        by_project: dict[str, list[LoggedRow | RunOperation]] = {}
+        by_store: dict[StoreKey, list[LoggedRow | RunOperation]] = {}
         syncs: list[SyncMarker] = []
         for item in items:
             if isinstance(item, SyncMarker):
                 syncs.append(item)
+            elif isinstance(item, RunOperation):
+                by_store.setdefault(item.target.key, []).append(item)
             else:
-                by_project.setdefault(item.target.project, []).append(item)
+                by_store.setdefault(item[0].key, []).append(item)
         errors: list[BaseException] = []
-        for project, entries in by_project.items():
+        for key, entries in by_store.items():
             try:
-                self._write(project, entries)
+                self._write(key, entries)
             except (ProjectFileGoneError, ProjectNotFoundError):
-                self._forget(project)
-                self._project_gone(project)
+                self._forget(key)
+                self._project_gone(key)
             except StorageUnavailableError as error:
-                self._forget(project)
+                self._forget(key)
                 errors.append(error)
                 queue.extendleft(reversed(entries))
                 self._warn_once(
-                    f"trackio could not write to project {project!r}: {error}; will retry"
+                    f"trackio could not write to project {key[1]!r}: {error}; will retry"
                 )
             except Exception:  # noqa: BLE001 - written one by one below, nothing lost silently
-                self._forget(project)
-                errors.extend(self._write_one_by_one(project, entries))
+                self._forget(key)
+                errors.extend(self._write_one_by_one(key, entries))
         for marker in syncs:
             marker.errors.extend(errors)
             marker.done.set()
         return bool(errors)
 
     def _write_one_by_one(
-        self, project: str, entries: list[LoggedRow | RunOperation]
+        self, key: StoreKey, entries: list[LoggedRow | RunOperation]
     ) -> list[BaseException]:
         """Write entries singly after a batch failed for a reason retrying cannot cure,
         so one entry the store refuses costs only that entry."""
         for index, entry in enumerate(entries):
             try:
-                self._write(project, [entry])
+                self._write(key, [entry])
             except (ProjectFileGoneError, ProjectNotFoundError):
-                self._forget(project)
-                self._project_gone(project)
+                self._forget(key)
+                self._project_gone(key)
                 return []
             except StorageUnavailableError as error:
-                self._forget(project)
+                self._forget(key)
                 self._queue.extendleft(reversed(entries[index:]))
                 return [error]
             except Exception as error:  # noqa: BLE001 - reported, and the rest still written
-                self._forget(project)
+                self._forget(key)
                 self._warn_once(
-                    f"trackio dropped an entry it cannot store in project {project!r}: {error!r}"
+                    f"trackio dropped an entry it cannot store in project {key[1]!r}: {error!r}"
                 )
         return []
 
-    def _store(self, project: str) -> ProjectStore:
-        store = self._stores.get(project)
+    def _store(self, key: StoreKey) -> ProjectStore:
+        store = self._stores.get(key)
         if store is None:
-            store = self._stores[project] = open_store(project, write=True)
+            directory, project = key
+            store = self._stores[key] = open_store(project, write=True, directory=directory)
         return store
 
-    def _forget(self, project: str) -> None:
-        store = self._stores.pop(project, None)
+    def _forget(self, key: StoreKey) -> None:
+        store = self._stores.pop(key, None)
         if store is not None:
             store.close()
 
-    def _project_gone(self, project: str) -> None:
+    def _project_gone(self, key: StoreKey) -> None:
         with self._open_lock:
-            self._open_runs.pop(project, None)
+            self._open_runs.pop(key, None)
+        directory, project = key
         self._warn_once(
-            f"trackio: the file of project {project!r} ({project_db_path(project)}) was "
+            f"trackio: the file of project {project!r} ({project_db_path(project, directory)}) was "
             "deleted or replaced while this process was logging to it; values logged to "
             "it since then are not stored"
         )
 
-    def _write(self, project: str, entries: list[LoggedRow | RunOperation]) -> None:
+    def _write(self, key: StoreKey, entries: list[LoggedRow | RunOperation]) -> None:
         batches: dict[str, RunBatch] = {}
         finished: list[str] = []
         for entry in entries:
-            run_id = entry.target.run_id
-            batch = batches.get(run_id)
-            if batch is None:
-                batch = batches[run_id] = RunBatch(run_id)
             if isinstance(entry, RunOperation):
+                batch = self._batch(batches, entry.target.run_id)
                 batch.operations.append((entry.name, entry.payload))
                 if entry.name == "finish":
-                    finished.append(run_id)
+                    finished.append(entry.target.run_id)
                 continue
+            target, step, stamp, row = entry
+            batch = self._batch(batches, target.run_id)
             series = batch.series
-            batch.last_time = entry.time
-            for key, value in entry.row.items():
-                points = series.get(key)
+            batch.last_time = stamp
+            for name, value in row.items():
+                points = series.get(name)
                 if points is None:
-                    points = series[key] = ([], [], [])
-                points[0].append(entry.step)
+                    points = series[name] = ([], [], [])
+                points[0].append(step)
                 points[1].append(value)
-                points[2].append(entry.time)
+                points[2].append(stamp)
         _prepare_media(batches.values())
-        store = self._store(project)
+        store = self._store(key)
         for run_id in store.append(list(batches.values())):
             self._warn_once(
-                f"trackio: run {run_id!r} no longer exists in project {project!r} (it was "
+                f"trackio: run {run_id!r} no longer exists in project {key[1]!r} (it was "
                 "deleted, or the project file was replaced); values logged to it are not stored"
             )
         if finished:
-            self._close_if_done(project, finished)
+            self._checkpoint_if_done(key, finished)
 
-    def _close_if_done(self, project: str, finished: list[str]) -> None:
+    @staticmethod
+    def _batch(batches: dict[str, RunBatch], run_id: str) -> RunBatch:
+        batch = batches.get(run_id)
+        if batch is None:
+            batch = batches[run_id] = RunBatch(run_id)
+        return batch
+
+    def _checkpoint_if_done(self, key: StoreKey, finished: list[str]) -> None:
+        """Once no run of the store is open, make its file complete by itself. The store
+        stays open for a next run (sweeps log run after run to one project) until
+        another store goes idle, so a process holds no more files than it uses."""
         with self._open_lock:
-            open_runs = self._open_runs.get(project, set())
+            open_runs = self._open_runs.get(key, set())
             open_runs.difference_update(finished)
             if open_runs:
                 return
-            self._open_runs.pop(project, None)
-        store = self._stores.pop(project, None)
+            self._open_runs.pop(key, None)
+            previous, self._idle = self._idle, key
+        store = self._stores.get(key)
         if store is not None:
-            store.close(checkpoint=True)
+            store.checkpoint()
+        if previous is not None and previous != key and previous not in self._open_runs:
+            self._forget(previous)
 
     def _heartbeat(self) -> None:
         self._next_heartbeat = time.monotonic() + HEARTBEAT_SECONDS
         with self._open_lock:
-            open_runs = {project: sorted(ids) for project, ids in self._open_runs.items() if ids}
-        for project, run_ids in open_runs.items():
+            open_runs = {key: sorted(ids) for key, ids in self._open_runs.items() if ids}
+        for key, run_ids in open_runs.items():
             try:
-                self._store(project).append([RunBatch(run_id) for run_id in run_ids])
+                self._store(key).append([RunBatch(run_id) for run_id in run_ids])
             except (ProjectFileGoneError, ProjectNotFoundError):
-                self._forget(project)
-                self._project_gone(project)
+                self._forget(key)
+                self._project_gone(key)
             except StorageUnavailableError:
-                self._forget(project)
+                self._forget(key)
 
     def _warn_once(self, message: str) -> None:
         if message not in self._warned:

@@ -238,18 +238,21 @@ class ServerHandle:
     url: str
     server: uvicorn.Server
     thread: threading.Thread
+    reader: ProjectReader
 
     def stop(self) -> None:
-        """Shut the server down and wait for it."""
+        """Shut the server down, wait for it, and close the project files it read."""
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        self.reader.close()
 
 
 def start_server(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> ServerHandle:
     """Serve the dashboard from a background thread; returns once it accepts connections."""
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(), log_level="warning", access_log=False)
+    reader = ProjectReader()
+    config = uvicorn.Config(create_app(reader), log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="trackio-server", daemon=True
@@ -261,4 +264,4 @@ def start_server(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> ServerHan
             raise RuntimeError("the dashboard server did not start")
         time.sleep(0.01)
     shown_host = f"[{host}]" if ":" in host else host
-    return ServerHandle(f"http://{shown_host}:{bound_port}/", server, thread)
+    return ServerHandle(f"http://{shown_host}:{bound_port}/", server, thread, reader)

@@ -58,10 +58,12 @@ class SeriesCache:
 
 
 class ProjectReader:
-    """The server's read-only stores, one per project, shared by its worker threads."""
+    """The server's read-only stores, one per project (the `capacity` most recently
+    used), shared by its worker threads."""
 
-    def __init__(self) -> None:
-        self._stores: dict[Path, ProjectStore] = {}
+    def __init__(self, capacity: int = 64) -> None:
+        self._stores: OrderedDict[Path, ProjectStore] = OrderedDict()
+        self._capacity = capacity
         self._lock = threading.Lock()
         self._series_cache = SeriesCache()
 
@@ -72,16 +74,22 @@ class ProjectReader:
         path = project_db_path(project)
         with self._lock:
             store = self._stores.get(path)
-        if store is not None:
-            return store
+            if store is not None:
+                self._stores.move_to_end(path)
+                return store
         store = open_store(project)
         with self._lock:
-            return self._stores.setdefault(path, store)
+            store = self._stores.setdefault(path, store)
+            while len(self._stores) > self._capacity:
+                # Dropped, not closed: a request may still be reading through it, and
+                # its connections close when the last reference goes.
+                self._stores.popitem(last=False)
+            return store
 
     def close(self) -> None:
         """Close every store."""
         with self._lock:
-            stores, self._stores = list(self._stores.values()), {}
+            stores, self._stores = list(self._stores.values()), OrderedDict()
         for store in stores:
             store.close()
 

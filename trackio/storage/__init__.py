@@ -7,18 +7,23 @@ are those of `trackio.storage.errors`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from trackio.storage.store import ProjectStore
 
 
-def open_store(project: str, *, write: bool = False, create: bool = False) -> ProjectStore:
-    """The store of `project` on this machine (SQLite files under `TRACKIO_DIR`).
+def open_store(
+    project: str, *, write: bool = False, create: bool = False, directory: Path | None = None
+) -> ProjectStore:
+    """The store of `project` on this machine (SQLite files in `directory`, by default
+    `TRACKIO_DIR`).
 
     Read-only unless `write`; a missing project raises `ProjectNotFoundError` unless
     `create` (with `write`).
     """
     from trackio.storage.sqlite.store import SQLiteProjectStore
 
-    return SQLiteProjectStore(project, write=write, create=create)
+    return SQLiteProjectStore(project, write=write, create=create, directory=directory)
 
 
 def list_projects() -> list[str]:

@@ -73,9 +73,9 @@ def decode_project_name(stem: str) -> str:
     return unquote(stem, errors="strict")
 
 
-def project_db_path(project: str) -> Path:
-    """The SQLite file of `project` inside `data_dir()`."""
-    return data_dir() / (encode_project_name(project) + DB_SUFFIX)
+def project_db_path(project: str, directory: Path | None = None) -> Path:
+    """The SQLite file of `project` inside `directory` (default `data_dir()`)."""
+    return (directory or data_dir()) / (encode_project_name(project) + DB_SUFFIX)
 
 
 def file_identity(path: Path) -> int | None:

@@ -42,7 +42,10 @@ class ProjectStore(Protocol):
         """Close the store."""
 
     def close(self, *, checkpoint: bool = False) -> None:
-        """Release connections; `checkpoint` makes the stored files complete on their own."""
+        """Release connections, after a `checkpoint` if asked."""
+
+    def checkpoint(self) -> None:
+        """Make the stored files complete on their own (nothing left in side logs)."""
 
     def migrate(self) -> bool:
         """Upgrade stored data written by older versions (a writable store does so when it

@@ -65,7 +65,8 @@ def retry_when_locked(action: Callable[[], T]) -> T:
 
 def connect(path: Path, *, writable: bool, create: bool = False) -> sqlite3.Connection:
     """Open the file at `path`. Read-only connections never create, migrate or write
-    it; a writable one creates it only when `create` is true, and uses WAL."""
+    it; a writable one creates it only when `create` is true, and uses WAL with
+    `synchronous=NORMAL` (`make_durable` asks for more)."""
     mode = "ro" if not writable else ("rwc" if create else "rw")
     if writable and create:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,11 +81,17 @@ def connect(path: Path, *, writable: bool, create: bool = False) -> sqlite3.Conn
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
         if writable:
             retry_when_locked(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone())
-            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA synchronous = NORMAL")
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def make_durable(conn: sqlite3.Connection) -> None:
+    """Sync the log on every commit, so a committed transaction survives a power cut
+    (in WAL mode `NORMAL` may lose the last commits, never corrupt)."""
+    conn.execute("PRAGMA synchronous = FULL")
 
 
 def read_only_query(path: Path, query: Callable[[sqlite3.Connection], T], default: T) -> T:
@@ -150,6 +157,14 @@ class ConnectionCache:
         self.identity: int | None = None
         """The file identity the newest connection was opened on."""
 
+    def adopt(self, conn: sqlite3.Connection) -> None:
+        """Use `conn`, just opened on the file by the caller, as this thread's connection."""
+        identity = file_identity(self.path)
+        with self._lock:
+            self._all.append(conn)
+        self._local.entry = (identity, conn)
+        self.identity = identity
+
     def get(self, on_open: Callable[[sqlite3.Connection], None]) -> sqlite3.Connection:
         """The calling thread's connection; `on_open` runs on each new one.
 
@@ -189,14 +204,21 @@ class ConnectionCache:
                 self._all.remove(conn)
         conn.close()
 
-    def close_all(self, *, checkpoint: bool = False) -> None:
-        """Close every thread's connection; with `checkpoint`, first move the WAL's
-        contents into the database file so the file alone is complete."""
+    def checkpoint(self) -> None:
+        """Move the WAL's contents into the database file and empty the WAL, so the file
+        alone is complete (best effort: a reader in the middle of a read keeps its pages)."""
         with self._lock:
-            connections, self._all = self._all, []
-        if checkpoint and connections and file_identity(self.path) == self.identity:
+            connections = list(self._all)
+        if connections and file_identity(self.path) == self.identity:
             with suppress(sqlite3.Error):
                 connections[0].execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+
+    def close_all(self, *, checkpoint: bool = False) -> None:
+        """Close every thread's connection, after a `checkpoint` if asked."""
+        if checkpoint:
+            self.checkpoint()
+        with self._lock:
+            connections, self._all = self._all, []
         for conn in connections:
             with suppress(sqlite3.Error):
                 conn.close()

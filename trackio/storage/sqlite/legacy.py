@@ -36,12 +36,13 @@ def is_legacy_database(conn: sqlite3.Connection) -> bool:
     return "metrics" in tables and "trackio_meta" not in tables
 
 
-def legacy_path_for(project: str) -> Path | None:
-    """The file PyPI trackio would use for `project`, if its naming keeps the name intact."""
+def legacy_path_for(project: str, directory: Path | None = None) -> Path | None:
+    """The file PyPI trackio would use for `project` in `directory` (default
+    `data_dir()`), if its naming keeps the name intact."""
     stem = "".join(char for char in project if char.isalnum() or char in "-_").rstrip()
     if not stem or stem != project or len(stem.encode("utf-8")) > _MAX_FILE_STEM_BYTES:
         return None
-    return data_dir() / f"{stem}.db"
+    return (directory or data_dir()) / f"{stem}.db"
 
 
 def is_legacy_file(path: Path) -> bool:

@@ -24,9 +24,9 @@ from trackio.storage.sqlite.schema import stored_project_name
 _SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
-def list_projects() -> list[str]:
-    """Names of every project in the data directory, sorted."""
-    folder = data_dir()
+def list_projects(directory: Path | None = None) -> list[str]:
+    """Names of every project in `directory` (default `data_dir()`), sorted."""
+    folder = directory or data_dir()
     if not folder.is_dir():
         return []
     names = set()
@@ -36,32 +36,34 @@ def list_projects() -> list[str]:
             names.add(decode_project_name(stem))
         elif HASHED_MARK in stem:
             name = read_only_query(path, stored_project_name, None)
-            if name is not None and project_db_path(name) == path:
+            if name is not None and project_db_path(name, folder) == path:
                 names.add(name)
-        elif legacy.legacy_path_for(stem) == path and legacy.is_legacy_file(path):
+        elif legacy.legacy_path_for(stem, folder) == path and legacy.is_legacy_file(path):
             names.add(stem)
     return sorted(names)
 
 
-def legacy_file_elsewhere(project: str) -> Path | None:
+def legacy_file_elsewhere(project: str, directory: Path | None = None) -> Path | None:
     """The PyPI-trackio file of `project` when it lives under another file name than ours."""
-    old = legacy.legacy_path_for(project)
-    if old is None or old == project_db_path(project) or not old.exists():
+    old = legacy.legacy_path_for(project, directory)
+    if old is None or old == project_db_path(project, directory) or not old.exists():
         return None
     return old if legacy.is_legacy_file(old) else None
 
 
-def delete_project_files(project: str) -> None:
+def delete_project_files(project: str, directory: Path | None = None) -> None:
     """Remove `project`'s database, its side files and media; raises if it does not exist."""
-    path = project_db_path(project)
+    path = project_db_path(project, directory)
     if not path.exists():
-        raise ProjectNotFoundError(not_found_message(project))
+        raise ProjectNotFoundError(not_found_message(project, directory))
     shutil.rmtree(media_dir_for(path), ignore_errors=True)
     for suffix in ("", *_SIDE_FILES):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
-def not_found_message(project: str) -> str:
+def not_found_message(project: str, directory: Path | None = None) -> str:
     """Says the project does not exist and which do."""
-    listing = describe_names(list_projects())
-    return f"project {project!r} not found in {data_dir()}; existing projects: {listing}"
+    listing = describe_names(list_projects(directory))
+    return (
+        f"project {project!r} not found in {directory or data_dir()}; existing projects: {listing}"
+    )

@@ -37,6 +37,7 @@ from trackio.storage.history import media_points, rows_by_step
 from trackio.storage.lookup import resolve_run
 from trackio.storage.paths import (
     HASHED_MARK,
+    data_dir,
     media_dir_for,
     project_db_path,
     validate_project_name,
@@ -65,6 +66,7 @@ from trackio.storage.sqlite import (
 from trackio.storage.sqlite.connection import (
     ConnectionCache,
     connect,
+    make_durable,
     retry_when_locked,
     write_transaction,
 )
@@ -97,10 +99,18 @@ def _announce(message: str) -> None:
 class SQLiteProjectStore:
     """One project's storage in `<TRACKIO_DIR>/<encoded name>.db` and its media folder."""
 
-    def __init__(self, project: str, *, write: bool = False, create: bool = False) -> None:
+    def __init__(
+        self,
+        project: str,
+        *,
+        write: bool = False,
+        create: bool = False,
+        directory: Path | None = None,
+    ) -> None:
         validate_project_name(project)
         self.project = project
-        self.path = project_db_path(project)
+        self.directory = directory or data_dir()
+        self.path = project_db_path(project, self.directory)
         self.media_dir = media_dir_for(self.path)
         self.writable = write
         self.created = False
@@ -109,15 +119,15 @@ class SQLiteProjectStore:
         self._metric_ids: dict[str, int] = {}
         self._sink: tuple[sqlite3.Connection, SeriesWriter] | None = None
         self._migrated = False
+        self._connections = ConnectionCache(self.path, writable=write)
         if write:
             self._prepare_for_writing(create)
         elif not self.path.exists():
-            if project_files.legacy_file_elsewhere(project) is not None:
+            if project_files.legacy_file_elsewhere(project, self.directory) is not None:
                 raise ProjectNeedsMigrationError(
                     self._migration_hint("written by the PyPI trackio")
                 )
-            raise ProjectNotFoundError(project_files.not_found_message(project))
-        self._connections = ConnectionCache(self.path, writable=write)
+            raise self._not_found()
 
     def __enter__(self) -> SQLiteProjectStore:
         return self
@@ -126,12 +136,19 @@ class SQLiteProjectStore:
         self.close()
 
     def close(self, *, checkpoint: bool = False) -> None:
-        """Close every connection; with `checkpoint`, the WAL is first folded into the
-        database file, so the `.db` alone holds everything (the last writer does this)."""
+        """Close every connection, after a `checkpoint` if asked."""
         self._sink = None
         self._connections.close_all(checkpoint=checkpoint)
 
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database file, so the `.db` alone holds
+        everything (the writer does this when the last run it has open finishes)."""
+        self._connections.checkpoint()
+
     # --- opening -------------------------------------------------------------------
+
+    def _not_found(self) -> ProjectNotFoundError:
+        return ProjectNotFoundError(project_files.not_found_message(self.project, self.directory))
 
     def _migration_hint(self, why: str) -> str:
         return (
@@ -162,11 +179,11 @@ class SQLiteProjectStore:
     def _prepare_for_writing(self, create: bool) -> None:
         copied_from = None
         if not self.path.exists():
-            copied_from = project_files.legacy_file_elsewhere(self.project)
+            copied_from = project_files.legacy_file_elsewhere(self.project, self.directory)
             if copied_from is not None:
                 legacy.copy_to(copied_from, self.path)
             elif not create:
-                raise ProjectNotFoundError(project_files.not_found_message(self.project))
+                raise self._not_found()
             else:
                 self.created = True
         conn = connect(self.path, writable=True, create=True)
@@ -175,8 +192,11 @@ class SQLiteProjectStore:
             if HASHED_MARK in self.path.stem and schema.stored_project_name(conn) is None:
                 with write_transaction(conn):
                     schema.store_project_name(conn, self.project)
-        finally:
+            self._check_readable(conn)
+        except BaseException:
             conn.close()
+            raise
+        self._connections.adopt(conn)
 
     def _migrate(self, conn: sqlite3.Connection, copied_from: Path | None) -> bool:
         version = retry_when_locked(lambda: schema.schema_version(conn))
@@ -226,7 +246,7 @@ class SQLiteProjectStore:
         except ProjectFileGoneError:
             if self.writable:
                 raise
-            raise ProjectNotFoundError(project_files.not_found_message(self.project)) from None
+            raise self._not_found() from None
         if self._empty:
             self._empty = False
             self._check_readable(conn)
@@ -354,7 +374,7 @@ class SQLiteProjectStore:
     def delete_project(self) -> None:
         """Delete the whole project: its file, side files and media."""
         self.close()
-        project_files.delete_project_files(self.project)
+        project_files.delete_project_files(self.project, self.directory)
 
     def export_run(self, run_id: str) -> ImportedRun:
         """The whole run as `import_runs` takes it: every stored point (repeated steps
@@ -821,6 +841,7 @@ class SQLiteProjectStore:
     def _writer(self) -> SeriesWriter:
         conn = self._conn()
         if self._sink is None or self._sink[0] is not conn:
+            make_durable(conn)
             self._sink = (conn, SeriesWriter(conn, self.media_dir))
         return self._sink[1]
 
@@ -891,7 +912,7 @@ class SQLiteProjectStore:
                 shutil.rmtree(self.media_dir / run_id, ignore_errors=True)
             if self.created and not self._read(runs_table.count):
                 self.close()
-                project_files.delete_project_files(self.project)
+                project_files.delete_project_files(self.project, self.directory)
             raise
         return ids
 
