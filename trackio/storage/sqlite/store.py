@@ -192,7 +192,6 @@ class SQLiteProjectStore:
             if HASHED_MARK in self.path.stem and schema.stored_project_name(conn) is None:
                 with write_transaction(conn):
                     schema.store_project_name(conn, self.project)
-            self._check_readable(conn)
         except BaseException:
             conn.close()
             raise
