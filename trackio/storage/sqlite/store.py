@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import sqlite3
 import sys
@@ -153,7 +154,8 @@ class SQLiteProjectStore:
     def _migration_hint(self, why: str) -> str:
         return (
             f"project {self.project!r} was {why}; upgrade it with "
-            f"`trackio migrate --project {self.project}` (logging to it does the same)"
+            f"`trackio migrate --project {shlex.quote(self.project)}` (logging to it does the "
+            "same)"
         )
 
     def _check_readable(self, conn: sqlite3.Connection) -> None:
@@ -273,8 +275,7 @@ class SQLiteProjectStore:
 
     def list_runs(self) -> list[RunRecord]:
         """Every run of the project, oldest first."""
-        records = self._read(lambda conn: [] if self._empty else runs_table.list_runs(conn))
-        return records
+        return self._read(lambda conn: [] if self._empty else runs_table.list_runs(conn))
 
     def get_run(self, run_id: str) -> RunRecord:
         """The run with id `run_id`; raises `RunNotFoundError`."""
@@ -401,12 +402,7 @@ class SQLiteProjectStore:
             )
             names = metric_keys.names_by_id(conn)
             pk = record.pk
-            ids = (
-                chunks_table.metric_ids(conn, pk)
-                | extras_table.metric_ids(conn, pk)
-                | media_table.metric_ids(conn, pk)
-            )
-            for mid in sorted(ids):
+            for mid in self._logged_metrics(conn, pk):
                 name = names[mid]
                 for row in chunks_table.encoded_points(conn, pk, mid):
                     for step, value, stamp in zip(*chunks.decode(*row), strict=True):
@@ -461,14 +457,8 @@ class SQLiteProjectStore:
         def query(conn: sqlite3.Connection) -> list[str]:
             if self._empty:
                 return []
-            pk = None if run is None else run.pk
-            ids = (
-                chunks_table.metric_ids(conn, pk)
-                | extras_table.metric_ids(conn, pk)
-                | media_table.metric_ids(conn, pk)
-            )
             names = metric_keys.names_by_id(conn)
-            return [names[i] for i in sorted(ids)]
+            return [names[i] for i in self._logged_metrics(conn, None if run is None else run.pk)]
 
         return self._read(query)
 
@@ -578,6 +568,14 @@ class SQLiteProjectStore:
             lambda conn: rows_by_step(
                 names, lambda name: self._series(conn, run.pk, name, low, high), require_all
             )
+        )
+
+    def _logged_metrics(self, conn: sqlite3.Connection, pk: int | None) -> list[int]:
+        """Ids of the metrics with values of run `pk` (None: of any run), first-logged first."""
+        return sorted(
+            chunks_table.metric_ids(conn, pk)
+            | extras_table.metric_ids(conn, pk)
+            | media_table.metric_ids(conn, pk)
         )
 
     def _first_step_from(self, conn: sqlite3.Connection, *, pk: int, low: int) -> int | None:
