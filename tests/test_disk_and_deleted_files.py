@@ -171,6 +171,38 @@ def test_project_deleted_while_logging_stays_deleted(run_child, trackio_dir):
     assert "gone" not in trackio.Api().projects()
 
 
+REPLACE_WHILE_LOGGING = textwrap.dedent(
+    """
+    import os, sqlite3, time
+    import trackio
+    run = trackio.init(project="restored", name="kept")
+    for i in range(10):
+        trackio.log({"v": i})
+    time.sleep(1.5)
+    path = os.path.join(os.environ["TRACKIO_DIR"], "restored.db")
+    source, copy = sqlite3.connect(path), sqlite3.connect(path + ".copy")
+    source.backup(copy)
+    source.close(), copy.close()
+    os.replace(path + ".copy", path)
+    for i in range(5):
+        trackio.log({"v": 10 + i})
+    time.sleep(1.5)
+    for i in range(5):
+        trackio.log({"v": 15 + i})
+    trackio.finish()
+    """
+)
+
+
+def test_project_file_replaced_while_logging_gets_the_later_values(run_child, read_run):
+    proc = run_child(REPLACE_WHILE_LOGGING)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("was replaced while this process was logging") == 1, proc.stderr
+    run = read_run("restored")
+    assert run.status == "finished"
+    assert [row["v"] for row in run.history()] == list(range(20))
+
+
 MANY_PROJECTS = textwrap.dedent(
     """
     import os

@@ -179,7 +179,8 @@ def test_operations_change_the_run_after_its_values(backend):
         metric_defs='{"loss": {"summary": "min"}}',
         finish=("failed", 3, 1234.0),
     )
-    assert store.append([batch, RunBatch("not-a-run", last_time=1.0)]) == ["not-a-run"]
+    result = store.append([batch, RunBatch("not-a-run", last_time=1.0)])
+    assert (result.missing_runs, result.file_replaced) == (["not-a-run"], False)
     record = backend("p").get_run(run_id)
     assert (record.status, record.exit_code, record.finished_at) == ("failed", 3, 1234.0)
     assert record.config == {"lr": 1}

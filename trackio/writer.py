@@ -272,10 +272,17 @@ class Writer:
                 points[1].append(value)
                 points[2].append(stamp)
         _prepare_media(batches.values())
-        store = self._store(key)
-        for run_id in store.append(list(batches.values())):
+        result = self._store(key).append(list(batches.values()))
+        directory, project = key
+        if result.file_replaced:
             self._warn_once(
-                f"trackio: run {run_id!r} no longer exists in project {key[1]!r} (it was "
+                f"trackio: the file of project {project!r} "
+                f"({project_db_path(project, directory)}) was replaced while this process "
+                "was logging to it; values logged from now on go to the new file"
+            )
+        for run_id in result.missing_runs:
+            self._warn_once(
+                f"trackio: run {run_id!r} no longer exists in project {project!r} (it was "
                 "deleted, or the project file was replaced); values logged to it are not stored"
             )
         if finished:

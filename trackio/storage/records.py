@@ -113,6 +113,16 @@ class RunBatch:
 
 
 @dataclass
+class AppendResult:
+    """What became of a writer's batch: the runs the project no longer has (their
+    values were dropped), and whether the project file had been replaced by another
+    since the store last wrote to it (the values went to the new file)."""
+
+    missing_runs: list[str] = field(default_factory=list)
+    file_replaced: bool = False
+
+
+@dataclass
 class RunRequest:
     """What `trackio.init()` asks of the store: a new run, or one to resume."""
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from trackio.storage.records import (
+    AppendResult,
     ImportedRun,
     MediaRecord,
     OpenedRun,
@@ -153,9 +154,9 @@ class ProjectStore(Protocol):
     def table_file(self, run: RunRecord, key: str, step: int | None = None) -> tuple[Path, int]:
         """The file of a logged table and its step."""
 
-    def append(self, batches: list[RunBatch]) -> list[str]:
-        """The writer's batch: points then operations per run, in one transaction;
-        returns the ids of runs that no longer exist."""
+    def append(self, batches: list[RunBatch]) -> AppendResult:
+        """The writer's batch: points then operations per run, in one transaction; says
+        which runs no longer exist and whether the stored file was replaced."""
 
     def import_runs(self, runs: list[ImportedRun], *, allow_same_names: bool = False) -> list[str]:
         """Whole runs at once, all or nothing; returns their ids."""

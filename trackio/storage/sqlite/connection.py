@@ -156,6 +156,8 @@ class ConnectionCache:
         self._lock = threading.Lock()
         self.identity: int | None = None
         """The file identity the newest connection was opened on."""
+        self.replacements = 0
+        """How often a cached connection was found to point at a replaced file."""
 
     def adopt(self, conn: sqlite3.Connection) -> None:
         """Use `conn`, just opened on the file by the caller, as this thread's connection."""
@@ -177,6 +179,8 @@ class ConnectionCache:
         if cached is not None:
             self._discard(cached[1])
             self._local.entry = None
+            if identity is not None:
+                self.replacements += 1
         if identity is None:
             raise ProjectFileGoneError(f"the project file {self.path} no longer exists")
         try:

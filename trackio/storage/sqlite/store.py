@@ -44,6 +44,7 @@ from trackio.storage.paths import (
     validate_project_name,
 )
 from trackio.storage.records import (
+    AppendResult,
     ImportedRun,
     MediaRecord,
     OpenedRun,
@@ -842,12 +843,13 @@ class SQLiteProjectStore:
             self._sink = (conn, SeriesWriter(conn, self.media_dir))
         return self._sink[1]
 
-    def append(self, batches: list[RunBatch]) -> list[str]:
+    def append(self, batches: list[RunBatch]) -> AppendResult:
         """Write each run's new points, then its operations, in one transaction; a run
         that has a heartbeat only (no points) records that its writer is alive.
 
-        Returns the ids of runs the project no longer has (deleted, or the file was
-        replaced); their batches are dropped. On any error nothing is written.
+        Says which runs the project no longer has (deleted, or the file was replaced;
+        their batches are dropped) and whether the file was replaced since the last
+        write. On any error nothing is written.
         """
         self._require_writable()
         try:
@@ -856,22 +858,23 @@ class SQLiteProjectStore:
             self._sink = None
             raise
 
-    def _append(self, batches: list[RunBatch]) -> list[str]:
+    def _append(self, batches: list[RunBatch]) -> AppendResult:
+        replacements = self._connections.replacements
         sink = self._writer()
-        missing = []
+        result = AppendResult(file_replaced=self._connections.replacements != replacements)
         now = time.time()
         with write_transaction(sink.conn) as conn:
             for batch in batches:
                 pk = runs_table.pk_of(conn, batch.run_id)
                 if pk is None:
-                    missing.append(batch.run_id)
+                    result.missing_runs.append(batch.run_id)
                     continue
                 runs_table.touch(conn, pk, batch.last_time, now)
                 for name, (steps, values, times) in batch.series.items():
                     sink.write(pk, batch.run_id, name, steps, values, times)
                 for operation, payload in batch.operations:
                     self._apply(conn, sink, pk, operation, payload)
-        return missing
+        return result
 
     def _apply(
         self,
