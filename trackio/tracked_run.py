@@ -195,7 +195,7 @@ class Run:
     def _compute_summary(self) -> dict[str, Any]:
         self._sync()
         try:
-            with open_store(self.project) as store:
+            with open_store(self.project, directory=self._target.directory) as store:
                 record = store.get_run(self.id)
                 record.metric_defs = self._metric_defs
                 record.summary_overrides = self._summary_overrides
