@@ -57,3 +57,24 @@ def test_values_of_a_run_deleted_while_logging_are_not_kept(trackio_dir):
     finally:
         conn.close()
     assert leftovers == 0
+
+
+def test_a_run_deleted_while_logging_leaves_the_next_run_intact(record_user_warnings):
+    first = trackio.init(project="reuse", name="first", reinit="create_new")
+    for value in (0.0, 1.0):
+        first.log({"m": value})
+        assert first.summary["m"] == value
+    trackio.Api().run("reuse/first").delete()
+    second = trackio.init(project="reuse", name="second", reinit="create_new")
+    second.log({"x": 10.0})
+    assert second.summary["x"] == 10.0
+    second.log({"y": 11.0})
+    assert second.summary["y"] == 11.0
+    with record_user_warnings():
+        first.log({"m": 99.0})
+        second.finish()
+        first.finish()
+    (run,) = trackio.Api().runs("reuse")
+    rows = [{k: v for k, v in row.items() if k != "timestamp"} for row in run.history()]
+    assert rows == [{"step": 0, "x": 10.0}, {"step": 1, "y": 11.0}]
+    assert run.metrics() == ["x", "y"]

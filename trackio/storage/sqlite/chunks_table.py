@@ -31,16 +31,23 @@ def insert(
     return cursor.lastrowid
 
 
-def take(conn: sqlite3.Connection, ids: list[int]) -> list[tuple[Any, ...]]:
-    """Remove the chunks `ids` and return their (kind, n, first_step, steps, vals,
-    times), in id order, for merging into one."""
+def take(conn: sqlite3.Connection, ids: list[int], run: int, metric: int) -> list[tuple[Any, ...]]:
+    """Remove those of the chunks `ids` that still belong to series (run, metric), when
+    there are at least two of them, and return their (kind, n, first_step, steps, vals,
+    times, id) in id order, for merging into one; else change nothing and return []."""
+    if len(ids) < 2:
+        return []
     marks = placeholders(len(ids))
     rows = conn.execute(
-        f"SELECT kind, n, first_step, steps, vals, times FROM chunks WHERE id IN ({marks}) "
-        "ORDER BY id",
-        ids,
+        f"SELECT kind, n, first_step, steps, vals, times, id FROM chunks WHERE id IN ({marks}) "
+        "AND run = ? AND metric = ? ORDER BY id",
+        [*ids, run, metric],
     ).fetchall()
-    conn.execute(f"DELETE FROM chunks WHERE id IN ({marks})", ids)
+    if len(rows) < 2:
+        return []
+    conn.execute(
+        f"DELETE FROM chunks WHERE id IN ({placeholders(len(rows))})", [r[6] for r in rows]
+    )
     return rows
 
 

@@ -26,6 +26,8 @@ CHUNK_POINTS = 4096
 
 @dataclass
 class _SeriesState:
+    run_pk: int
+    metric: int
     kind: int | None = None
     ids: list[int] = field(default_factory=list)
     count: int = 0
@@ -43,7 +45,9 @@ class SeriesWriter:
         self.conn = conn
         self.media_dir = media_dir
         self._metric_ids: dict[str, int] = {}
-        self._series: dict[tuple[int, int], _SeriesState] = {}
+        self._series: dict[tuple[str, int], _SeriesState] = {}
+        """Unsealed chunks per (run id, metric): keyed by run id, which is never reused,
+        unlike row ids once a run is deleted."""
 
     def write(
         self,
@@ -73,41 +77,42 @@ class SeriesWriter:
                 )
             else:
                 self._append(
-                    run_pk, mid, kind, steps[start:end], values[start:end], times[start:end]
+                    run_pk, run_id, mid, kind, steps[start:end], values[start:end], times[start:end]
                 )
             start = end
 
-    def seal_run(self, run_pk: int) -> None:
-        """Merge every unsealed chunk of run `run_pk` (call when the run finishes)."""
-        for key in [key for key in self._series if key[0] == run_pk]:
-            self._seal(key, self._series.pop(key))
+    def seal_run(self, run_id: str) -> None:
+        """Merge every unsealed chunk of run `run_id` (call when the run finishes)."""
+        for key in [key for key in self._series if key[0] == run_id]:
+            self._seal(self._series.pop(key))
 
-    def forget_run(self, run_pk: int) -> None:
-        """Drop what is known of run `run_pk`'s unsealed chunks (the run was deleted)."""
-        for key in [key for key in self._series if key[0] == run_pk]:
+    def forget_run(self, run_id: str) -> None:
+        """Drop what is known of run `run_id`'s unsealed chunks (the run was deleted)."""
+        for key in [key for key in self._series if key[0] == run_id]:
             del self._series[key]
 
     def seal_all(self) -> None:
         """Merge every unsealed chunk this writer knows of."""
-        for key, state in self._series.items():
-            self._seal(key, state)
+        for state in self._series.values():
+            self._seal(state)
         self._series.clear()
 
     def _append(
         self,
         run_pk: int,
+        run_id: str,
         mid: int,
         kind: int,
         steps: Sequence[int],
         values: Sequence[Any],
         times: Sequence[float],
     ) -> None:
-        key = (run_pk, mid)
+        key = (run_id, mid)
         state = self._series.get(key)
-        if state is None:
-            state = self._series[key] = _SeriesState()
+        if state is None or state.run_pk != run_pk:
+            state = self._series[key] = _SeriesState(run_pk, mid)
         if state.kind != kind:
-            self._seal(key, state)
+            self._seal(state)
             state.kind = kind
         start, end = 0, len(values)
         while start < end:
@@ -116,7 +121,7 @@ class SeriesWriter:
             state.ids.append(chunks_table.insert(self.conn, run_pk, mid, encoded))
             state.count += stop - start
             if state.count >= CHUNK_POINTS:
-                self._seal(key, state)
+                self._seal(state)
                 state.kind = kind
             start = stop
 
@@ -171,20 +176,20 @@ class SeriesWriter:
                 self.conn, run_pk, mid, step, stamp, item.kind, path, item.caption, meta
             )
 
-    def _seal(self, key: tuple[int, int], state: _SeriesState) -> None:
-        if len(state.ids) > 1:
+    def _seal(self, state: _SeriesState) -> None:
+        rows = chunks_table.take(self.conn, state.ids, state.run_pk, state.metric)
+        if rows:
             all_steps: list[int] = []
             all_values: list[Any] = []
             all_times: list[float] = []
-            rows = chunks_table.take(self.conn, state.ids)
-            for kind, count, first, steps, vals, times in rows:
+            for kind, count, first, steps, vals, times, _ in rows:
                 step_seq, values, time_seq = chunks.decode(kind, count, first, steps, vals, times)
                 all_steps.extend(step_seq)
                 all_values.extend(values)
                 all_times.extend(time_seq)
             # The merged chunk keeps the first id so chunks still sort in logging order.
             merged = chunks.encode(rows[0][0], all_steps, all_values, all_times)
-            chunks_table.insert(self.conn, key[0], key[1], merged, chunk_id=state.ids[0])
+            chunks_table.insert(self.conn, state.run_pk, state.metric, merged, chunk_id=rows[0][6])
         state.ids.clear()
         state.count = 0
         state.kind = None

@@ -867,13 +867,14 @@ class SQLiteProjectStore:
             for batch in batches:
                 pk = runs_table.pk_of(conn, batch.run_id)
                 if pk is None:
+                    sink.forget_run(batch.run_id)
                     result.missing_runs.append(batch.run_id)
                     continue
                 runs_table.touch(conn, pk, batch.last_time, now)
                 for name, (steps, values, times) in batch.series.items():
                     sink.write(pk, batch.run_id, name, steps, values, times)
                 for operation, payload in batch.operations:
-                    self._apply(conn, sink, pk, operation, payload)
+                    self._apply(conn, sink, pk, batch.run_id, operation, payload)
         return result
 
     def _apply(
@@ -881,12 +882,13 @@ class SQLiteProjectStore:
         conn: sqlite3.Connection,
         sink: SeriesWriter,
         pk: int,
+        run_id: str,
         operation: str,
         payload: Any,
     ) -> None:
         if operation == "finish":
             status, exit_code, finished_at = payload
-            sink.seal_run(pk)
+            sink.seal_run(run_id)
             runs_table.finish_run(conn, pk, status, exit_code, finished_at)
         else:
             runs_table.set_json_field(conn, pk, operation, payload)
