@@ -3,6 +3,7 @@ the `backend` fixture lists them (SQLite today; PostgreSQL joins it)."""
 
 import math
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -295,3 +296,23 @@ def test_a_run_moves_to_another_project_with_everything_it_logged(backend):
     with pytest.raises(ValueError, match="already has a run with id"):
         backend("q", write=True).move_run(run_id, "p")
     assert destination.get_run(run_id).name == "mover"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts /proc/self/fd")
+def test_threads_that_end_do_not_leave_files_open(backend):
+    store = backend("p", write=True, create=True)
+    run_id = store.open_run(_request(name="r")).record.run_id
+    store.append([_batch(run_id, {"x": [1.0, 2.0]})])
+    reader = backend("p")
+    record = reader.get_run(run_id)
+
+    def read_in_a_new_thread():
+        thread = threading.Thread(target=lambda: reader.read_series(record, "x"))
+        thread.start()
+        thread.join()
+
+    read_in_a_new_thread()
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(100):
+        read_in_a_new_thread()
+    assert len(os.listdir("/proc/self/fd")) <= before + 4

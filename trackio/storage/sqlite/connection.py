@@ -152,7 +152,7 @@ class ConnectionCache:
         self.path = path
         self.writable = writable
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
         self.identity: int | None = None
         """The file identity the newest connection was opened on."""
@@ -161,9 +161,18 @@ class ConnectionCache:
 
     def adopt(self, conn: sqlite3.Connection) -> None:
         """Use `conn`, just opened on the file by the caller, as this thread's connection."""
-        identity = file_identity(self.path)
+        self._keep(file_identity(self.path), conn)
+
+    def _keep(self, identity: int | None, conn: sqlite3.Connection) -> None:
+        """Cache `conn` for the calling thread; connections of threads that have ended
+        (a server's pool retires idle workers) are closed, so they do not pile up."""
         with self._lock:
-            self._all.append(conn)
+            ended = [entry for entry in self._all if not entry[0].is_alive()]
+            self._all = [entry for entry in self._all if entry[0].is_alive()]
+            self._all.append((threading.current_thread(), conn))
+        for _, stale in ended:
+            with suppress(sqlite3.Error):
+                stale.close()
         self._local.entry = (identity, conn)
         self.identity = identity
 
@@ -196,23 +205,19 @@ class ConnectionCache:
         except BaseException:
             conn.close()
             raise
-        with self._lock:
-            self._all.append(conn)
-        self._local.entry = (identity, conn)
-        self.identity = identity
+        self._keep(identity, conn)
         return conn
 
     def _discard(self, conn: sqlite3.Connection) -> None:
         with self._lock:
-            if conn in self._all:
-                self._all.remove(conn)
+            self._all = [entry for entry in self._all if entry[1] is not conn]
         conn.close()
 
     def checkpoint(self) -> None:
         """Move the WAL's contents into the database file and empty the WAL, so the file
         alone is complete (best effort: a reader in the middle of a read keeps its pages)."""
         with self._lock:
-            connections = list(self._all)
+            connections = [conn for _, conn in self._all]
         if connections and file_identity(self.path) == self.identity:
             with suppress(sqlite3.Error):
                 connections[0].execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
@@ -222,7 +227,7 @@ class ConnectionCache:
         if checkpoint:
             self.checkpoint()
         with self._lock:
-            connections, self._all = self._all, []
+            connections, self._all = [conn for _, conn in self._all], []
         for conn in connections:
             with suppress(sqlite3.Error):
                 conn.close()

@@ -17,6 +17,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -255,8 +256,22 @@ class SQLiteProjectStore:
         return conn
 
     def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        """`query`'s result, its statements all reading one snapshot of the file (a
+        writer committing in between cannot make them disagree)."""
+
+        def in_snapshot() -> T:
+            conn = self._conn()
+            if conn.in_transaction:
+                return query(conn)
+            conn.execute("BEGIN")
+            try:
+                return query(conn)
+            finally:
+                with suppress(sqlite3.Error):
+                    conn.execute("COMMIT")
+
         try:
-            return retry_when_locked(lambda: query(self._conn()))
+            return retry_when_locked(in_snapshot)
         except sqlite3.DatabaseError as error:
             raise StoreError(f"cannot read project {self.project!r}: {error}") from error
 
@@ -715,6 +730,7 @@ class SQLiteProjectStore:
         resolve = numeric.needs_resolving(rows, steps)
         if resolve and not with_times:
             rows = chunks_table.encoded_values(conn, run.pk, mid, low, high, True)
+            steps = numeric.steps_of(rows)
             with_times = True
         times = numeric.times_of(rows) if with_times else None
         return numeric.series_from_rows(rows, steps, resolve, step_min, step_max, times)
