@@ -142,7 +142,21 @@ def test_the_value_logged_last_wins_whatever_order_it_was_written_in(backend):
     assert isinstance(chart, NumericSeries) and chart.values.tolist() == [1.0, 222.0, 3.0]
     assert reader.last_values([record])[run_id] == {"x": 222.0}
     assert reader.summary(record) == {"x": 222.0}
-    assert [row["x"] for page in reader.history_pages(record, page_size=2) for row in page] == [
+    store.append(
+        [
+            RunBatch(
+                run_id,
+                {
+                    "y": ([0, 1, 2], [1.0, 3.0, 2.0], [100.0, 300.0, 200.0]),
+                    "note": ([0, 1, 2], ["a", "b", "c"], [100.0, 300.0, 200.0]),
+                },
+            )
+        ]
+    )
+    assert reader.summary(record) == {"x": 222.0, "y": 3.0, "note": "b"}
+    assert [
+        row["x"] for page in reader.history_pages(record, ["x"], page_size=2) for row in page
+    ] == [
         1.0,
         222.0,
         3.0,

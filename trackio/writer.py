@@ -30,7 +30,7 @@ from trackio.storage.errors import (
     StorageUnavailableError,
 )
 from trackio.storage.paths import project_db_path
-from trackio.storage.records import HEARTBEAT_SECONDS, RunBatch
+from trackio.storage.records import HEARTBEAT_SECONDS, AppendResult, RunBatch
 
 FLUSH_INTERVAL_SECONDS = 0.5
 WAKE_AT_ENTRIES = 2000
@@ -272,7 +272,11 @@ class Writer:
                 points[1].append(value)
                 points[2].append(stamp)
         _prepare_media(batches.values())
-        result = self._store(key).append(list(batches.values()))
+        self._report(key, self._store(key).append(list(batches.values())))
+        if finished:
+            self._checkpoint_if_done(key, finished)
+
+    def _report(self, key: StoreKey, result: AppendResult) -> None:
         directory, project = key
         if result.file_replaced:
             self._warn_once(
@@ -280,13 +284,14 @@ class Writer:
                 f"({project_db_path(project, directory)}) was replaced while this process "
                 "was logging to it; values logged from now on go to the new file"
             )
+        if result.missing_runs:
+            with self._open_lock:
+                self._open_runs.get(key, set()).difference_update(result.missing_runs)
         for run_id in result.missing_runs:
             self._warn_once(
                 f"trackio: run {run_id!r} no longer exists in project {project!r} (it was "
                 "deleted, or the project file was replaced); values logged to it are not stored"
             )
-        if finished:
-            self._checkpoint_if_done(key, finished)
 
     @staticmethod
     def _batch(batches: dict[str, RunBatch], run_id: str) -> RunBatch:
@@ -318,7 +323,7 @@ class Writer:
             open_runs = {key: sorted(ids) for key, ids in self._open_runs.items() if ids}
         for key, run_ids in open_runs.items():
             try:
-                self._store(key).append([RunBatch(run_id) for run_id in run_ids])
+                self._report(key, self._store(key).append([RunBatch(run_id) for run_id in run_ids]))
             except (ProjectFileGoneError, ProjectNotFoundError):
                 self._forget(key)
                 self._project_gone(key)

@@ -4,7 +4,9 @@ another project): the file is copied, never decoded or encoded again."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,12 @@ class StoredMedia(Media):
         for name in names:
             target = folder / name
             if not target.exists():
-                shutil.copyfile(self._source.with_name(name), target)
+                partial = target.with_name(f".{name}.{uuid.uuid4().hex}.tmp")
+                try:
+                    shutil.copyfile(self._source.with_name(name), partial)
+                    os.replace(partial, target)
+                finally:
+                    partial.unlink(missing_ok=True)
         return self._source.name, self._details
 
 

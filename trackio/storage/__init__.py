@@ -34,14 +34,17 @@ def list_projects() -> list[str]:
 
 
 def needs_migration(project: str) -> bool:
-    """Whether reading `project` asks for `trackio migrate` (or a write) first."""
-    from trackio.storage.errors import ProjectNeedsMigrationError
+    """Whether reading `project` asks for `trackio migrate` (or a write) first; False
+    for a project that reads, and for a file no migration can help (not a project)."""
+    from trackio.storage.errors import ProjectNeedsMigrationError, StoreError
 
     try:
         with open_store(project) as store:
             store.list_runs()
     except ProjectNeedsMigrationError:
         return True
+    except StoreError:
+        return False
     return False
 
 

@@ -55,7 +55,7 @@ MIN_POINTS_FOR_BLOCKS = 4 * BLOCK_POINTS
 
 def encode(kind: int, steps: Sequence[int], values: Sequence[Any], times: Sequence[float]) -> tuple:
     """Column values: kind, n, first_step, min_step, max_step, vmin, vmax, last_time,
-    last_value, steps, vals, times, blocks."""
+    last_value (of the point logged last), steps, vals, times, blocks."""
     count = len(steps)
     first = steps[0]
     contiguous = steps[-1] - first == count - 1 and list(steps) == list(range(first, first + count))
@@ -65,6 +65,7 @@ def encode(kind: int, steps: Sequence[int], values: Sequence[Any], times: Sequen
         vmax = max(finite) if finite else None
     else:
         vmin, vmax = float(min(values)), float(max(values))
+    newest = _newest(times)
     return (
         kind,
         count,
@@ -73,13 +74,22 @@ def encode(kind: int, steps: Sequence[int], values: Sequence[Any], times: Sequen
         steps[-1] if contiguous else max(steps),
         vmin,
         vmax,
-        times[-1],
-        values[-1],
+        times[newest],
+        values[newest],
         None if contiguous else _pack("q", steps),
         _pack(_TYPECODES[kind], values),
         _pack("d", times),
         _block_summaries(kind, steps, values, times, contiguous),
     )
+
+
+def _newest(times: Sequence[float]) -> int:
+    """The index of the point logged last (the latest time; the last written of equals),
+    whose value the chunk's `last_value` holds for summaries."""
+    latest = max(times)
+    if times[-1] >= latest:
+        return len(times) - 1
+    return len(times) - 1 - list(times)[::-1].index(latest)
 
 
 def _may_hold_nan(kind: int, values: Sequence[Any]) -> bool:

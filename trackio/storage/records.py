@@ -46,11 +46,19 @@ class RunRecord:
 
 
 def this_host() -> str:
-    """The name of this machine, as stored with the runs it writes."""
-    return socket.gethostname()
+    """This machine as stored with the runs it writes: its name, and on Linux the
+    process-id namespace, so two containers sharing a host name are not confused."""
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()}/pidns:{namespace}"
 
 
 def _process_alive(pid: int) -> bool:
+    if os.name == "nt":
+        # Signal 0 is CTRL_C_EVENT on Windows: no way to probe; rely on the heartbeat.
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -16,9 +16,11 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from trackio.storage.errors import (
+    NotAProjectFileError,
     ProjectFileGoneError,
     StorageFullError,
     StorageUnavailableError,
+    StoreError,
 )
 from trackio.storage.paths import file_identity
 
@@ -36,13 +38,31 @@ def is_lock_error(error: BaseException) -> bool:
     return "locked" in message or "busy" in message
 
 
-def is_disk_full(error: BaseException) -> bool:
-    """Whether `error` says the disk (or the file size limit) is full."""
-    if isinstance(error, StorageFullError):
-        return True
-    if isinstance(error, sqlite3.OperationalError):
-        return "disk is full" in str(error).lower()
-    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_PASSING_ERRNOS = frozenset({errno.EIO, errno.EACCES, errno.EPERM, errno.EROFS, errno.EAGAIN})
+_PASSING_MESSAGES = ("locked", "busy", "disk i/o error", "readonly database", "unable to open")
+
+
+def as_store_error(error: sqlite3.Error | OSError, what: str) -> StoreError:
+    """The store's error for a failure of SQLite or the file system while doing `what`:
+    a full disk, a passing condition worth retrying (a lock, an I/O error, a file the
+    process may not write yet), or anything else, which retrying will not cure."""
+    message = str(error).lower()
+    if isinstance(error, OSError):
+        if error.errno in _FULL_ERRNOS:
+            return StorageFullError(f"disk full: {error}")
+        if error.errno in _PASSING_ERRNOS:
+            return StorageUnavailableError(f"{what}: {error}")
+        return StoreError(f"{what}: {error}")
+    if "disk is full" in message:
+        return StorageFullError(f"disk full: {error}")
+    if isinstance(error, sqlite3.OperationalError) and any(
+        text in message for text in _PASSING_MESSAGES
+    ):
+        return StorageUnavailableError(f"{what}: {error}")
+    if "not a database" in message:
+        return NotAProjectFileError(f"{what}: the file is not a trackio project file ({error})")
+    return StoreError(f"{what}: {error}")
 
 
 def retry_when_locked(action: Callable[[], T]) -> T:
@@ -114,8 +134,9 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """`BEGIN IMMEDIATE ... COMMIT`, rolled back if the body raises.
 
     Taking the write lock up front means a writer never has to upgrade a read
-    lock, the case where SQLite gives up at once instead of waiting. A full disk
-    comes out as `StorageFullError`, not as the failed rollback that follows it.
+    lock, the case where SQLite gives up at once instead of waiting. Failures come
+    out as the store's errors (`as_store_error`): a full disk as `StorageFullError`,
+    not as the failed rollback that follows it.
     """
     try:
         retry_when_locked(lambda: conn.execute("BEGIN IMMEDIATE"))
@@ -133,10 +154,8 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
                 with suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
             raise
-    except (sqlite3.OperationalError, OSError) as error:
-        if is_disk_full(error):
-            raise StorageFullError(f"disk full: {error}") from error
-        raise StorageUnavailableError(str(error)) from error
+    except (sqlite3.Error, OSError) as error:
+        raise as_store_error(error, "writing failed") from error
 
 
 def placeholders(count: int) -> str:

@@ -68,6 +68,7 @@ from trackio.storage.sqlite import (
 )
 from trackio.storage.sqlite.connection import (
     ConnectionCache,
+    as_store_error,
     connect,
     make_durable,
     retry_when_locked,
@@ -181,6 +182,12 @@ class SQLiteProjectStore:
         self._empty = True
 
     def _prepare_for_writing(self, create: bool) -> None:
+        try:
+            self._open_for_writing(create)
+        except (sqlite3.Error, OSError) as error:
+            raise as_store_error(error, f"cannot open project {self.project!r}") from error
+
+    def _open_for_writing(self, create: bool) -> None:
         copied_from = None
         if not self.path.exists():
             copied_from = project_files.legacy_file_elsewhere(self.project, self.directory)
@@ -216,6 +223,10 @@ class SQLiteProjectStore:
                 return False
             is_legacy = legacy.is_legacy_database(conn)
             fresh = not is_legacy and not schema.table_names(conn)
+            if version == 0 and not is_legacy and not fresh:
+                raise NotAProjectFileError(
+                    f"{self.path} is not a trackio project file; trackio leaves it alone"
+                )
             schema.migrate(conn)
             if is_legacy:
                 legacy.import_rows(conn, self.path)
@@ -232,15 +243,9 @@ class SQLiteProjectStore:
         return not fresh
 
     def migrate(self) -> bool:
-        """Bring the file up to this trackio's schema (a writable store did so when it
-        was opened); True if it needed it."""
+        """Whether opening this writable store brought the file up to this trackio's
+        schema (it always does; a read-only store never does)."""
         self._require_writable()
-        if not self._migrated:
-            conn = connect(self.path, writable=True)
-            try:
-                self._migrated = self._migrate(conn, None)
-            finally:
-                conn.close()
         return self._migrated
 
     def _conn(self) -> sqlite3.Connection:
@@ -250,6 +255,8 @@ class SQLiteProjectStore:
             if self.writable:
                 raise
             raise self._not_found() from None
+        except sqlite3.Error as error:
+            raise as_store_error(error, f"cannot open project {self.project!r}") from error
         if self._empty:
             self._empty = False
             self._check_readable(conn)
@@ -453,7 +460,12 @@ class SQLiteProjectStore:
             raise ValueError(f"run {run.name!r} ({run_id}) is still running; finish it first")
         from trackio.storage import open_store
 
-        with open_store(project, write=True, create=True) as destination:
+        with open_store(project, write=True, create=True, directory=self.directory) as destination:
+            if any(other.name == run.name for other in destination.list_runs()):
+                raise ValueError(
+                    f"project {project!r} already has a run named {run.name!r}; rename one of "
+                    "them first (trackio rename)"
+                )
             destination.import_runs([run])
             moved = destination.get_run(run_id)
         self.delete_run(run_id)
@@ -919,11 +931,13 @@ class SQLiteProjectStore:
         self._require_writable()
         ids: list[str] = []
         try:
+            make_durable(self._conn())
             with self._writing() as conn:
                 self._refuse_clashes(conn, runs, check_names=not allow_same_names)
                 sink = SeriesWriter(conn, self.media_dir)
                 for run in runs:
-                    ids.append(self._import_one(conn, sink, run))
+                    ids.append(run.run_id or new_run_id())
+                    self._import_one(conn, sink, run, ids[-1])
                 sink.seal_all()
         except BaseException:
             for run_id in ids:
@@ -951,13 +965,14 @@ class SQLiteProjectStore:
                 )
             seen.add(run.name)
 
-    def _import_one(self, conn: sqlite3.Connection, sink: SeriesWriter, run: ImportedRun) -> str:
+    def _import_one(
+        self, conn: sqlite3.Connection, sink: SeriesWriter, run: ImportedRun, run_id: str
+    ) -> None:
         all_times = [t for _, _, times in run.series.values() for t in times]
         started = (
             run.created_at if run.created_at is not None else min(all_times, default=time.time())
         )
         ended = run.finished_at if run.finished_at is not None else max(all_times, default=started)
-        run_id = run.run_id or new_run_id()
         pk = runs_table.insert_run(
             conn,
             run_id=run_id,
@@ -977,4 +992,3 @@ class SQLiteProjectStore:
         )
         for metric, (steps, values, times) in run.series.items():
             sink.write(pk, run_id, metric, steps, values, times)
-        return run_id
