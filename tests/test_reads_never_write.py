@@ -3,6 +3,7 @@ written by the PyPI trackio are changed only by an explicit `trackio migrate`.""
 
 import hashlib
 import json
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -14,6 +15,7 @@ import pytest
 from pypi_trackio_files import write_043
 
 import trackio
+from trackio.storage.errors import StoreError
 
 WRITE_PROJECT = textwrap.dedent(
     """
@@ -161,3 +163,29 @@ def test_show_names_the_projects_that_need_migrating(cli_env, trackio_dir):
     assert "dashboard running at" in lines[0]
     assert "legacy-proj" in lines[1] and "trackio migrate" in lines[1]
     assert _digest(trackio_dir / "legacy-proj.db") == digest
+
+
+def test_files_that_are_not_projects_are_refused_and_left_alone(cli, trackio_dir):
+    (trackio_dir / "junk.db").write_bytes(b"this is not a database")
+    foreign = sqlite3.connect(trackio_dir / "notes.db")
+    foreign.execute("CREATE TABLE notes (text TEXT)")
+    foreign.commit()
+    foreign.close()
+    write_043(trackio_dir / "legacy-proj.db")
+    digests = {name: _digest(trackio_dir / name) for name in ("junk.db", "notes.db")}
+
+    for project in ("junk", "notes"):
+        listed = cli("list", "runs", "--project", project)
+        assert listed.returncode == 1
+        (line,) = listed.stderr.splitlines()
+        assert "not a trackio project file" in line, line
+        with pytest.raises(StoreError, match="not a trackio project file"):
+            trackio.init(project=project)
+    renamed = cli("rename", "--project", "junk", "--run", "a", "--to", "b")
+    assert renamed.returncode == 1 and len(renamed.stderr.splitlines()) == 1
+
+    migrated = cli("migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    assert "migrated project 'legacy-proj'" in migrated.stdout
+    assert {name: _digest(trackio_dir / name) for name in digests} == digests
+    assert not (trackio_dir / "notes.db-wal").exists()

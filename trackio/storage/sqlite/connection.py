@@ -114,15 +114,31 @@ def make_durable(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous = FULL")
 
 
+@contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Run the body's statements against one snapshot of the file (a read transaction),
+    so a writer committing in between cannot make them disagree."""
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        with suppress(sqlite3.Error):
+            conn.execute("COMMIT")
+
+
 def read_only_query(path: Path, query: Callable[[sqlite3.Connection], T], default: T) -> T:
-    """`query` run on a read-only connection to `path`; `default` if the file is not a
-    database SQLite can read."""
+    """`query` run on one snapshot of a read-only connection to `path`; `default` if
+    the file is not a database SQLite can read."""
     try:
         conn = connect(path, writable=False)
     except sqlite3.Error:
         return default
     try:
-        return query(conn)
+        with snapshot(conn):
+            return query(conn)
     except sqlite3.Error:
         return default
     finally:

@@ -17,7 +17,6 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import suppress
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -71,7 +70,9 @@ from trackio.storage.sqlite.connection import (
     as_store_error,
     connect,
     make_durable,
+    read_only_query,
     retry_when_locked,
+    snapshot,
     write_transaction,
 )
 from trackio.storage.sqlite.series_writer import CHUNK_POINTS, SeriesWriter
@@ -162,6 +163,10 @@ class SQLiteProjectStore:
         )
 
     def _check_readable(self, conn: sqlite3.Connection) -> None:
+        with snapshot(conn):
+            self._check_schema(conn)
+
+    def _check_schema(self, conn: sqlite3.Connection) -> None:
         version = schema.schema_version(conn)
         self._metric_ids = {}
         if version == schema.SCHEMA_VERSION:
@@ -175,10 +180,10 @@ class SQLiteProjectStore:
             raise ProjectNeedsMigrationError(
                 self._migration_hint(f"written by an older trackio (schema {version})")
             )
+        if self._is_foreign(conn):
+            raise NotAProjectFileError(f"{self.path} is not a trackio project file")
         if legacy.is_legacy_database(conn):
             raise ProjectNeedsMigrationError(self._migration_hint("written by the PyPI trackio"))
-        if schema.table_names(conn):
-            raise NotAProjectFileError(f"{self.path} is not a trackio project file")
         self._empty = True
 
     def _prepare_for_writing(self, create: bool) -> None:
@@ -197,6 +202,10 @@ class SQLiteProjectStore:
                 raise self._not_found()
             else:
                 self.created = True
+        elif read_only_query(self.path, self._is_foreign, False):
+            raise NotAProjectFileError(
+                f"{self.path} is not a trackio project file; trackio leaves it alone"
+            )
         conn = connect(self.path, writable=True, create=True)
         try:
             self._migrated = self._migrate(conn, copied_from)
@@ -207,6 +216,16 @@ class SQLiteProjectStore:
             conn.close()
             raise
         self._connections.adopt(conn)
+
+    @staticmethod
+    def _is_foreign(conn: sqlite3.Connection) -> bool:
+        """Whether the file holds tables of something other than trackio (or the PyPI
+        trackio): it must never be converted, written or migrated."""
+        return (
+            schema.schema_version(conn) == 0
+            and not legacy.is_legacy_database(conn)
+            and bool(schema.table_names(conn))
+        )
 
     def _migrate(self, conn: sqlite3.Connection, copied_from: Path | None) -> bool:
         version = retry_when_locked(lambda: schema.schema_version(conn))
@@ -223,10 +242,6 @@ class SQLiteProjectStore:
                 return False
             is_legacy = legacy.is_legacy_database(conn)
             fresh = not is_legacy and not schema.table_names(conn)
-            if version == 0 and not is_legacy and not fresh:
-                raise NotAProjectFileError(
-                    f"{self.path} is not a trackio project file; trackio leaves it alone"
-                )
             schema.migrate(conn)
             if is_legacy:
                 legacy.import_rows(conn, self.path)
@@ -267,15 +282,8 @@ class SQLiteProjectStore:
         writer committing in between cannot make them disagree)."""
 
         def in_snapshot() -> T:
-            conn = self._conn()
-            if conn.in_transaction:
+            with snapshot(self._conn()) as conn:
                 return query(conn)
-            conn.execute("BEGIN")
-            try:
-                return query(conn)
-            finally:
-                with suppress(sqlite3.Error):
-                    conn.execute("COMMIT")
 
         try:
             return retry_when_locked(in_snapshot)
