@@ -97,6 +97,9 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._stores: dict[StoreKey, ProjectStore] = {}
         self._open_runs: dict[StoreKey, set[str]] = {}
+        self._reopened: set[StoreKey] = set()
+        """Stores whose file may have been replaced while no run of theirs was open (a
+        project deleted and started again): that is no news to warn about."""
         self._idle: StoreKey | None = None
         """The one store kept open after its last run finished, for the next run."""
         self._open_lock = threading.Lock()
@@ -133,7 +136,10 @@ class Writer:
     def track(self, target: RunTarget) -> None:
         """Count the run as open in this process: it gets heartbeats until it finishes."""
         with self._open_lock:
-            self._open_runs.setdefault(target.key, set()).add(target.run_id)
+            open_runs = self._open_runs.setdefault(target.key, set())
+            if not open_runs:
+                self._reopened.add(target.key)
+            open_runs.add(target.run_id)
 
     def submit(self, target: RunTarget, name: str, payload: Any) -> None:
         """Queue an operation, ordered after every value logged before it, and wake the thread."""
@@ -278,7 +284,10 @@ class Writer:
 
     def _report(self, key: StoreKey, result: AppendResult) -> None:
         directory, project = key
-        if result.file_replaced:
+        with self._open_lock:
+            reopened = key in self._reopened
+            self._reopened.discard(key)
+        if result.file_replaced and not reopened:
             self._warn_once(
                 f"trackio: the file of project {project!r} "
                 f"({project_db_path(project, directory)}) was replaced while this process "
