@@ -277,11 +277,14 @@ class SQLiteProjectStore:
             self._check_readable(conn)
         return conn
 
-    def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+    def _read(self, query: Callable[[sqlite3.Connection], T], *, statements: int = 2) -> T:
         """`query`'s result, its statements all reading one snapshot of the file (a
-        writer committing in between cannot make them disagree)."""
+        writer committing in between cannot make them disagree); a query of one
+        statement (`statements=1`) is a snapshot by itself."""
 
         def in_snapshot() -> T:
+            if statements == 1:
+                return query(self._conn())
             with snapshot(self._conn()) as conn:
                 return query(conn)
 
@@ -306,12 +309,15 @@ class SQLiteProjectStore:
 
     def list_runs(self) -> list[RunRecord]:
         """Every run of the project, oldest first."""
-        return self._read(lambda conn: [] if self._empty else runs_table.list_runs(conn))
+        return self._read(
+            lambda conn: [] if self._empty else runs_table.list_runs(conn), statements=1
+        )
 
     def get_run(self, run_id: str) -> RunRecord:
         """The run with id `run_id`; raises `RunNotFoundError`."""
         record = self._read(
-            lambda conn: None if self._empty else runs_table.find_run(conn, run_id=run_id)
+            lambda conn: None if self._empty else runs_table.find_run(conn, run_id=run_id),
+            statements=1,
         )
         if record is None:
             raise RunNotFoundError(f"project {self.project!r} has no run with id {run_id!r}")
@@ -500,7 +506,10 @@ class SQLiteProjectStore:
 
     def has_metric(self, name: str) -> bool:
         """Whether anything was ever logged under metric `name` in the project."""
-        return self._read(lambda conn: not self._empty and self._metric_id(conn, name) is not None)
+        return self._read(
+            lambda conn: not self._empty and self._metric_id(conn, name) is not None,
+            statements=1,
+        )
 
     def numeric_metric_names(self) -> list[str]:
         """Names of the metrics with numeric values (chartable), first-logged first."""
@@ -782,7 +791,7 @@ class SQLiteProjectStore:
                 all(rows[i][1] > rows[i - 1][2] for i in range(1, len(rows))),
             )
 
-        return self._read(query)
+        return self._read(query, statements=1)
 
     def chart_series(
         self,
