@@ -734,8 +734,11 @@ class SQLiteProjectStore:
     ) -> NumericSeries:
         """The numeric points of one series within the steps, as numpy arrays; with
         `with_times=False` wall times are not read and come back as NaN."""
+        # Every array of the result comes from one statement (the second read, when
+        # repeated steps need times, replaces the first whole), so no snapshot is needed.
         return self._read(
-            lambda conn: self._numeric(conn, run, metric, step_min, step_max, with_times)
+            lambda conn: self._numeric(conn, run, metric, step_min, step_max, with_times),
+            statements=1,
         )
 
     def _numeric(
@@ -821,7 +824,8 @@ class SQLiteProjectStore:
                     ),
                     low,
                     high,
-                )
+                ),
+                statements=1,
             )
         return self.numeric_series(
             run, metric, step_min=step_min, step_max=step_max, with_times=with_times
