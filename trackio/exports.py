@@ -56,7 +56,7 @@ def export_project(
                     }
                     for row in history
                     for name in names
-                    if name in row
+                    if name in row and name not in ROW_FIELDS
                 )
             else:
                 columns.update(dict.fromkeys(n for n in names if n not in ROW_FIELDS))
