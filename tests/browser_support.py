@@ -20,6 +20,10 @@ CHROMIUM_ARGS = [
 HOW_TO_ENABLE = (
     "browser tests need Chromium and Playwright: apt-get install chromium; pip install playwright"
 )
+TEST_CONTEXT = {"bypass_csp": True}
+"""Options of the test browser contexts: tests read the page's test hooks through
+evaluated expressions, which the dashboard's Content-Security-Policy forbids page
+scripts (one test runs without this, to check the app itself keeps to the policy)."""
 DIST_INDEX = (
     Path(__file__).resolve().parent.parent / "trackio" / "dashboard" / "dist" / "index.html"
 )

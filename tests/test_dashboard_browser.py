@@ -12,7 +12,7 @@ import time
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
-from browser_support import BrowserTab, skip_module_without_browser
+from browser_support import TEST_CONTEXT, BrowserTab, skip_module_without_browser
 
 import trackio
 
@@ -48,7 +48,7 @@ class Dashboard(BrowserTab):
 
 @pytest.fixture
 def dashboard(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **TEST_CONTEXT)
     page = context.new_page()
     page.set_default_timeout(15_000)
     view = Dashboard(page, server.url)
@@ -294,7 +294,9 @@ def test_embedding_parameters_hide_chrome_and_pick_metrics(dashboard):
 
 def test_phone_width_collapses_the_runs_list(browser, server):
     log_runs("phone", {"only": {}})
-    context = browser.new_context(viewport={"width": 390, "height": 800}, color_scheme="dark")
+    context = browser.new_context(
+        viewport={"width": 390, "height": 800}, color_scheme="dark", **TEST_CONTEXT
+    )
     try:
         page = context.new_page()
         view = Dashboard(page, server.url)
@@ -321,3 +323,26 @@ def test_screenshot_is_saved(dashboard, tmp_path):
     width, height = struct.unpack(">II", data[16:24])
     assert width == 1280 and height >= 900
     assert len(data) > 20_000
+
+
+def test_the_app_keeps_to_its_content_security_policy(browser, server):
+    log_runs("csp", {"a": {}})
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    violations: list[str] = []
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        response = page.goto(server.url + "?" + urlencode({"project": "csp"}))
+        assert "script-src" not in response.headers["content-security-policy"]
+        assert "default-src 'self'" in response.headers["content-security-policy"]
+        page.wait_for_selector(".uplot canvas", timeout=15_000)
+    finally:
+        context.close()
+    assert violations == [] and errors == [], (violations, errors)

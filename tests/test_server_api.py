@@ -276,3 +276,65 @@ def test_repeated_requests_see_points_logged_in_between(server):
     run.finish()
     again = get(server, "/api/series", project="fresh", metric="v")["series"][0]
     assert (first["y"], again["y"]) == ([1.0], [1.0, 2.0])
+
+
+def _raw_get(server, path, host):
+    """A GET sent with the given Host header; (status, headers, body)."""
+    import http.client
+    from urllib.parse import urlparse
+
+    address = urlparse(server.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    try:
+        connection.request("GET", path, headers={"Host": host})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("host", ["evil.example", "attacker.test:80", "192.168.1.5"])
+def test_requests_naming_another_host_are_refused(server, host):
+    trackio.init(project="secret", name="r")
+    trackio.log({"x": 1})
+    trackio.finish()
+    status, _, body = _raw_get(server, "/api/projects", host)
+    assert status == 400
+    assert b"secret" not in body
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "LOCALHOST:7860"])
+def test_requests_naming_this_machine_are_answered_with_security_headers(server, host):
+    status, headers, body = _raw_get(server, "/api/projects", host)
+    assert status == 200, body
+    lowered = {name.lower(): value for name, value in headers.items()}
+    assert lowered["x-content-type-options"] == "nosniff"
+    assert lowered["referrer-policy"] == "no-referrer"
+    assert "default-src 'self'" in lowered["content-security-policy"]
+
+
+def test_allowed_host_names_and_wildcard_binds():
+    from trackio.server.security import allowed_hosts
+
+    assert allowed_hosts("127.0.0.1") == ["localhost", "127.0.0.1", "[::1]", "127.0.0.1"]
+    assert "box.lan" in allowed_hosts("10.0.0.2", ["Box.lan"])
+    assert "[fe80::1]" in allowed_hosts("fe80::1")
+    assert allowed_hosts("0.0.0.0") == ["*"]
+    assert allowed_hosts("0.0.0.0", ["box.lan"]) == ["box.lan", "localhost", "127.0.0.1", "[::1]"]
+
+
+def test_show_on_every_interface_warns_that_the_network_can_read_it(cli_env):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trackio.cli", "show", "--no-browser", "--host", "0.0.0.0"]
+        + ["--port", "0"],
+        env=cli_env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = [process.stdout.readline(), process.stdout.readline()]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert "dashboard running at http://0.0.0.0:" in lines[0]
+    assert "warning" in lines[1] and "--allowed-host" in lines[1]

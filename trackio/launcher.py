@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -28,18 +29,30 @@ def show(
     port: int | None = None,
     open_browser: bool = True,
     block: bool = True,
+    allowed_hosts: Sequence[str] = (),
 ) -> ServerHandle | None:
     """Serve the dashboard on `host:port` (127.0.0.1:7860, or the next free port).
 
     Prints the URL, opens it in a browser unless `open_browser=False`, and serves
     until interrupted unless `block=False`, in which case it returns the server
-    handle (`handle.url`, `handle.stop()`).
+    handle (`handle.url`, `handle.stop()`). Requests must name this machine in their
+    `Host` header (`localhost`, the loopback addresses, `host`) or one of
+    `allowed_hosts`, so other web pages cannot read the dashboard through DNS
+    rebinding.
     """
     from trackio.server.app import DEFAULT_PORT, start_server
+    from trackio.server.security import WILDCARD_BINDS
 
-    handle = start_server(host or "127.0.0.1", DEFAULT_PORT if port is None else port)
+    bind = host or "127.0.0.1"
+    handle = start_server(bind, DEFAULT_PORT if port is None else port, allowed_hosts)
     url = handle.url + (f"?{urlencode({'project': project})}" if project else "")
     print(f"* trackio dashboard running at {url}")
+    if bind in WILDCARD_BINDS:
+        print(
+            "* warning: the dashboard listens on every network interface, so anyone who can "
+            "reach this machine can read your projects"
+            + ("" if allowed_hosts else "; --allowed-host NAME limits the names it answers")
+        )
     _tell_about_migrations()
     if open_browser:
         import webbrowser

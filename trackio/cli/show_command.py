@@ -17,11 +17,23 @@ def register(commands: Any) -> None:
         "--port", type=int, default=7860, help="port (default 7860; the next free one if taken)"
     )
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this host name (repeatable); localhost and the "
+        "bound address always work",
+    )
     parser.set_defaults(handler=_show)
 
 
 def _show(args: argparse.Namespace) -> int:
     trackio.show(
-        project=args.project, host=args.host, port=args.port, open_browser=not args.no_browser
+        project=args.project,
+        host=args.host,
+        port=args.port,
+        open_browser=not args.no_browser,
+        allowed_hosts=args.allowed_host,
     )
     return 0

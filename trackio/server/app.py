@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,8 @@ from typing import Any
 import orjson
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Mount, Route
@@ -20,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 from trackio.server.media_reader import list_media, media_file, table_page
 from trackio.server.reader import ProjectReader
+from trackio.server.security import LOOPBACK_HOSTS, SecurityHeaders, allowed_hosts
 from trackio.storage.chunks import INT64_MAX, INT64_MIN
 from trackio.storage.errors import NotFoundError, ProjectNeedsMigrationError, StoreError
 
@@ -119,8 +122,11 @@ def _after(request: Request) -> dict[str, int]:
     return cursors
 
 
-def create_app(reader: ProjectReader | None = None) -> Starlette:
-    """The dashboard app: `/api/...` JSON endpoints and the built browser app at `/`."""
+def create_app(
+    reader: ProjectReader | None = None, hosts: Sequence[str] = LOOPBACK_HOSTS
+) -> Starlette:
+    """The dashboard app: `/api/...` JSON endpoints and the built browser app at `/`,
+    answering only requests whose `Host` is one of `hosts` (see `allowed_hosts`)."""
     reader = reader or ProjectReader()
 
     def endpoint(handler: Callable[[Request], Any]) -> Callable[[Request], Response]:
@@ -207,7 +213,13 @@ def create_app(reader: ProjectReader | None = None) -> Starlette:
         routes.append(Mount("/", StaticFiles(directory=DASHBOARD_DIR, html=True)))
     else:
         routes.append(Route("/", lambda request: HTMLResponse(_NOT_BUILT)))
-    return Starlette(routes=routes)
+    return Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)),
+        ],
+    )
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -247,12 +259,18 @@ class ServerHandle:
         self.reader.close()
 
 
-def start_server(host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> ServerHandle:
-    """Serve the dashboard from a background thread; returns once it accepts connections."""
+def start_server(
+    host: str = "127.0.0.1", port: int = DEFAULT_PORT, allowed: Sequence[str] = ()
+) -> ServerHandle:
+    """Serve the dashboard from a background thread; returns once it accepts connections.
+
+    Requests must name this machine (`localhost`, the loopback addresses, `host`) or one
+    of `allowed` in their `Host` header."""
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
     reader = ProjectReader()
-    config = uvicorn.Config(create_app(reader), log_level="warning", access_log=False)
+    app = create_app(reader, allowed_hosts(host, allowed))
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="trackio-server", daemon=True
