@@ -612,3 +612,31 @@ def test_export_rejects_unknown_format(cli, logged, tmp_path):
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
     assert not (tmp_path / "o.xlsx").exists()
+
+
+_GET_METRIC = ["get", "metric", "--project", "p", "--run", "r", "--metric", "m"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["show", "--no-browser", "--port", "99999"], 2, "not a port"),
+        (["show", "--no-browser", "--port", "-1"], 2, "negative"),
+        (["show", "--no-browser", "--host", "999.1.1.1", "--port", "0"], 1, "999.1.1.1"),
+        (
+            ["get", "metric", "--project", "p", "--run", "r", "--metric", "m", "--last", "-3"],
+            2,
+            "negative",
+        ),
+        (
+            ["get", "metric", "--project", "p", "--run", "r", "--metric", "m", "--window", "x"],
+            2,
+            "whole number",
+        ),
+    ],
+)
+def test_bad_numbers_and_addresses_are_one_line_errors(cli, args, code, says):
+    result = cli(*args)
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    assert says in result.stderr.strip().splitlines()[-1]

@@ -367,3 +367,14 @@ def test_a_table_whose_file_is_gone_is_a_404(server, trackio_dir):
     with pytest.raises(urllib.error.HTTPError) as caught:
         fetch(server, "api/table", project="lost", run=run.id, key="tab")
     assert caught.value.code == 404
+
+
+@pytest.mark.parametrize(("name", "value"), [("offset", "-5"), ("step", "-1"), ("limit", "0")])
+def test_table_paging_numbers_out_of_range_are_a_400(server, name, value):
+    run = trackio.init(project="paged", name="r")
+    run.log({"tab": trackio.Table(columns=["a"], data=[[1], [2]])})
+    run.finish()
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        fetch(server, "api/table", project="paged", run=run.id, key="tab", **{name: value})
+    assert caught.value.code == 400
+    assert name in json.loads(caught.value.read())["error"]

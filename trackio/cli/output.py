@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -13,6 +14,25 @@ from trackio.storage import ProjectStore, open_store
 
 class CommandError(Exception):
     """Ends a command with exit code 1 and this one-line message."""
+
+
+def count(text: str) -> int:
+    """An argparse type: a whole number of zero or more."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{number} is negative; give 0 or more")
+    return number
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free port) to 65535."""
+    number = count(text)
+    if number > 65535:
+        raise argparse.ArgumentTypeError(f"{number} is not a port (0 to 65535)")
+    return number
 
 
 def print_json(value: Any) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from trackio.cli.output import (
     CommandError,
+    count,
     format_time,
     print_json,
     print_table,
@@ -46,10 +47,10 @@ def register(commands: Any) -> None:
     metric.add_argument("--run", required=True, help="run name or id")
     metric.add_argument("--metric", required=True)
     where = metric.add_mutually_exclusive_group()
-    where.add_argument("--step", type=int, help="only the value at this step")
-    where.add_argument("--around", type=int, help="values within --window steps of this step")
-    where.add_argument("--last", type=int, help="only the last N values")
-    metric.add_argument("--window", type=int, default=10, help="half-width for --around")
+    where.add_argument("--step", type=count, help="only the value at this step")
+    where.add_argument("--around", type=count, help="values within --window steps of this step")
+    where.add_argument("--last", type=count, help="only the last N values")
+    metric.add_argument("--window", type=count, default=10, help="half-width for --around")
     _json_flag(metric)
     metric.set_defaults(handler=_get_metric)
 

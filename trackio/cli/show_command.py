@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 import trackio
+from trackio.cli.output import CommandError, port_number
 
 
 def register(commands: Any) -> None:
@@ -14,7 +15,10 @@ def register(commands: Any) -> None:
     parser.add_argument("--project", help="the project to open")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=7860, help="port (default 7860; the next free one if taken)"
+        "--port",
+        type=port_number,
+        default=7860,
+        help="port (default 7860; the next free one if taken)",
     )
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
     parser.add_argument(
@@ -29,11 +33,14 @@ def register(commands: Any) -> None:
 
 
 def _show(args: argparse.Namespace) -> int:
-    trackio.show(
-        project=args.project,
-        host=args.host,
-        port=args.port,
-        open_browser=not args.no_browser,
-        allowed_hosts=args.allowed_host,
-    )
+    try:
+        trackio.show(
+            project=args.project,
+            host=args.host,
+            port=args.port,
+            open_browser=not args.no_browser,
+            allowed_hosts=args.allowed_host,
+        )
+    except OSError as error:
+        raise CommandError(f"cannot serve the dashboard: {error}") from None
     return 0

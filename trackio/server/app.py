@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 import time
@@ -63,7 +64,7 @@ def _required(request: Request, name: str) -> str:
     return value
 
 
-def _optional_int(request: Request, name: str) -> int | None:
+def _optional_int(request: Request, name: str, lowest: int | None = None) -> int | None:
     value = request.query_params.get(name)
     if value is None or value == "":
         return None
@@ -73,6 +74,8 @@ def _optional_int(request: Request, name: str) -> int | None:
         raise BadRequestError(
             f"query parameter {name!r} must be an integer, got {value!r}"
         ) from None
+    if lowest is not None and number < lowest:
+        raise BadRequestError(f"query parameter {name!r} must be at least {lowest}, got {number}")
     return _within_int64(name, number)
 
 
@@ -184,8 +187,8 @@ def create_app(
             reader.store(_required(request, "project")),
             _required(request, "run"),
             _required(request, "key"),
-            _optional_int(request, "step"),
-            max(_optional_int(request, "offset") or 0, 0),
+            _optional_int(request, "step", lowest=0),
+            _optional_int(request, "offset", lowest=0) or 0,
             limit,
             request.query_params.get("sort") or None,
             request.query_params.get("desc") in ("1", "true"),
@@ -235,6 +238,8 @@ def bind_socket(host: str, port: int) -> socket.socket:
             sock.bind((host, candidate))
         except OSError as error:
             sock.close()
+            if error.errno != errno.EADDRINUSE:
+                raise OSError(f"cannot listen on {host!r}: {error.strerror or error}") from None
             last_error = error
             continue
         sock.listen(128)
