@@ -184,3 +184,40 @@ def test_run_by_path_with_id_or_unique_name():
         trackio.Api().run("paths/twin")
     with pytest.raises(ValueError, match="'solo'"):
         trackio.Api().run("paths/missing")
+
+
+def test_calls_wandb_and_pypi_trackio_scripts_make(trackio_dir):
+    assert trackio.login() is True
+    assert not hasattr(trackio, "summary")
+    with pytest.raises(RuntimeError, match="init"):
+        trackio.summary  # noqa: B018 - the attribute access is what raises
+    trackio.init(project="compat", name="r")
+    trackio.log(metrics={"loss": 0.5})
+    trackio.log(data={"loss": 0.25})
+    with pytest.raises(TypeError, match="not both"):
+        trackio.log({"a": 1}, metrics={"a": 1})
+    with pytest.raises(TypeError, match="needs a dict"):
+        trackio.log()
+    assert hasattr(trackio, "summary")
+    trackio.finish()
+    run = trackio.Api().run("compat/r")
+    assert [row["loss"] for row in run.history()] == [0.5, 0.25]
+    assert run.rename("renamed") is run and run.name == "renamed"
+    assert run.move("elsewhere") is run and run.project == "elsewhere"
+    assert [r.name for r in trackio.Api().runs("elsewhere")] == ["renamed"]
+    assert run.delete() is True
+    assert trackio.delete_project("elsewhere", force=True) is True
+    assert "elsewhere" not in trackio.Api().projects()
+
+
+def test_data_nested_too_deep_is_a_clear_error():
+    trackio.init(project="deep", name="r")
+    data: dict = {"leaf": 1.0}
+    for _ in range(2_000):
+        data = {"level": data}
+    with pytest.raises(ValueError, match="nests dicts more than 100 levels"):
+        trackio.log(data)
+    trackio.log({"ok": 1.0})
+    trackio.finish()
+    (run,) = trackio.Api().runs("deep")
+    assert [row["ok"] for row in run.history()] == [1.0]

@@ -133,22 +133,25 @@ class ApiRun:
             for page in store.history_pages(self._record, keys, page_size):
                 yield from page
 
-    def rename(self, new_name: str) -> None:
-        """Give the run a new name."""
+    def rename(self, new_name: str) -> ApiRun:
+        """Give the run a new name; returns the run."""
         with _store(self.project, write=True) as store:
             self._record = store.rename_run(self._record.run_id, new_name)
+        return self
 
-    def move(self, project: str) -> None:
-        """Move the run, with everything it logged, to `project` (created if needed).
-        It keeps its id and name; a running run cannot be moved."""
+    def move(self, project: str) -> ApiRun:
+        """Move the run, with everything it logged, to `project` (created if needed);
+        returns the run. It keeps its id and name; a running run cannot be moved."""
         with _store(self.project, write=True) as store:
             self._record = store.move_run(self._record.run_id, project)
         self.project = project
+        return self
 
-    def delete(self) -> None:
-        """Delete the run and everything it logged."""
+    def delete(self) -> bool:
+        """Delete the run and everything it logged; returns True."""
         with _store(self.project, write=True) as store:
             store.delete_run(self._record.run_id)
+        return True
 
     def __repr__(self) -> str:
         return f"<Run {self.project}/{self.name} ({self.id}) {self.status}>"

@@ -31,11 +31,21 @@ def prepare_row(data: Mapping, on_skip: SkipHandler) -> dict[str, Any]:
     return row
 
 
-def _flatten_into(row: dict[str, Any], prefix: str, data: Mapping, on_skip: SkipHandler) -> None:
+MAX_NESTING = 100
+"""How deep `log()` data may nest; deeper is surely a mistake (or a cycle)."""
+
+
+def _flatten_into(
+    row: dict[str, Any], prefix: str, data: Mapping, on_skip: SkipHandler, depth: int = 1
+) -> None:
+    if depth > MAX_NESTING:
+        raise ValueError(
+            f"log() data nests dicts more than {MAX_NESTING} levels deep (at {prefix[:80]!r}...)"
+        )
     for key, value in data.items():
         name = prefix + (key if isinstance(key, str) else str(key))
         if isinstance(value, Mapping):
-            _flatten_into(row, name + "/", value, on_skip)
+            _flatten_into(row, name + "/", value, on_skip, depth + 1)
             continue
         if not name:
             on_skip(name, value, "the key is empty")
