@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -640,3 +641,24 @@ def test_bad_numbers_and_addresses_are_one_line_errors(cli, args, code, says):
     assert result.returncode == code, result.stderr
     assert "Traceback" not in result.stderr
     assert says in result.stderr.strip().splitlines()[-1]
+
+
+def test_export_takes_the_format_from_the_extension_and_writes_to_stdout(cli, logged, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    target = tmp_path / "z.parquet"
+    result = cli("export", "--project", "audio", "--output", target)
+    assert result.returncode == 0, result.stderr
+    assert pq.read_table(target).to_pylist()[0]["x"] == 1
+    wrong = tmp_path / "y.parquet"
+    mismatch = cli("export", "--project", "audio", "--format", "csv", "--output", wrong)
+    assert mismatch.returncode == 1
+    assert "extension of parquet" in mismatch.stderr and not wrong.exists()
+    piped = cli("export", "--project", "audio", "--output", "-")
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout.splitlines()[0] == "step,timestamp,x"
+    assert piped.stdout.splitlines()[1].startswith("0,")
+    lines = cli("export", "--project", "audio", "--format", "jsonl", "--output", "-").stdout
+    assert json.loads(lines.splitlines()[0])["x"] == 1
+    refused = cli("export", "--project", "audio", "--format", "parquet", "--output", "-")
+    assert refused.returncode == 1 and "standard output" in refused.stderr
+    assert not (tmp_path / "-").exists() and not Path("-").exists()

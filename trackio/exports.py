@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from trackio.formatting import json_safe
 from trackio.storage import open_store
@@ -14,6 +15,22 @@ from trackio.storage.history import ROW_FIELDS
 from trackio.storage.records import RunRecord
 
 FORMATS = ("csv", "jsonl", "parquet")
+_EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+STDOUT = "-"
+
+
+def export_format(output: str | Path, fmt: str | None) -> str:
+    """The format to write `output` in: `fmt`, else the one its extension names (CSV
+    when it names none). A `fmt` the extension contradicts is an error."""
+    if fmt is not None and fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    named = None if str(output) == STDOUT else _EXTENSIONS.get(Path(output).suffix.lower())
+    if fmt is not None and named is not None and named != fmt:
+        raise ValueError(f"{output} has the extension of {named} but the format asked is {fmt}")
+    chosen = fmt or named or "csv"
+    if str(output) == STDOUT and chosen == "parquet":
+        raise ValueError("Parquet cannot be written to standard output; name a file")
+    return chosen
 
 
 def export_project(
@@ -21,10 +38,11 @@ def export_project(
     output: str | Path,
     *,
     runs: list[RunRecord] | None = None,
-    fmt: str = "csv",
+    fmt: str | None = None,
     long: bool = False,
 ) -> int:
-    """Write `runs` of `project` (all runs if None) to `output`; returns rows written.
+    """Write `runs` of `project` (all runs if None) to `output` (`"-"`: standard output)
+    in `fmt`, by default the format its extension names, else CSV; returns rows written.
 
     Wide (default): one row per run and step, with `step`, `timestamp` and a column
     per metric. `long=True`: one row per value (`step`, `timestamp`, `metric`,
@@ -32,8 +50,7 @@ def export_project(
     CSV keeps every value exact (floats in shortest round-trip form, `nan`, `inf`),
     so `import_csv` of a one-run export gives the same values back.
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    fmt = export_format(output, fmt)
     with open_store(project) as store:
         selected = runs if runs is not None else store.list_runs()
         tagged = len(selected) != 1
@@ -61,8 +78,16 @@ def export_project(
             else:
                 columns.update(dict.fromkeys(n for n in names if n not in ROW_FIELDS))
                 rows.extend({**prefix, **row} for row in history)
-    writer = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}[fmt]
-    writer(Path(output), list(columns), rows)
+    if fmt == "parquet":
+        _write_parquet(Path(output), list(columns), rows)
+        return len(rows)
+    write = _write_csv if fmt == "csv" else _write_jsonl
+    if str(output) == STDOUT:
+        write(sys.stdout, list(columns), rows)
+        sys.stdout.flush()
+    else:
+        with Path(output).open("w", newline="", encoding="utf-8") as handle:
+            write(handle, list(columns), rows)
     return len(rows)
 
 
@@ -76,19 +101,17 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def _write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([_csv_cell(row.get(column)) for column in columns])
+def _write_csv(handle: TextIO, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    writer = csv.writer(handle)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(column)) for column in columns])
 
 
-def _write_jsonl(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for row in rows:
-            record = {c: json_safe(row[c]) for c in columns if c in row}
-            handle.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+def _write_jsonl(handle: TextIO, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        record = {c: json_safe(row[c]) for c in columns if c in row}
+        handle.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 def _write_parquet(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:

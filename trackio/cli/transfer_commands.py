@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from trackio.cli.output import CommandError, project_store
-from trackio.exports import FORMATS, export_project
+from trackio.exports import FORMATS, STDOUT, export_project
 from trackio.imports import import_csv, import_tf_events
 from trackio.imports.csv_import import CSVImportError
 from trackio.imports.tensorboard_import import EventFileError
@@ -17,8 +17,10 @@ def register(commands: Any) -> None:
     export = commands.add_parser("export", help="write runs to CSV, JSON Lines or Parquet")
     export.add_argument("--project", required=True)
     export.add_argument("--run", action="append", help="a run (name or id); repeatable")
-    export.add_argument("--format", choices=FORMATS, default="csv")
-    export.add_argument("--output", required=True, help="the file to write")
+    export.add_argument(
+        "--format", choices=FORMATS, help="default: the output's extension, else csv"
+    )
+    export.add_argument("--output", required=True, help="the file to write; - for stdout")
     export.add_argument("--long", action="store_true", help="one row per value, not per step")
     export.set_defaults(handler=_export)
 
@@ -45,7 +47,8 @@ def _export(args: argparse.Namespace) -> int:
         )
     except (ImportError, OSError, ValueError, OverflowError) as error:
         raise CommandError(f"export failed: {error}") from None
-    print(f"wrote {count} rows to {args.output}")
+    if args.output != STDOUT:
+        print(f"wrote {count} rows to {args.output}")
     return 0
 
 
