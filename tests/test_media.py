@@ -347,7 +347,7 @@ def test_histogram_input_is_checked_when_made():
     with pytest.raises(TypeError, match="integer"):
         trackio.Histogram([1.0, 2.0], num_bins=2.5)
     extreme = trackio.Histogram([1e308, -1e308], num_bins=4)
-    assert sum(extreme.bins()[1]) == 2
+    assert sum(extreme.histogram) == 2 and len(extreme.bins) == len(extreme.histogram) + 1
 
 
 def test_bfloat16_tensors_become_images(read_run):
@@ -378,3 +378,13 @@ def test_table_paging_numbers_out_of_range_are_a_400(server, name, value):
         fetch(server, "api/table", project="paged", run=run.id, key="tab", **{name: value})
     assert caught.value.code == 400
     assert name in json.loads(caught.value.read())["error"]
+
+
+def test_histogram_bins_and_counts_as_wandb_names_them():
+    histogram = trackio.Histogram(np_histogram=(np.array([1, 2, 3]), np.array([0.0, 1, 2, 3])))
+    assert histogram.bins == [0.0, 1.0, 2.0, 3.0]
+    assert histogram.histogram == [1.0, 2.0, 3.0]
+    binned = trackio.Histogram([1.0, 2.0, 2.5, 9.0], num_bins=4)
+    assert sum(binned.histogram) == 4 and binned.bins[0] == 1.0 and binned.bins[-1] == 9.0
+    with pytest.raises(ValueError, match="not both"):
+        trackio.Histogram([1.0], np_histogram=([1.0], [0.0, 1.0]))

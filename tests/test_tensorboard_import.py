@@ -364,3 +364,8 @@ def test_parallel_parse_of_a_big_file_matches_the_sequential_one(tmp_path, child
     assert parallel == sequential
     assert len(sequential) == 4000
     assert [row["pic"] for row in sequential if "pic" in row] == [(3, 2)] * 8
+
+
+def test_a_plain_name_prefixes_runs_with_an_underscore(logdir):
+    trackio.import_tf_events(logdir / "sweep", "tb", name="exp")
+    assert sorted(_runs("tb")) == ["exp_lr_0.1/seed_1"]

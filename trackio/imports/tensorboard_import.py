@@ -44,9 +44,10 @@ def import_tf_events(
     """Import every TensorBoard event file under `log_dir` into `project`; returns run ids.
 
     Each directory holding event files becomes one run, named by its path relative
-    to `log_dir` (`log_dir`'s own name for files directly in it), prefixed by
-    `name` when given. Scalars keep their tags, steps and wall times; values logged
-    at the same step form one row. A run name already used in the project is an
+    to `log_dir` (`log_dir`'s own name for files directly in it), as `<name>_<path>`
+    when `name` is given (`name<path>` if `name` ends in `/`, `_`, `-` or `.`).
+    Scalars keep their tags, steps and wall times; values logged at the same step
+    form one row. A run name already used in the project is an
     error unless `force=True`. A truncated or corrupt file raises `EventFileError`
     and nothing is imported. `space_id`, `dataset_id` and `private` are accepted for
     compatibility and unused. Needs the `tensorboard` package.
@@ -64,7 +65,7 @@ def import_tf_events(
     for directory, files in by_directory.items():
         relative = directory.relative_to(root).as_posix()
         run_name = root.resolve().name if relative == "." else relative
-        run = ImportedRun(f"{name}{run_name}" if name else run_name)
+        run = ImportedRun(_prefixed(name, run_name))
         for path in files:
             read_event_file(path, run)
         if run.series:
@@ -90,6 +91,14 @@ class _Part:
     series: dict[str, tuple[list, list, list]] = field(default_factory=dict)
     plugins: dict[str, str] = field(default_factory=dict)
     deferred: list[tuple[str, int, float, bytes]] = field(default_factory=list)
+
+
+def _prefixed(name: str | None, run_name: str) -> str:
+    """`name_<run>` as the PyPI trackio names imported runs; a `name` that already ends
+    in a separator (`exp1/`, `exp1-`) is used as it is."""
+    if not name:
+        return run_name
+    return f"{name}{run_name}" if name[-1] in "/_-." else f"{name}_{run_name}"
 
 
 def read_event_file(path: Path, run: ImportedRun) -> None:

@@ -34,6 +34,8 @@ class Histogram(Media):
         self.num_bins = num_bins
         self._values: Any = None
         self._given: tuple[Any, Any] | None = None
+        if np_histogram is not None and sequence is not None:
+            raise ValueError("trackio.Histogram takes a sequence or np_histogram, not both")
         if np_histogram is not None:
             self._given = _checked_bins(*np_histogram)
         elif sequence is not None:
@@ -41,8 +43,17 @@ class Histogram(Media):
         else:
             raise ValueError("trackio.Histogram needs a sequence or np_histogram")
 
-    def bins(self) -> tuple[list[float], list[float]]:
-        """(edges, counts) of the histogram."""
+    @property
+    def bins(self) -> list[float]:
+        """The bin edges (one more than the counts), as wandb's `Histogram.bins`."""
+        return self._binned()[0]
+
+    @property
+    def histogram(self) -> list[float]:
+        """The count in each bin, as wandb's `Histogram.histogram`."""
+        return self._binned()[1]
+
+    def _binned(self) -> tuple[list[float], list[float]]:
         import numpy as np
 
         if self._given is not None:
@@ -59,7 +70,7 @@ class Histogram(Media):
         return [float(e) for e in edges], [float(c) for c in counts]
 
     def _encode(self) -> Encoded:
-        edges, counts = self.bins()
+        edges, counts = self._binned()
         return "json", None, {"edges": edges, "counts": counts}
 
 
