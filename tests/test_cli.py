@@ -662,3 +662,15 @@ def test_export_takes_the_format_from_the_extension_and_writes_to_stdout(cli, lo
     refused = cli("export", "--project", "audio", "--format", "parquet", "--output", "-")
     assert refused.returncode == 1 and "standard output" in refused.stderr
     assert not (tmp_path / "-").exists() and not Path("-").exists()
+
+
+def test_get_metric_of_a_histogram_keeps_columns_narrow(cli, trackio_dir):
+    import numpy as np
+
+    with trackio.init(project="hist", name="r") as run:
+        run.log({"weights": trackio.Histogram(np.arange(1000.0), num_bins=200)})
+    result = cli("get", "metric", "--project", "hist", "--run", "r", "--metric", "weights")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and "..." in lines[1]
+    assert max(len(line) for line in lines) < 120

@@ -369,3 +369,14 @@ def test_parallel_parse_of_a_big_file_matches_the_sequential_one(tmp_path, child
 def test_a_plain_name_prefixes_runs_with_an_underscore(logdir):
     trackio.import_tf_events(logdir / "sweep", "tb", name="exp")
     assert sorted(_runs("tb")) == ["exp_lr_0.1/seed_1"]
+
+
+def test_cli_says_which_directories_had_nothing_to_import(cli, logdir):
+    empty = tensorboardX.SummaryWriter(str(logdir / "text_only"))
+    empty.add_text("note", "hello", 0)
+    empty.close()
+    result = cli("import", "tensorboard", logdir, "--project", "tb")
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("trackio: ") and "text_only" in line and "no scalars" in line
+    assert "warnings.warn" not in result.stderr and "Warning" not in result.stderr

@@ -40,9 +40,18 @@ def print_json(value: Any) -> None:
     print(json.dumps(json_safe(value), ensure_ascii=False, allow_nan=False))
 
 
+MAX_CELL_WIDTH = 60
+"""A wider cell (a histogram's bins, a long text) is cut, so columns stay readable;
+`--json` prints it whole."""
+
+
+def _fitted(text: str) -> str:
+    return text if len(text) <= MAX_CELL_WIDTH else text[: MAX_CELL_WIDTH - 3] + "..."
+
+
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print rows under headers in aligned columns."""
-    cells = [[format_cell(v) for v in row] for row in rows]
+    """Print rows under headers in aligned columns, each cell at most `MAX_CELL_WIDTH`."""
+    cells = [[_fitted(format_cell(v)) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for row in cells:

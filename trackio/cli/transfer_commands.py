@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 from typing import Any
 
 from trackio.cli.output import CommandError, project_store
@@ -63,7 +65,11 @@ def _import_csv(args: argparse.Namespace) -> int:
 
 def _import_tensorboard(args: argparse.Namespace) -> int:
     try:
-        run_ids = import_tf_events(args.logdir, args.project, name=args.name_prefix)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            run_ids = import_tf_events(args.logdir, args.project, name=args.name_prefix)
+        for warning in caught:
+            print(f"trackio: {warning.message}", file=sys.stderr)
     except ImportError as error:
         raise CommandError(
             f"{error}; TensorBoard import needs: pip install 'trackio[tensorboard]'"
