@@ -221,3 +221,19 @@ def test_data_nested_too_deep_is_a_clear_error():
     trackio.finish()
     (run,) = trackio.Api().runs("deep")
     assert [row["ok"] for row in run.history()] == [1.0]
+
+
+def test_run_paths_with_slashes_and_wandb_entities():
+    nested = trackio.init(project="tb", name="sweep/lr_0.1/seed_1")
+    trackio.finish()
+    slashed = trackio.init(project="team/vision", name="r")
+    trackio.finish()
+    assert trackio.Api().run("tb/sweep/lr_0.1/seed_1").id == nested.id
+    assert trackio.Api().run("team/vision/r").id == slashed.id
+    assert trackio.Api().run(f"my-entity/tb/{nested.id}").id == nested.id
+    with pytest.raises(ValueError, match="no run named or with id 'sweep/nope'"):
+        trackio.Api().run("tb/sweep/nope")
+    with pytest.raises(ValueError, match="'absent'"):
+        trackio.Api().run("absent/run")
+    with pytest.raises(ValueError, match="project/run"):
+        trackio.Api().run("no-slash")

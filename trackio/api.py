@@ -8,7 +8,7 @@ from typing import Any
 
 from trackio.formatting import iso_utc
 from trackio.storage import ProjectStore, list_projects, open_store
-from trackio.storage.errors import NotFoundError, StoreError
+from trackio.storage.errors import NotFoundError, ProjectNotFoundError, StoreError
 from trackio.storage.history import sample_rows
 from trackio.storage.records import RunRecord
 
@@ -176,13 +176,28 @@ class Api:
 
     def run(self, path: str) -> ApiRun:
         """The run `"project/id-or-name"`: the run with that id, else the one run of that
-        name; raises `ValueError` naming the runs that exist (or the ids sharing the name)."""
-        project, _, key = path.rpartition("/")
-        if not project:
+        name; raises `ValueError` naming the runs that exist (or the ids sharing the name).
+
+        Project and run names may hold `/` (TensorBoard imports make such runs): each
+        way of cutting the path is tried, the shortest project first. wandb's
+        `"entity/project/run_id"` works too (the entity is ignored).
+        """
+        parts = path.split("/")
+        if len(parts) < 2 or not all(parts):
             raise ValueError(f"run path must look like 'project/run', got {path!r}")
-        with _store(project) as store:
-            record = store.resolve_run(key)
-        return ApiRun(project, record)
+        cuts = [("/".join(parts[:i]), "/".join(parts[i:])) for i in range(1, len(parts))]
+        cuts += [("/".join(parts[1:i]), "/".join(parts[i:])) for i in range(2, len(parts))]
+        failures: list[NotFoundError] = []
+        for project, key in cuts:
+            try:
+                with open_store(project) as store:
+                    return ApiRun(project, store.resolve_run(key))
+            except NotFoundError as error:
+                failures.append(error)
+            except StoreError as error:
+                raise ValueError(str(error)) from None
+        named = [error for error in failures if not isinstance(error, ProjectNotFoundError)]
+        raise ValueError(str((named or failures)[-1])) from None
 
     def delete_project(self, project: str) -> None:
         """Delete `project` and all its runs."""
