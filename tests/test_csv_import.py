@@ -273,3 +273,55 @@ def test_epoch_milliseconds_underscored_numbers_and_blank_cells(tmp_path):
     assert [r["timestamp"] for r in rows] == [1_700_000_000.0, 1_700_000_001.0]
     assert [r.get("count") for r in rows] == [1, None]
     assert [r["label"] for r in rows] == ["1_000", "2_0"]
+
+
+@pytest.mark.parametrize("separator", [";", "\t", "|"])
+def test_other_separators_are_detected(tmp_path, separator):
+    path = _write(
+        tmp_path,
+        separator.join(["step", "loss", "acc"])
+        + "\n0"
+        + separator
+        + "1.5"
+        + separator
+        + "0.25\n1"
+        + separator
+        + "0.5"
+        + separator
+        + "0.75\n",
+    )
+    trackio.import_csv(path, "sep", name="r")
+    assert without_timestamps(_run("sep", "r").history()) == [
+        {"step": 0, "loss": 1.5, "acc": 0.25},
+        {"step": 1, "loss": 0.5, "acc": 0.75},
+    ]
+
+
+def test_files_with_nothing_to_chart_say_so(tmp_path, record_user_warnings):
+    header_only = _write(tmp_path, "step,loss\n", name="empty.csv")
+    text_only = _write(tmp_path, "note\nhello\nworld\n", name="text.csv")
+    with record_user_warnings() as found:
+        trackio.import_csv(header_only, "quiet", name="a")
+        trackio.import_csv(text_only, "quiet", name="b")
+    messages = [str(w.message) for w in found]
+    assert any("no rows" in m for m in messages) and any(
+        "no column holds numbers" in m for m in messages
+    )
+
+
+def test_a_long_cell_is_imported_and_a_negative_step_refused(tmp_path):
+    long_text = "x" * 200_000
+    trackio.import_csv(
+        _write(tmp_path, f"step,note,loss\n0,{long_text},1.0\n", name="big.csv"), "cells", name="r"
+    )
+    assert _run("cells", "r").history()[0]["note"] == long_text
+    with pytest.raises(CSVImportError, match="step -5 is out of range"):
+        trackio.import_csv(_write(tmp_path, "step,loss\n-5,1.0\n", name="neg.csv"), "cells")
+    assert [r.name for r in trackio.Api().runs("cells")] == ["r"]
+
+
+def test_cli_prints_import_warnings_as_plain_lines(cli, tmp_path):
+    result = cli("import", "csv", _write(tmp_path, "note\nhello\n", name="t.csv"), "--project", "p")
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("trackio: ") and "no column holds numbers" in line

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from trackio.cli.output import CommandError, project_store
@@ -54,9 +56,22 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def _warnings_as_messages() -> Iterator[None]:
+    """Print an import's warnings as plain `trackio: ...` lines, not Python warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            for warning in caught:
+                print(f"trackio: {warning.message}", file=sys.stderr)
+
+
 def _import_csv(args: argparse.Namespace) -> int:
     try:
-        run_id = import_csv(args.path, args.project, name=args.name)
+        with _warnings_as_messages():
+            run_id = import_csv(args.path, args.project, name=args.name)
     except (CSVImportError, ValueError, OSError) as error:
         raise CommandError(str(error)) from None
     print(f"imported {args.path} into project {args.project!r} as run {run_id}")
@@ -65,11 +80,8 @@ def _import_csv(args: argparse.Namespace) -> int:
 
 def _import_tensorboard(args: argparse.Namespace) -> int:
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with _warnings_as_messages():
             run_ids = import_tf_events(args.logdir, args.project, name=args.name_prefix)
-        for warning in caught:
-            print(f"trackio: {warning.message}", file=sys.stderr)
     except ImportError as error:
         raise CommandError(
             f"{error}; TensorBoard import needs: pip install 'trackio[tensorboard]'"

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import csv
 import math
+import sys
 import time
+import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from trackio.imports.progress import progress_bar
 from trackio.imports.run_store import ImportedRun, store_runs
+from trackio.storage.chunks import INT64_MAX
 
 _STEP_NAMES = ("step",)
 _TIME_NAMES = ("timestamp", "time")
 _BOOLEANS = {"true": True, "false": False}
 _TEXT = object()
 _EPOCH_MILLISECONDS_ABOVE = 1e11
+_SNIFF_CHARACTERS = 64 * 1024
+_MAX_FIELD_CHARACTERS = min(sys.maxsize, 2**31 - 1)
+"""A cell may be as long as a logged string (the csv module stops at 128 KB)."""
 """Epoch times this large (past the year 5000 in seconds) are read as milliseconds."""
 
 
@@ -52,9 +58,12 @@ def import_csv(
 
 def read_csv_run(path: Path, name: str) -> ImportedRun:
     """Parse the CSV file at `path` into a run named `name`."""
+    csv.field_size_limit(_MAX_FIELD_CHARACTERS)
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle, strict=True))
+            delimiter = _delimiter(handle.read(_SNIFF_CHARACTERS))
+            handle.seek(0)
+            rows = list(csv.reader(handle, delimiter=delimiter, strict=True))
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise CSVImportError(f"cannot read CSV file {path}: {error}") from None
     rows = [row for row in rows if row]
@@ -84,7 +93,27 @@ def read_csv_run(path: Path, name: str) -> ImportedRun:
             run.add(header[column], step, cell if as_text else value, moment)
         progress.update(1)
     progress.close()
+    if not body:
+        warnings.warn(f"{path} has a header but no rows: the run has no values", stacklevel=3)
+    elif not any(_is_number(value) for values in run.series.values() for value in values[1]):
+        warnings.warn(
+            f"{path}: no column holds numbers, so nothing can be charted; every metric was "
+            "imported as text",
+            stacklevel=3,
+        )
     return run
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float))
+
+
+def _delimiter(sample: str) -> str:
+    """The sample's field separator (`,` `;` tab or `|`), a comma when it cannot tell."""
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
 
 
 def _unique_names(header: list[str]) -> list[str]:
@@ -105,11 +134,17 @@ def _steps(path: Path, body: list[list[str]], column: int | None) -> list[int]:
     steps = []
     for line, row in enumerate(body, start=2):
         try:
-            steps.append(int(row[column]))
+            step = int(row[column])
         except ValueError:
             raise CSVImportError(
                 f"{path}, line {line}: step {row[column]!r} is not an integer"
             ) from None
+        if not 0 <= step <= INT64_MAX:
+            raise CSVImportError(
+                f"{path}, line {line}: step {step} is out of range (0 to {INT64_MAX}), "
+                "as it is for log(step=...)"
+            )
+        steps.append(step)
     return steps
 
 
