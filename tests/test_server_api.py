@@ -338,3 +338,21 @@ def test_show_on_every_interface_warns_that_the_network_can_read_it(cli_env):
         process.wait(timeout=30)
     assert "dashboard running at http://0.0.0.0:" in lines[0]
     assert "warning" in lines[1] and "--allowed-host" in lines[1]
+
+
+def test_show_takes_the_pypi_trackio_keywords_and_unpacks_like_its_tuple(record_user_warnings):
+    with record_user_warnings() as found:
+        handle = trackio.show(
+            open_browser=False, block_thread=False, server_port=0, theme="soft", footer=None
+        )
+    try:
+        app, url, share_url, full_url = handle
+        assert url == handle.url and full_url == handle.url and share_url is None
+        assert callable(app)
+        with urllib.request.urlopen(url + "api/projects", timeout=30) as response:
+            assert json.loads(response.read()) == {"projects": []}
+    finally:
+        handle.stop()
+    assert [str(w.message) for w in found] == [
+        "trackio.show() ignores theme=: it has no effect here"
+    ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 if TYPE_CHECKING:
@@ -28,8 +29,12 @@ def show(
     host: str | None = None,
     port: int | None = None,
     open_browser: bool = True,
-    block: bool = True,
+    block: bool | None = None,
     allowed_hosts: Sequence[str] = (),
+    *,
+    block_thread: bool | None = None,
+    server_port: int | None = None,
+    **unused: Any,
 ) -> ServerHandle | None:
     """Serve the dashboard on `host:port` (127.0.0.1:7860, or the next free port).
 
@@ -39,8 +44,18 @@ def show(
     `Host` header (`localhost`, the loopback addresses, `host`) or one of
     `allowed_hosts`, so other web pages cannot read the dashboard through DNS
     rebinding.
+
+    The PyPI trackio's keywords work too: `block_thread` (as `block`), `server_port`
+    (as `port`); its display options (`theme`, `color_palette`, `footer`, ...) are
+    accepted with a warning that they change nothing. The handle also unpacks as the
+    PyPI trackio's `(app, url, share_url, full_url)`.
     """
     from trackio.server.app import DEFAULT_PORT, start_server
+
+    for key in sorted(name for name, value in unused.items() if value is not None):
+        warnings.warn(f"trackio.show() ignores {key}=: it has no effect here", stacklevel=2)
+    block = block if block is not None else (block_thread if block_thread is not None else True)
+    port = port if port is not None else server_port
     from trackio.server.security import WILDCARD_BINDS
 
     bind = host or "127.0.0.1"

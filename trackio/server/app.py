@@ -6,7 +6,7 @@ import errno
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -256,6 +256,11 @@ class ServerHandle:
     server: uvicorn.Server
     thread: threading.Thread
     reader: ProjectReader
+
+    def __iter__(self) -> Iterator[Any]:
+        """`app, url, share_url, full_url = trackio.show(block=False)`, as the PyPI trackio
+        returns them (there is no share link: `share_url` is None)."""
+        return iter((self.server.config.app, self.url, None, self.url))
 
     def stop(self) -> None:
         """Shut the server down, wait for it, and close the project files it read."""
