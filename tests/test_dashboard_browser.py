@@ -346,3 +346,34 @@ def test_the_app_keeps_to_its_content_security_policy(browser, server):
     finally:
         context.close()
     assert violations == [] and errors == [], (violations, errors)
+
+
+def _pixels_of(png: bytes, color: str) -> int:
+    """How many pixels of the PNG are close to `color` (`#rrggbb`)."""
+    import io
+
+    from PIL import Image
+
+    target = tuple(int(color[i : i + 2], 16) for i in (1, 3, 5))
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    return sum(
+        1
+        for pixel in image.getdata()
+        if all(abs(channel - wanted) < 40 for channel, wanted in zip(pixel, target, strict=True))
+    )
+
+
+def test_a_metric_logged_once_and_lone_points_are_drawn(dashboard):
+    with trackio.init(project="lone", name="only") as run:
+        for step in range(20):
+            values = {"train/loss": 1.0 / (step + 1)}
+            if step == 19:
+                values["test/accuracy"] = 0.93
+            values["gappy"] = 5.0 if step == 10 else float("nan")
+            run.log(values)
+    dashboard.open(project="lone")
+    first_run_color = "#1f77b4"
+    for metric in ("test/accuracy", "gappy"):
+        assert sum(dashboard.chart_runs(metric).values()) >= 1
+        chart = dashboard.page.locator(f"[data-testid=chart][data-metric='{metric}'] canvas").first
+        assert _pixels_of(chart.screenshot(), first_run_color) > 10, metric

@@ -283,6 +283,7 @@ export class Chart {
       series,
       hooks: {
         drawAxes: [(u) => this.drawBands(u)],
+        draw: [(u) => this.drawLonePoints(u)],
         setSelect: [(u) => this.onSelect(u)],
         setCursor: [(u) => this.onCursor(u, formatX)],
       },
@@ -291,6 +292,37 @@ export class Chart {
     this.uplot.over.addEventListener("dblclick", () => this.resetZoom());
     this.uplot.over.addEventListener("mouseleave", hideTooltip);
     this.applyRanges();
+  }
+
+  // A line needs two neighbouring values: a metric logged once, or a value whose
+  // neighbours are missing (or not positive on a log axis), would draw nothing at all.
+  drawLonePoints(u) {
+    const log = u.scales.y.distr === 3;
+    const { left, top, width, height } = u.bbox;
+    const usable = (v) => v != null && Number.isFinite(v) && (!log || v > 0);
+    const radius = 3 * devicePixelRatio;
+    const { ctx } = u;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, width, height);
+    ctx.clip();
+    for (const t of this.traces) {
+      const ys = t.smoothed;
+      const n = ys.length;
+      ctx.fillStyle = t.run.color;
+      for (let i = 0; i < n; i++) {
+        if (!usable(ys[i]) || (i > 0 && usable(ys[i - 1])) || (i < n - 1 && usable(ys[i + 1]))) {
+          continue;
+        }
+        const x = u.valToPos(t.x[i], "x", true);
+        const y = u.valToPos(ys[i], "y", true);
+        if (x < left || x > left + width || y < top || y > top + height) continue;
+        ctx.beginPath();
+        ctx.arc(x, y, radius, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    }
+    ctx.restore();
   }
 
   drawBands(u) {
