@@ -377,3 +377,19 @@ def test_a_metric_logged_once_and_lone_points_are_drawn(dashboard):
         assert sum(dashboard.chart_runs(metric).values()) >= 1
         chart = dashboard.page.locator(f"[data-testid=chart][data-metric='{metric}'] canvas").first
         assert _pixels_of(chart.screenshot(), first_run_color) > 10, metric
+
+
+def test_an_unknown_x_axis_falls_back_to_step_with_a_notice(dashboard):
+    log_runs("axes", {"a": {}})
+    dashboard.open(project="axes", x="no-such-metric")
+    notice = dashboard.page.locator(".notice")
+    assert "no-such-metric" in notice.inner_text() and "Step" in notice.inner_text()
+    assert dashboard.hooks()["charts"]["train/loss"]["xMode"] == "step"
+    assert sum(dashboard.chart_runs("train/loss").values()) == 30
+
+
+def test_a_project_that_cannot_load_shows_only_its_notice(dashboard, trackio_dir):
+    (trackio_dir / "broken.db").write_bytes(b"not a database at all")
+    dashboard.open(project="broken")
+    assert "Could not load project" in dashboard.page.locator(".notice").inner_text()
+    assert dashboard.page.locator(".table-pager:visible").count() == 0

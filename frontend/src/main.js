@@ -188,6 +188,8 @@ function applyView() {
   else charts.sync();
 }
 
+const X_AXES = ["step", "time", "relative"];
+
 function renderXAxisOptions() {
   const options = [["step", "Step"], ["time", "Wall time"], ["relative", "Relative time"]];
   for (const metric of state.metrics) options.push([metric, metric]);
@@ -258,16 +260,20 @@ async function loadProject() {
     if (token !== loadToken) return;
     mergeRuns(runsResponse.runs);
     state.metrics = metrics;
+    const unknownAxis = !X_AXES.includes(state.x) && !metrics.includes(state.x) ? state.x : null;
+    if (unknownAxis != null) state.x = "step";
     renderXAxisOptions();
     runList.render();
     writeUrl();
     applyView();
     live.start(project, runsResponse.cursor);
+    if (unknownAxis != null) showNotice(`No x axis “${unknownAxis}” in this project: showing Step.`);
     await charts.whenIdle();
     if (state.view === "media") await media.whenIdle();
   } catch (error) {
     if (token !== loadToken) return;
     showNotice(`Could not load project “${project}”: ${error.message}`);
+    for (const view of [charts.root, table.root, media.root]) view.hidden = true;
     runList.render();
   }
   if (token === loadToken) markReady(project);
