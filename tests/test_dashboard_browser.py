@@ -393,3 +393,16 @@ def test_a_project_that_cannot_load_shows_only_its_notice(dashboard, trackio_dir
     dashboard.open(project="broken")
     assert "Could not load project" in dashboard.page.locator(".notice").inner_text()
     assert dashboard.page.locator(".table-pager:visible").count() == 0
+
+
+def test_the_run_filter_applies_to_charts_and_the_counter(dashboard):
+    ids = log_runs("filtered", {"alpha": {}, "beta": {}})
+    dashboard.open(project="filtered")
+    assert set(dashboard.chart_runs("train/loss")) == {ids["alpha"], ids["beta"]}
+    dashboard.page.locator("[data-testid=run-search]").fill("alp")
+    dashboard.page.wait_for_function(
+        "(id) => !(id in window.__trackio.charts['train/loss'].runs)", arg=ids["beta"]
+    )
+    dashboard.wait_settled()
+    assert set(dashboard.chart_runs("train/loss")) == {ids["alpha"]}
+    assert "1 / 2 shown" in dashboard.page.locator(".sidebar").inner_text()

@@ -1,7 +1,7 @@
 import "./style.css";
 import { el, clear } from "./dom.js";
 import { fetchMetrics, fetchProjects, fetchRuns } from "./api.js";
-import { mergeRuns, on, readUrl, resetProject, state, writeUrl } from "./state.js";
+import { isBuiltinX, mergeRuns, on, readUrl, resetProject, state, writeUrl } from "./state.js";
 import { ChartsView } from "./charts.js";
 import { MediaView } from "./media.js";
 import { RunList } from "./runlist.js";
@@ -188,8 +188,6 @@ function applyView() {
   else charts.sync();
 }
 
-const X_AXES = ["step", "time", "relative"];
-
 function renderXAxisOptions() {
   const options = [["step", "Step"], ["time", "Wall time"], ["relative", "Relative time"]];
   for (const metric of state.metrics) options.push([metric, metric]);
@@ -260,7 +258,7 @@ async function loadProject() {
     if (token !== loadToken) return;
     mergeRuns(runsResponse.runs);
     state.metrics = metrics;
-    const unknownAxis = !X_AXES.includes(state.x) && !metrics.includes(state.x) ? state.x : null;
+    const unknownAxis = !isBuiltinX(state.x) && !metrics.includes(state.x) ? state.x : null;
     if (unknownAxis != null) state.x = "step";
     renderXAxisOptions();
     runList.render();
@@ -295,6 +293,8 @@ on("selection", () => {
 });
 on("runFilter", () => {
   if (state.view === "table") table.render();
+  else if (state.view === "media") media.sync();
+  else charts.redrawAll();
 });
 
 DARK.addEventListener("change", () => {

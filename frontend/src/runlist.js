@@ -1,6 +1,6 @@
-import { el, clear, textMatcher } from "./dom.js";
+import { el, clear } from "./dom.js";
 import { formatCell } from "./format.js";
-import { emit, setSelected, state } from "./state.js";
+import { emit, filteredRuns, selectedRuns, setSelected, state } from "./state.js";
 
 function groupKey(run) {
   if (!state.groupBy) return null;
@@ -10,10 +10,7 @@ function groupKey(run) {
   return value === undefined ? "(unset)" : formatCell(value);
 }
 
-export function filteredRuns() {
-  const matches = textMatcher(state.runFilter);
-  return state.runs.filter((run) => matches(run.name) || (run.group != null && matches(run.group)));
-}
+export { filteredRuns };
 
 function configKeys() {
   const keys = new Set();
@@ -127,8 +124,7 @@ export class RunList {
   render() {
     this.renderGroupOptions();
     const runs = filteredRuns();
-    const selectedCount = state.runs.filter((run) => state.selected.has(run.id)).length;
-    this.count.textContent = `${selectedCount} / ${state.runs.length} shown`;
+    this.count.textContent = `${selectedRuns().length} / ${state.runs.length} shown`;
     const scroll = this.list.scrollTop;
     const items = [];
     if (!state.groupBy) {

@@ -1,4 +1,5 @@
 import { colorAt } from "./colors.js";
+import { textMatcher } from "./dom.js";
 
 const X_MODES = new Set(["step", "time", "relative"]);
 const listeners = new Map();
@@ -122,8 +123,14 @@ export function mergeRuns(incoming) {
   return { added, changed };
 }
 
+export function filteredRuns() {
+  const matches = textMatcher(state.runFilter);
+  return state.runs.filter((run) => matches(run.name) || (run.group != null && matches(run.group)));
+}
+
+// The runs every view shows: ticked, and matching the run filter.
 export function selectedRuns() {
-  return state.runs.filter((run) => state.selected.has(run.id));
+  return filteredRuns().filter((run) => state.selected.has(run.id));
 }
 
 export function setSelected(ids, selected) {
