@@ -135,10 +135,12 @@ def test_unticking_a_run_removes_it_from_every_chart(dashboard):
         "nodes => nodes.map(n => n.dataset.runName)"
     ) == ["keep"]
     page.locator("[data-testid=deselect-all]").click()
+    page.wait_for_function("Object.keys(window.__trackio.charts['lr'].runs).length === 0")
+    assert dashboard.query()["runs"] == ["other"]
+    page.locator("[data-testid=run-search]").fill("")
     page.wait_for_function("Object.keys(window.__trackio.charts['lr'].runs).length === 1")
     assert set(dashboard.chart_runs("lr")) == {ids["other"]}
 
-    page.locator("[data-testid=run-search]").fill("")
     page.locator("[data-testid=select-all]").click()
     page.wait_for_function("Object.keys(window.__trackio.charts['lr'].runs).length === 3")
     assert "runs" not in dashboard.query()
