@@ -160,6 +160,7 @@ def test_show_names_the_projects_that_need_migrating(cli_env, trackio_dir):
     finally:
         process.terminate()
         process.wait(timeout=30)
+        process.stdout.close()
     assert "dashboard running at" in lines[0]
     assert "legacy-proj" in lines[1] and "trackio migrate" in lines[1]
     assert _digest(trackio_dir / "legacy-proj.db") == digest

@@ -336,6 +336,7 @@ def test_show_on_every_interface_warns_that_the_network_can_read_it(cli_env):
     finally:
         process.terminate()
         process.wait(timeout=30)
+        process.stdout.close()
     assert "dashboard running at http://0.0.0.0:" in lines[0]
     assert "warning" in lines[1] and "--allowed-host" in lines[1]
 
