@@ -24,3 +24,17 @@ def wait_for_line(proc, prefix, timeout=60):
                 return line.decode()
     errors = proc.stderr.read() if proc.stderr is not None and proc.poll() is not None else ""
     raise AssertionError(f"child never printed {prefix!r}: {buffer!r} {errors}")
+
+
+def first_lines_of_show(env, *args, count=2):
+    """The first `count` lines `trackio show --no-browser --port 0 ARGS` prints, after
+    which the dashboard process is stopped."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "trackio.cli", "show", "--no-browser", "--port", "0"]
+    with subprocess.Popen([*command, *args], env=env, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            return [process.stdout.readline() for _ in range(count)]
+        finally:
+            process.terminate()

@@ -4,14 +4,13 @@ written by the PyPI trackio are changed only by an explicit `trackio migrate`.""
 import hashlib
 import json
 import sqlite3
-import subprocess
-import sys
 import textwrap
 import urllib.error
 import urllib.request
 from urllib.parse import urlencode
 
 import pytest
+from child_output import first_lines_of_show
 from pypi_trackio_files import write_043
 
 import trackio
@@ -149,18 +148,7 @@ def test_reading_a_finished_project_leaves_its_file_untouched(
 def test_show_names_the_projects_that_need_migrating(cli_env, trackio_dir):
     write_043(trackio_dir / "legacy-proj.db")
     digest = _digest(trackio_dir / "legacy-proj.db")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "trackio.cli", "show", "--no-browser", "--port", "0"],
-        env=cli_env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        lines = [process.stdout.readline(), process.stdout.readline()]
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        process.stdout.close()
+    lines = first_lines_of_show(cli_env)
     assert "dashboard running at" in lines[0]
     assert "legacy-proj" in lines[1] and "trackio migrate" in lines[1]
     assert _digest(trackio_dir / "legacy-proj.db") == digest

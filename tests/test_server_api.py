@@ -11,6 +11,7 @@ import urllib.request
 from urllib.parse import urlencode
 
 import pytest
+from child_output import first_lines_of_show
 
 import trackio
 
@@ -324,19 +325,7 @@ def test_allowed_host_names_and_wildcard_binds():
 
 
 def test_show_on_every_interface_warns_that_the_network_can_read_it(cli_env):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "trackio.cli", "show", "--no-browser", "--host", "0.0.0.0"]
-        + ["--port", "0"],
-        env=cli_env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        lines = [process.stdout.readline(), process.stdout.readline()]
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        process.stdout.close()
+    lines = first_lines_of_show(cli_env, "--host", "0.0.0.0")
     assert "dashboard running at http://0.0.0.0:" in lines[0]
     assert "warning" in lines[1] and "--allowed-host" in lines[1]
 
