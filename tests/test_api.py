@@ -1,3 +1,4 @@
+import os
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -237,3 +238,23 @@ def test_run_paths_with_slashes_and_wandb_entities():
         trackio.Api().run("absent/run")
     with pytest.raises(ValueError, match="project/run"):
         trackio.Api().run("no-slash")
+
+
+def test_a_logged_table_reads_back_as_rows():
+    import numpy as np
+
+    run = trackio.init(project="tables", name="r")
+    image = trackio.Image(np.zeros((4, 4, 3), dtype=np.uint8))
+    run.log({"samples": trackio.Table(columns=["prompt", "score", "pic"], data=[["a", 1, image]])})
+    run.log({"samples": trackio.Table(columns=["prompt", "score", "pic"], data=[["b", 2, None]])})
+    run.finish()
+    stored = trackio.Api().run("tables/r")
+    latest = stored.table("samples")
+    assert latest == [{"prompt": "b", "score": 2, "pic": None}]
+    (first,) = stored.table("samples", step=0)
+    assert (first["prompt"], first["score"], first["pic"]["_type"]) == ("a", 1, "image")
+    assert os.path.isfile(first["pic"]["path"])
+    frame = stored.table("samples", pandas=True)
+    assert list(frame.columns) == ["prompt", "score", "pic"] and frame["prompt"].tolist() == ["b"]
+    with pytest.raises(ValueError, match="no table 'missing'"):
+        stored.table("missing")

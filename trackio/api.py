@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from trackio.formatting import iso_utc
@@ -124,6 +126,27 @@ class ApiRun:
             return pd.DataFrame(rows)
         return rows
 
+    def table(self, key: str, step: int | None = None, pandas: bool = False) -> Any:
+        """The rows of the `Table` logged under `key` at `step` (else the latest one), as
+        a list of dicts keyed by column (media cells as dicts with an absolute `path`),
+        or a pandas DataFrame with `pandas=True`; `ValueError` if there is none."""
+        with _store(self.project) as store:
+            path, _ = store.table_file(self._record, key, step)
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ValueError(f"the file of table {key!r} cannot be read: {error}") from None
+        columns = document["columns"]
+        rows = [
+            dict(zip(columns, (_with_path(cell, path.parent) for cell in row), strict=True))
+            for row in document["data"]
+        ]
+        if pandas:
+            import pandas as pd
+
+            return pd.DataFrame(rows, columns=columns)
+        return rows
+
     def scan_history(
         self, keys: list[str] | None = None, page_size: int = 1000
     ) -> Iterator[dict[str, Any]]:
@@ -155,6 +178,15 @@ class ApiRun:
 
     def __repr__(self) -> str:
         return f"<Run {self.project}/{self.name} ({self.id}) {self.status}>"
+
+
+def _with_path(cell: Any, folder: Path) -> Any:
+    """A table cell with its media files' paths made absolute."""
+    if isinstance(cell, list):
+        return [_with_path(item, folder) for item in cell]
+    if isinstance(cell, dict) and "_type" in cell and cell.get("path"):
+        return {**cell, "path": str(folder / cell["path"])}
+    return cell
 
 
 class Runs(list):
