@@ -6,8 +6,9 @@ import time
 
 
 def wait_for_line(proc, prefix, timeout=60):
-    """The first line `proc` prints on stdout that starts with `prefix` (the process keeps
-    running); an AssertionError with what it printed if none comes within `timeout` s."""
+    """The first whole line `proc` prints on stdout that starts with `prefix` (the process
+    keeps running); an AssertionError with what it printed if none comes within `timeout`
+    s. A line counts once its newline arrived: a read can end mid-line."""
     deadline = time.monotonic() + timeout
     fd = proc.stdout.fileno()
     buffer = b""
@@ -19,7 +20,8 @@ def wait_for_line(proc, prefix, timeout=60):
         if not chunk:
             break
         buffer += chunk
-        for line in buffer.splitlines():
+        complete = buffer[: buffer.rfind(b"\n") + 1]
+        for line in complete.splitlines():
             if line.startswith(prefix.encode()):
                 return line.decode()
     errors = proc.stderr.read() if proc.stderr is not None and proc.poll() is not None else ""
