@@ -52,21 +52,15 @@ def take(conn: sqlite3.Connection, ids: list[int], run: int, metric: int) -> lis
 
 
 def encoded_points(
-    conn: sqlite3.Connection, run: int, metric: int, low: int = _LOW, high: int = _HIGH
+    conn: sqlite3.Connection,
+    run: int,
+    metric: int,
+    low: int = _LOW,
+    high: int = _HIGH,
+    with_times: bool = True,
 ) -> list[tuple[Any, ...]]:
     """(kind, n, first_step, steps, vals, times) of the chunks of one series that
-    touch steps [low, high], in writing order."""
-    return conn.execute(
-        "SELECT kind, n, first_step, steps, vals, times FROM chunks WHERE run = ? AND metric = ? "
-        "AND max_step >= ? AND min_step <= ? ORDER BY id",
-        (run, metric, low, high),
-    ).fetchall()
-
-
-def encoded_values(
-    conn: sqlite3.Connection, run: int, metric: int, low: int, high: int, with_times: bool
-) -> list[tuple[Any, ...]]:
-    """As `encoded_points`, with `times` left NULL unless `with_times`."""
+    touch steps [low, high], in writing order; `times` is NULL unless `with_times`."""
     times = "times" if with_times else "NULL"
     return conn.execute(
         f"SELECT kind, n, first_step, steps, vals, {times} FROM chunks WHERE run = ? "

@@ -755,13 +755,13 @@ class SQLiteProjectStore:
         mid = self._known_metric(conn, metric)
         low = _LOW if step_min is None else step_min
         high = _HIGH if step_max is None else step_max
-        rows = chunks_table.encoded_values(conn, run.pk, mid, low, high, with_times)
+        rows = chunks_table.encoded_points(conn, run.pk, mid, low, high, with_times)
         if not rows:
             return numeric.empty_series()
         steps = numeric.steps_of(rows)
         resolve = numeric.needs_resolving(rows, steps)
         if resolve and not with_times:
-            rows = chunks_table.encoded_values(conn, run.pk, mid, low, high, True)
+            rows = chunks_table.encoded_points(conn, run.pk, mid, low, high)
             steps = numeric.steps_of(rows)
             with_times = True
         times = numeric.times_of(rows) if with_times else None
