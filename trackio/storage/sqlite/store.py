@@ -90,6 +90,11 @@ _SCAN_WINDOW_STEPS = 2 * CHUNK_POINTS
 _RUN_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
+def _step_bounds(step_min: int | None, step_max: int | None) -> tuple[int, int]:
+    """The inclusive step range asked for, an open end taken as the int64 limit."""
+    return (_LOW if step_min is None else step_min, _HIGH if step_max is None else step_max)
+
+
 def new_run_id() -> str:
     """A random 8-character run id, as wandb makes them."""
     import secrets
@@ -527,8 +532,7 @@ class SQLiteProjectStore:
     ) -> Series:
         """Every value of metric `name` of `run` within the steps, one per step (the
         winner by `winner.latest_per_step`), sorted by step."""
-        low = _LOW if step_min is None else step_min
-        high = _HIGH if step_max is None else step_max
+        low, high = _step_bounds(step_min, step_max)
         return self._read(lambda conn: self._series(conn, run.pk, name, low, high))
 
     def _series(self, conn: sqlite3.Connection, pk: int, name: str, low: int, high: int) -> Series:
@@ -582,8 +586,7 @@ class SQLiteProjectStore:
         value. A metric named `step` or `timestamp` is left out of the rows.
         """
         names = list(keys) if keys is not None else self.metric_names(run)
-        low = _LOW if step_min is None else step_min
-        high = _HIGH if step_max is None else step_max
+        low, high = _step_bounds(step_min, step_max)
         return self._rows(run, names, low, high, keys is not None)
 
     def history_pages(
@@ -753,8 +756,7 @@ class SQLiteProjectStore:
         from trackio.storage import numeric
 
         mid = self._known_metric(conn, metric)
-        low = _LOW if step_min is None else step_min
-        high = _HIGH if step_max is None else step_max
+        low, high = _step_bounds(step_min, step_max)
         rows = chunks_table.encoded_points(conn, run.pk, mid, low, high, with_times)
         if not rows:
             return numeric.empty_series()
@@ -783,8 +785,7 @@ class SQLiteProjectStore:
         """What the stored points of the series within the steps look like, without
         their data: it changes whenever they change, so results computed from them may
         be cached under it, and `chart_series` decides from it how to read them."""
-        low = _LOW if step_min is None else step_min
-        high = _HIGH if step_max is None else step_max
+        low, high = _step_bounds(step_min, step_max)
 
         def query(conn: sqlite3.Connection) -> SeriesVersion:
             rows = chunks_table.extent(conn, run.pk, self._known_metric(conn, metric), low, high)
@@ -813,8 +814,7 @@ class SQLiteProjectStore:
         `series_version`, when the caller has just read it."""
         from trackio.storage import numeric
 
-        low = _LOW if step_min is None else step_min
-        high = _HIGH if step_max is None else step_max
+        low, high = _step_bounds(step_min, step_max)
         shape = version or self.series_version(run, metric, step_min, step_max)
         if shape.ordered and shape.points // max_points >= _POINTS_PER_BUCKET_FOR_BLOCKS:
             return self._read(
