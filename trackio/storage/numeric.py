@@ -51,12 +51,20 @@ def empty_series() -> NumericSeries:
     return NumericSeries(np.empty(0, np.int64), np.empty(0, np.float64), np.empty(0, np.float64))
 
 
+def _one_step_run(rows: Sequence[tuple[Any, ...]]) -> bool:
+    """Whether the rows' steps count up by one from the first row to the last: every
+    chunk contiguous, each starting where the one before ended."""
+    return all(row[3] is None for row in rows) and all(
+        rows[i][2] == rows[i - 1][2] + rows[i - 1][1] for i in range(1, len(rows))
+    )
+
+
 def steps_of(rows: Sequence[tuple[Any, ...]]) -> np.ndarray:
     """All chunks' steps in order; runs of contiguous chunks are built in one go."""
     counts = np.fromiter((row[1] for row in rows), np.int64, len(rows))
+    if _one_step_run(rows):
+        return np.arange(rows[0][2], rows[0][2] + int(counts.sum()), dtype=np.int64)
     if all(row[3] is None for row in rows):
-        if all(rows[i][2] == rows[i - 1][2] + rows[i - 1][1] for i in range(1, len(rows))):
-            return np.arange(rows[0][2], rows[0][2] + int(counts.sum()), dtype=np.int64)
         firsts = np.fromiter((row[2] for row in rows), np.int64, len(rows))
         offsets = np.arange(counts.sum(), dtype=np.int64) - np.repeat(
             np.cumsum(counts) - counts, counts
@@ -90,9 +98,7 @@ def times_of(rows: Sequence[tuple[Any, ...]]) -> np.ndarray:
 def needs_resolving(rows: Sequence[tuple[Any, ...]], steps: np.ndarray) -> bool:
     """Whether some step of the rows repeats or steps go back, so winners must be
     picked; rows of contiguous steps that follow each other are known not to."""
-    if all(row[3] is None for row in rows) and all(
-        rows[i][2] == rows[i - 1][2] + rows[i - 1][1] for i in range(1, len(rows))
-    ):
+    if _one_step_run(rows):
         return False
     return len(steps) > 1 and not bool(np.all(steps[1:] > steps[:-1]))
 
