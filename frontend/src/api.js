@@ -31,8 +31,8 @@ export async function fetchProjects() {
   return (await getJSON("projects")).projects;
 }
 
-export async function fetchRuns(project, since) {
-  return getJSON("runs", { project, since });
+export async function fetchRuns(project, cursor) {
+  return getJSON("runs", { project, cursor });
 }
 
 export async function fetchMetrics(project) {

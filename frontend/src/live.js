@@ -36,13 +36,12 @@ export class LivePoller {
 
   async tick(token) {
     if (token !== this.token || document.hidden) return;
-    const since = this.cursor ?? undefined;
     try {
-      const response = await fetchRuns(this.project, since);
+      const response = await fetchRuns(this.project, this.cursor);
       if (token !== this.token) return;
-      if (response.cursor != null) this.cursor = Math.max(this.cursor ?? -Infinity, response.cursor);
+      this.cursor = response.cursor;
       this.onStatus(true);
-      await this.onRuns(response.runs);
+      await this.onRuns(response.runs, response.run_ids ?? null);
     } catch (error) {
       if (token !== this.token) return;
       this.onStatus(false, error);

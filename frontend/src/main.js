@@ -1,7 +1,7 @@
 import "./style.css";
 import { el, clear } from "./dom.js";
 import { fetchMetrics, fetchProjects, fetchRuns } from "./api.js";
-import { isBuiltinX, mergeRuns, on, readUrl, resetProject, state, writeUrl } from "./state.js";
+import { isBuiltinX, keepOnlyRuns, mergeRuns, on, readUrl, resetProject, state, writeUrl } from "./state.js";
 import { ChartsView } from "./charts.js";
 import { MediaView } from "./media.js";
 import { RunList } from "./runlist.js";
@@ -218,8 +218,15 @@ async function refreshMetrics() {
   return true;
 }
 
-async function onLiveRuns(runs) {
+async function onLiveRuns(runs, runIds) {
   const project = state.project;
+  if (runIds && keepOnlyRuns(runIds)) {
+    runList.render();
+    writeUrl();
+    if (state.view === "table") table.render();
+    else if (state.view === "media") media.sync();
+    else charts.redrawAll();
+  }
   const { added, changed } = mergeRuns(runs);
   if (!added.length && !changed.length) return;
   runList.render();

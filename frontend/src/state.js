@@ -123,6 +123,20 @@ export function mergeRuns(incoming) {
   return { added, changed };
 }
 
+/** Forget runs the server no longer has; returns whether any went. */
+export function keepOnlyRuns(ids) {
+  const kept = new Set(ids);
+  const remaining = state.runs.filter((run) => kept.has(run.id));
+  if (remaining.length === state.runs.length) return false;
+  for (const run of state.runs) {
+    if (kept.has(run.id)) continue;
+    state.runById.delete(run.id);
+    state.selected.delete(run.id);
+  }
+  state.runs = remaining;
+  return true;
+}
+
 export function filteredRuns() {
   const matches = textMatcher(state.runFilter);
   return state.runs.filter((run) => matches(run.name) || (run.group != null && matches(run.group)));

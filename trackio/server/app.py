@@ -145,12 +145,9 @@ def create_app(
         return {"projects": reader.projects()}
 
     def runs(request: Request) -> dict[str, Any]:
-        since = request.query_params.get("since")
-        try:
-            since_value = float(since) if since else None
-        except ValueError:
-            raise BadRequestError(f"'since' must be a number, got {since!r}") from None
-        return reader.runs(_required(request, "project"), since_value)
+        return reader.runs(
+            _required(request, "project"), request.query_params.get("cursor") or None
+        )
 
     def metrics(request: Request) -> dict[str, Any]:
         return {"metrics": reader.metrics(_required(request, "project"))}

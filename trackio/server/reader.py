@@ -8,6 +8,7 @@ block or fail a training process.
 from __future__ import annotations
 
 import threading
+import zlib
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,9 @@ from trackio.storage import ProjectStore, list_projects, open_store
 from trackio.storage.errors import MetricNotFoundError
 from trackio.storage.numeric import SeriesBlocks, pair_by_step
 from trackio.storage.paths import project_db_path
-from trackio.storage.records import CRASHED_AFTER_SECONDS, RunRecord, SeriesVersion
+from trackio.storage.records import RunRecord, SeriesVersion
 
 X_AXES = ("step", "time", "relative")
-LIVE_OVERLAP_SECONDS = 5.0
-"""The `since` cursor lags the newest update by this much: a writer's commit can
-land after a later one's, and re-sending a run costs less than missing it."""
 
 
 class SeriesCache:
@@ -97,15 +95,26 @@ class ProjectReader:
         """Every project name."""
         return list_projects()
 
-    def runs(self, project: str, since: float | None = None) -> dict[str, Any]:
-        """The project's runs (only those changed after `since` if given) and the next
-        cursor. A run that became `crashed` after `since` counts as changed."""
-        store = self.store(project)
-        records = store.list_runs()
-        newest = max((r.updated_at for r in records), default=0.0)
-        if since is not None:
-            records = [r for r in records if r.updated_at > since or _crashed_since(r, since)]
-        return {"runs": run_overviews(store, records), "cursor": newest - LIVE_OVERLAP_SECONDS}
+    def runs(self, project: str, cursor: str | None = None) -> dict[str, Any]:
+        """The project's runs and the cursor to poll with next; given a `cursor`, only
+        the runs that changed since it was handed out, each change once, with configs
+        only where they changed. `run_ids` lists every run when one was deleted."""
+        after, crashed_before = parse_runs_cursor(cursor)
+        changes = self.store(project).run_changes(after)
+        crashed = sorted(r.run_id for r in changes.running if r.status == "crashed")
+        crashed_now = _digest(crashed)
+        records = changes.changed
+        if after is not None and crashed_now != crashed_before:
+            # Turning crashed is not a write: re-send the runs it may have happened to.
+            seen = {r.run_id for r in records}
+            records = records + [r for r in changes.running if r.run_id not in seen]
+        payload: dict[str, Any] = {
+            "runs": run_overviews(self.store(project), records, configs_after=after),
+            "cursor": f"{changes.cursor}.{crashed_now}",
+        }
+        if changes.run_ids is not None:
+            payload["run_ids"] = changes.run_ids
+        return payload
 
     def metrics(self, project: str) -> list[str]:
         """Names of the project's numeric metrics, in first-logged order."""
@@ -175,13 +184,19 @@ class ProjectReader:
         return result
 
 
-def _crashed_since(record: RunRecord, since: float) -> bool:
-    """Whether the run may have turned `crashed` after `since`: no run reads as crashed
-    later than `CRASHED_AFTER_SECONDS` after its writer was last heard from."""
-    if record.status != "crashed":
-        return False
-    heard = record.heartbeat_at if record.heartbeat_at is not None else record.updated_at
-    return heard + CRASHED_AFTER_SECONDS > since
+def parse_runs_cursor(cursor: str | None) -> tuple[int | None, str | None]:
+    """The change number and crashed-runs digest of a cursor `runs()` handed out;
+    (None, None) for no cursor. A malformed one is a `ValueError`."""
+    if cursor is None:
+        return None, None
+    number, _, digest = cursor.partition(".")
+    if not number.isdigit() or not digest or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError(f"'cursor' must be a value /api/runs returned, got {cursor!r}")
+    return int(number), digest
+
+
+def _digest(run_ids: list[str]) -> str:
+    return format(zlib.crc32("\n".join(run_ids).encode()), "x")
 
 
 class _SeriesQuery:

@@ -11,16 +11,24 @@ from trackio.storage import ProjectStore
 from trackio.storage.records import RunRecord
 
 
-def run_overviews(store: ProjectStore, records: list[RunRecord]) -> list[dict[str, Any]]:
-    """For each run: id, name, group, status, times, last step, step count, config, summary."""
+def run_overviews(
+    store: ProjectStore, records: list[RunRecord], *, configs_after: int | None = None
+) -> list[dict[str, Any]]:
+    """For each run: id, name, group, status, times, last step, step count, config, summary.
+
+    With `configs_after`, a run's config (which can be megabytes) is included only if it
+    changed after that change number."""
     last = store.last_values(records)
     extents = store.run_extents(records)
-    return [
-        _overview(
+    overviews = []
+    for record in records:
+        overview = _overview(
             record, store.summary(record, last.get(record.run_id, {})), extents.get(record.run_id)
         )
-        for record in records
-    ]
+        if configs_after is not None and record.config_seq <= configs_after:
+            del overview["config"]
+        overviews.append(overview)
+    return overviews
 
 
 def _overview(

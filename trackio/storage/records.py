@@ -43,6 +43,10 @@ class RunRecord:
     heartbeat_at: float | None = None
     pid: int | None = None
     host: str | None = None
+    change_seq: int = 0
+    """The project's change number of the run's last write (see `RunChanges`)."""
+    config_seq: int = 0
+    """The change number of the run's last config change."""
 
 
 def this_host() -> str:
@@ -87,6 +91,22 @@ def reported_status(
         if moment - heartbeat_at > CRASHED_AFTER_SECONDS:
             return "crashed"
     return stored
+
+
+@dataclass
+class RunChanges:
+    """What changed in a project after a change number: a reader keeps `cursor` and
+    asks again with it, so it is told of each change once."""
+
+    cursor: int
+    """The project's newest change number."""
+    changed: list[RunRecord]
+    """Runs written after the asked-for number (every run when none was given)."""
+    running: list[RunRecord]
+    """Every run stored as running: whether it reads as `crashed` changes without a
+    write, so readers check these themselves."""
+    run_ids: list[str] | None
+    """Every run's id when a run was deleted after the asked-for number, else None."""
 
 
 @dataclass

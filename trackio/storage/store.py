@@ -19,6 +19,7 @@ from trackio.storage.records import (
     MediaRecord,
     OpenedRun,
     RunBatch,
+    RunChanges,
     RunRecord,
     RunRequest,
     Series,
@@ -54,6 +55,12 @@ class ProjectStore(Protocol):
 
     def list_runs(self) -> list[RunRecord]:
         """Every run, oldest first."""
+
+    def run_changes(self, after: int | None = None) -> RunChanges:
+        """What changed after change number `after`: the runs written since (every run
+        if None), the runs stored as running, the run ids if one was deleted, and the
+        newest number. Numbers grow in commit order, so asking again with the returned
+        `cursor` reports each later change exactly once."""
 
     def get_run(self, run_id: str) -> RunRecord:
         """The run with this id (`RunNotFoundError` if none)."""

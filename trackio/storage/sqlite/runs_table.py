@@ -7,11 +7,12 @@ import sqlite3
 import time
 from typing import Any
 
-from trackio.storage.records import RunRecord, reported_status
+from trackio.storage.records import RunChanges, RunRecord, reported_status
 
 _COLUMNS = (
     "id, run_id, name, group_name, job_type, notes, tags, status, exit_code, created_at, "
-    "updated_at, finished_at, config, summary, metric_defs, heartbeat_at, pid, host"
+    "updated_at, finished_at, config, summary, metric_defs, heartbeat_at, pid, host, "
+    "change_seq, config_seq"
 )
 _SETTABLE = frozenset({"config", "summary", "metric_defs"})
 
@@ -38,6 +39,8 @@ def _record(row: tuple[Any, ...], now: float) -> RunRecord:
         heartbeat_at=row[15],
         pid=row[16],
         host=row[17],
+        change_seq=row[18],
+        config_seq=row[19],
     )
 
 
@@ -45,6 +48,29 @@ def list_runs(conn: sqlite3.Connection) -> list[RunRecord]:
     """Every run of the project, oldest first."""
     now = time.time()
     return [_record(row, now) for row in conn.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY id")]
+
+
+def changes(conn: sqlite3.Connection, after: int | None) -> RunChanges:
+    """The runs written after change number `after` (all runs if None), every run
+    stored as running, and the newest change number; read in the caller's snapshot."""
+    now = time.time()
+    seq, deleted_seq = conn.execute("SELECT seq, deleted_seq FROM run_changes").fetchone()
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM runs WHERE change_seq > ? OR status = 'running' ORDER BY id",
+        (-1 if after is None else after,),
+    ).fetchall()
+    records = [_record(row, now) for row in rows]
+    changed = [r for r in records if after is None or r.change_seq > after]
+    running = [r for r, row in zip(records, rows, strict=True) if row[7] == "running"]
+    run_ids = None
+    if after is not None and deleted_seq > after:
+        run_ids = [row[0] for row in conn.execute("SELECT run_id FROM runs ORDER BY id")]
+    return RunChanges(cursor=seq, changed=changed, running=running, run_ids=run_ids)
+
+
+def _next_change(conn: sqlite3.Connection) -> int:
+    """The next change number; call inside the write transaction that makes the change."""
+    return int(conn.execute("UPDATE run_changes SET seq = seq + 1 RETURNING seq").fetchall()[0][0])
 
 
 def get_run(conn: sqlite3.Connection, pk: int) -> RunRecord | None:
@@ -110,10 +136,12 @@ def insert_run(
     host: str | None = None,
 ) -> int:
     """Insert a run and return its row id. Call inside a write transaction."""
+    change = _next_change(conn)
     cursor = conn.execute(
         "INSERT INTO runs (run_id, name, group_name, job_type, notes, tags, status, exit_code, "
         "created_at, updated_at, finished_at, config, summary, metric_defs, heartbeat_at, pid, "
-        "host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "host, change_seq, config_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?)",
         (
             run_id,
             name,
@@ -132,6 +160,8 @@ def insert_run(
             updated_at if status == "running" else None,
             pid,
             host,
+            change,
+            change,
         ),
     )
     assert cursor.lastrowid is not None
@@ -141,10 +171,12 @@ def insert_run(
 def reopen_run(conn: sqlite3.Connection, pk: int, config_json: str, pid: int, host: str) -> None:
     """Mark a run running again in process `pid` of `host`, with its merged config."""
     now = time.time()
+    change = _next_change(conn)
     conn.execute(
         "UPDATE runs SET status = 'running', exit_code = NULL, finished_at = NULL, "
-        "updated_at = ?, heartbeat_at = ?, config = ?, pid = ?, host = ? WHERE id = ?",
-        (now, now, config_json, pid, host, pk),
+        "updated_at = ?, heartbeat_at = ?, config = ?, pid = ?, host = ?, change_seq = ?, "
+        "config_seq = ? WHERE id = ?",
+        (now, now, config_json, pid, host, change, change, pk),
     )
 
 
@@ -154,8 +186,8 @@ def touch(conn: sqlite3.Connection, pk: int, updated_at: float | None, heartbeat
         conn.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (heartbeat_at, pk))
     else:
         conn.execute(
-            "UPDATE runs SET updated_at = ?, heartbeat_at = ? WHERE id = ?",
-            (updated_at, heartbeat_at, pk),
+            "UPDATE runs SET updated_at = ?, heartbeat_at = ?, change_seq = ? WHERE id = ?",
+            (updated_at, heartbeat_at, _next_change(conn), pk),
         )
 
 
@@ -163,8 +195,11 @@ def set_json_field(conn: sqlite3.Connection, pk: int, field: str, text: str) -> 
     """Replace the run's `config`, `summary` (overrides) or `metric_defs` JSON."""
     if field not in _SETTABLE:
         raise ValueError(f"unknown run field {field!r}")
+    change = _next_change(conn)
+    also = ", config_seq = ?" if field == "config" else ""
     conn.execute(
-        f"UPDATE runs SET {field} = ?, updated_at = ? WHERE id = ?", (text, time.time(), pk)
+        f"UPDATE runs SET {field} = ?, updated_at = ?, change_seq = ?{also} WHERE id = ?",
+        (text, time.time(), change, *((change,) if also else ()), pk),
     )
 
 
@@ -173,8 +208,9 @@ def finish_run(
 ) -> None:
     """Mark the run finished (or failed) at `finished_at`."""
     conn.execute(
-        "UPDATE runs SET status = ?, exit_code = ?, finished_at = ?, updated_at = ? WHERE id = ?",
-        (status, exit_code, finished_at, finished_at, pk),
+        "UPDATE runs SET status = ?, exit_code = ?, finished_at = ?, updated_at = ?, "
+        "change_seq = ? WHERE id = ?",
+        (status, exit_code, finished_at, finished_at, _next_change(conn), pk),
     )
 
 
@@ -186,10 +222,12 @@ def rename_run(conn: sqlite3.Connection, pk: int, new_name: str) -> None:
     if clash:
         raise ValueError(f"a run named {new_name!r} already exists in this project")
     conn.execute(
-        "UPDATE runs SET name = ?, updated_at = ? WHERE id = ?", (new_name, time.time(), pk)
+        "UPDATE runs SET name = ?, updated_at = ?, change_seq = ? WHERE id = ?",
+        (new_name, time.time(), _next_change(conn), pk),
     )
 
 
 def delete_run(conn: sqlite3.Connection, pk: int) -> None:
     """Delete the run's row."""
     conn.execute("DELETE FROM runs WHERE id = ?", (pk,))
+    conn.execute("UPDATE run_changes SET deleted_seq = ?", (_next_change(conn),))

@@ -99,7 +99,23 @@ ALTER TABLE runs ADD COLUMN pid INTEGER;
 ALTER TABLE runs ADD COLUMN host TEXT;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+_V4 = """
+-- Change numbers, so a reader can ask what changed after the last number it saw and
+-- get each change once: every write to a run takes the next number of the project's
+-- counter (writes are serialised, so numbers are handed out in commit order).
+-- `config_seq` is the number of the run's last config change, `deleted_seq` that of
+-- the last deletion of a run.
+ALTER TABLE runs ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN config_seq INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE run_changes (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    seq INTEGER NOT NULL,
+    deleted_seq INTEGER NOT NULL
+);
+INSERT INTO run_changes (id, seq, deleted_seq) VALUES (0, 0, 0);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -49,6 +49,7 @@ from trackio.storage.records import (
     MediaRecord,
     OpenedRun,
     RunBatch,
+    RunChanges,
     RunRecord,
     RunRequest,
     Series,
@@ -317,6 +318,13 @@ class SQLiteProjectStore:
         return self._read(
             lambda conn: [] if self._empty else runs_table.list_runs(conn), statements=1
         )
+
+    def run_changes(self, after: int | None = None) -> RunChanges:
+        """The runs written after change number `after` (every run if None), the runs
+        stored as running, and the number to ask with next time, from one snapshot."""
+        if self._empty:
+            return RunChanges(cursor=0, changed=[], running=[], run_ids=None)
+        return self._read(lambda conn: runs_table.changes(conn, after), statements=3)
 
     def get_run(self, run_id: str) -> RunRecord:
         """The run with id `run_id`; raises `RunNotFoundError`."""
