@@ -21,7 +21,7 @@ import time
 from urllib.parse import urlencode
 
 import numpy as np
-from headless_chromium import launch, unavailable_reason
+from headless_chromium import hooked_context, launch, unavailable_reason
 
 
 def logging_cost() -> None:
@@ -82,9 +82,7 @@ def media_page_seconds() -> float | None:
         with sync_playwright() as playwright:
             browser = launch(playwright)
             for _ in range(3):
-                context = browser.new_context(
-                    viewport={"width": 1440, "height": 900}, bypass_csp=True
-                )
+                context = hooked_context(browser, viewport={"width": 1440, "height": 900})
                 page = context.new_page()
                 started = time.perf_counter()
                 page.goto(

@@ -30,3 +30,11 @@ def unavailable_reason() -> str | None:
 def launch(playwright: Any) -> Any:
     """A headless Chromium from the machine's own package, never a downloaded one."""
     return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+
+def hooked_context(browser: Any, **options: Any) -> Any:
+    """A context whose pages publish the dashboard's `window.__trackio` state (the
+    benchmarks wait on it); evaluating it needs the page's CSP bypassed."""
+    context = browser.new_context(bypass_csp=True, **options)
+    context.add_init_script("window.__trackioTestHooks = true;")
+    return context

@@ -20,10 +20,21 @@ CHROMIUM_ARGS = [
 HOW_TO_ENABLE = (
     "browser tests need Chromium and Playwright: apt-get install chromium; pip install playwright"
 )
-TEST_CONTEXT = {"bypass_csp": True}
-"""Options of the test browser contexts: tests read the page's test hooks through
-evaluated expressions, which the dashboard's Content-Security-Policy forbids page
-scripts (one test runs without this, to check the app itself keeps to the policy)."""
+TEST_HOOKS_FLAG = "window.__trackioTestHooks = true;"
+"""Run before the page's scripts: it makes the dashboard publish `window.__trackio`,
+the state the tests wait on (a user's page publishes nothing)."""
+
+
+def new_test_context(browser, **options):
+    """A browser context whose pages publish the dashboard's test hooks. Tests read
+    them through evaluated expressions, which the dashboard's Content-Security-Policy
+    forbids page scripts, so the context bypasses it (one test runs without this, to
+    check the app itself keeps to the policy)."""
+    context = browser.new_context(bypass_csp=True, **options)
+    context.add_init_script(TEST_HOOKS_FLAG)
+    return context
+
+
 DIST_INDEX = (
     Path(__file__).resolve().parent.parent / "trackio" / "dashboard" / "dist" / "index.html"
 )

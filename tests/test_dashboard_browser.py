@@ -12,7 +12,7 @@ import time
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
-from browser_support import TEST_CONTEXT, BrowserTab, skip_module_without_browser
+from browser_support import BrowserTab, new_test_context, skip_module_without_browser
 
 import trackio
 
@@ -48,7 +48,7 @@ class Dashboard(BrowserTab):
 
 @pytest.fixture
 def dashboard(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, **TEST_CONTEXT)
+    context = new_test_context(browser, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
     view = Dashboard(page, server.url)
@@ -296,9 +296,7 @@ def test_embedding_parameters_hide_chrome_and_pick_metrics(dashboard):
 
 def test_phone_width_collapses_the_runs_list(browser, server):
     log_runs("phone", {"only": {}})
-    context = browser.new_context(
-        viewport={"width": 390, "height": 800}, color_scheme="dark", **TEST_CONTEXT
-    )
+    context = new_test_context(browser, viewport={"width": 390, "height": 800}, color_scheme="dark")
     try:
         page = context.new_page()
         view = Dashboard(page, server.url)
@@ -345,9 +343,11 @@ def test_the_app_keeps_to_its_content_security_policy(browser, server):
         assert "script-src" not in response.headers["content-security-policy"]
         assert "default-src 'self'" in response.headers["content-security-policy"]
         page.wait_for_selector(".uplot canvas", timeout=15_000)
+        published = page.evaluate("typeof window.__trackio")
     finally:
         context.close()
     assert violations == [] and errors == [], (violations, errors)
+    assert published == "undefined", "a user's page must not publish the test hooks"
 
 
 def _pixels_of(png: bytes, color: str) -> int:
@@ -405,3 +405,16 @@ def test_the_run_filter_applies_to_charts_and_the_counter(dashboard):
     dashboard.wait_settled()
     assert set(dashboard.chart_runs("train/loss")) == {ids["alpha"]}
     assert "1 / 2 shown" in dashboard.page.locator(".sidebar").inner_text()
+
+
+def test_a_run_deleted_while_the_page_is_open_leaves_it(dashboard):
+    ids = log_runs("deleting", {"keep": {}, "drop": {}})
+    dashboard.open(project="deleting")
+    assert set(dashboard.chart_runs("train/loss")) == set(ids.values())
+    trackio.Api().run(f"deleting/{ids['drop']}").delete()
+    page = dashboard.page
+    page.wait_for_function(
+        "id => !(id in window.__trackio.charts['train/loss'].runs)", arg=ids["drop"]
+    )
+    assert set(dashboard.chart_runs("train/loss")) == {ids["keep"]}
+    assert page.locator("[data-testid=run-list] li").all_inner_texts() == ["keep"]

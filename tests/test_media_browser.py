@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 import pytest
-from browser_support import TEST_CONTEXT, BrowserTab, skip_module_without_browser
+from browser_support import BrowserTab, new_test_context, skip_module_without_browser
 
 import trackio
 
@@ -101,7 +101,7 @@ class MediaPage(BrowserTab):
 
 @pytest.fixture
 def media_page(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, **TEST_CONTEXT)
+    context = new_test_context(browser, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
     view = MediaPage(page, server.url)

@@ -1,3 +1,7 @@
+// The hooks exist only for the browser tests and benchmarks, which set this flag
+// before the page's scripts run; a user's page publishes nothing.
+const enabled = window.__trackioTestHooks === true;
+
 const hooks = {
   ready: false,
   pending: 0,
@@ -8,9 +12,10 @@ const hooks = {
   media: { ready: false, images: 0, imageElements: 0, tables: 0, histograms: 0, items: 0 },
 };
 
-window.__trackio = hooks;
+if (enabled) window.__trackio = hooks;
 
 export function publishCharts(charts, pending) {
+  if (!enabled) return;
   const summary = {};
   let drawn = 0;
   for (const chart of charts) {
@@ -36,11 +41,13 @@ export function publishCharts(charts, pending) {
 }
 
 export function markReady(project) {
+  if (!enabled) return;
   hooks.project = project;
   hooks.ready = true;
 }
 
 export function markLoading(project) {
+  if (!enabled) return;
   hooks.project = project;
   hooks.ready = false;
   hooks.chartsDrawn = 0;
@@ -48,5 +55,6 @@ export function markLoading(project) {
 }
 
 export function publishMedia(summary) {
+  if (!enabled) return;
   Object.assign(hooks.media, summary);
 }
