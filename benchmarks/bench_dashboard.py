@@ -1,14 +1,16 @@
-"""Dashboard benchmark: series request time and size, 1M-step series, page load to charts drawn.
+"""Dashboard benchmark: tab traffic, series request time and size, page load to charts drawn.
 
     python benchmarks/bench_dashboard.py [--data-dir DIR] [--regenerate]
 
 Generates (once; reused from --data-dir afterwards) a project of 100 runs x 20,000
-steps x 10 metrics and a project with one 1,000,000-step run of 5 metrics, through
-the logging API. Then, against a real uvicorn server on a loopback port, prints the
-p50 of 20 requests of one chart's series over all 100 runs at max_points~1000, both
-uncached and answered from the server's cache of downsampled series, its response
-bytes, the same for the 1M-step run, and, if Chromium and Playwright are
-installed and the dashboard is built, the time from navigation to all charts drawn.
+steps x 10 metrics, a project with one 1,000,000-step run of 5 metrics and one of
+three runs with 2 MB configs, through the logging API. Then, against a real uvicorn
+server on a loopback port, prints what an open tab downloads per minute once loaded
+(idle on the 100-run and the 2 MB-config projects, and while a run of the latter
+logs), the p50 of 20 requests of one chart's series over all 100 runs at
+max_points~1000, both uncached and answered from the server's cache of downsampled
+series, its response bytes, the same for the 1M-step run, and the time from
+navigation to all charts drawn. The browser figures need Chromium and Playwright.
 """
 
 from __future__ import annotations
@@ -18,15 +20,41 @@ import os
 import random
 import shutil
 import statistics
+import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
-from headless_chromium import launch, unavailable_reason
+from headless_chromium import hooked_context, launch, unavailable_reason
 
 WIDE = "bench-100-runs"
 LONG = "bench-1m-steps"
+BIG_CONFIG = "bench-2mb-config"
+IDLE_SECONDS = 30
+LIVE_LOGGER = """
+import sys, time, trackio
+run = trackio.init(project=sys.argv[1], name="live", config={"lr": 0.1})
+step = 0
+while True:
+    run.log({"loss": 1.0 / (step + 1)})
+    step += 1
+    time.sleep(0.1)
+"""
+
+
+def generate_big_config() -> None:
+    """A project of three runs whose configs hold 2 MB each (a vocabulary, say)."""
+    import trackio
+
+    vocabulary = {f"token-{i:07d}": i for i in range(80_000)}
+    for index in range(3):
+        run = trackio.init(project=BIG_CONFIG, name=f"run-{index}", config={"vocab": vocabulary})
+        for step in range(100):
+            run.log({"loss": 1.0 / (step + 1)})
+        run.finish()
+    print(f"generated {BIG_CONFIG}: 3 runs with 2 MB configs")
 
 
 def generate(data_dir: Path) -> None:
@@ -82,7 +110,7 @@ def page_load_seconds(base: str, charts: int) -> list[float] | None:
         browser = launch(playwright)
         times = []
         for _ in range(3):
-            context = browser.new_context(viewport={"width": 1440, "height": 900}, bypass_csp=True)
+            context = hooked_context(browser, viewport={"width": 1440, "height": 900})
             page = context.new_page()
             started = time.perf_counter()
             page.goto(base + "?" + urlencode({"project": WIDE}))
@@ -98,6 +126,39 @@ def page_load_seconds(base: str, charts: int) -> list[float] | None:
     return times
 
 
+def tab_bytes_per_minute(base: str, project: str, seconds: int = IDLE_SECONDS) -> str:
+    """What an open tab of `project` downloads per minute once it has loaded: bytes
+    on the wire (headers and bodies) and requests, measured over `seconds`."""
+    reason = unavailable_reason()
+    if reason is not None:
+        return f"{reason}: no figure"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        context = hooked_context(browser, viewport={"width": 1440, "height": 900})
+        page = context.new_page()
+        page.goto(base + "?" + urlencode({"project": project}))
+        page.wait_for_function(
+            "() => window.__trackio && window.__trackio.ready && window.__trackio.pending === 0",
+            timeout=120_000,
+        )
+        page.wait_for_timeout(2_000)
+        page.evaluate("performance.setResourceTimingBufferSize(100000); performance.mark('idle')")
+        page.wait_for_timeout(seconds * 1000)
+        total, requests = page.evaluate(
+            """() => {
+                const start = performance.getEntriesByName('idle')[0].startTime;
+                const entries = performance.getEntriesByType('resource')
+                    .filter((e) => e.startTime >= start);
+                return [entries.reduce((sum, e) => sum + e.transferSize, 0), entries.length];
+            }"""
+        )
+        browser.close()
+    scale = 60 / seconds
+    return f"{total * scale / 1024:,.1f} KB/min in {requests * scale:.0f} requests/min"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default="/tmp/trackio-bench-dashboard")
@@ -111,10 +172,23 @@ def main() -> None:
     import trackio
     from trackio.server.app import start_server
 
-    if set(trackio.Api().projects()) != {WIDE, LONG}:
+    projects = set(trackio.Api().projects())
+    if not {WIDE, LONG} <= projects:
         generate(data_dir)
+    if BIG_CONFIG not in projects:
+        generate_big_config()
     server = start_server("127.0.0.1", 0)
     try:
+        for label, project in (("100 runs", WIDE), ("3 runs with 2 MB configs", BIG_CONFIG)):
+            print(f"idle tab, {label}: {tab_bytes_per_minute(server.url, project)}")
+        logger = subprocess.Popen([sys.executable, "-c", LIVE_LOGGER, BIG_CONFIG])
+        try:
+            time.sleep(3)
+            figure = tab_bytes_per_minute(server.url, BIG_CONFIG)
+            print(f"open tab, 2 MB-config project while one run logs 10 steps/s: {figure}")
+        finally:
+            logger.kill()
+            logger.wait()
         for label, project, metric in (
             ("100 runs x 20,000 steps, one chart", WIDE, "train/m0"),
             ("1,000,000-step series", LONG, "loss"),
