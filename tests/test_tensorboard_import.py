@@ -1,9 +1,12 @@
 """`import_tf_events` and `trackio import tensorboard` on event files written by real writers."""
 
+import json
+import os
 import shutil
 import struct
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +14,7 @@ import pytest
 from project_state import snapshot, without_timestamps
 
 import trackio
-from trackio.imports.tensorboard_import import EventFileError
+from trackio.imports import EventFileError, EventFileWarning
 
 pytest.importorskip("tensorboard")
 tensorboardX = pytest.importorskip("tensorboardX")
@@ -230,29 +233,154 @@ def _damage(logdir, how):
 DAMAGE = ["cut_footer", "cut_header", "cut_payload", "flip_payload", "flip_length"]
 
 
+def _damaged_record_offset(logdir, how):
+    """Where the record `_damage(logdir, how)` broke starts (read from the intact original)."""
+    records = _record_offsets(_event_file(logdir / "train"))
+    return records[-1][0] if how.startswith("cut") else records[len(records) // 2][0]
+
+
 @pytest.mark.parametrize("how", DAMAGE)
-def test_damaged_event_file_leaves_an_existing_project_as_it_was(logdir, existing_project, how):
+def test_strict_damaged_event_file_leaves_an_existing_project_as_it_was(
+    logdir, existing_project, how
+):
     damaged, path = _damage(logdir, how)
     data_dir = logdir.parent / "trackio_data"
     before = snapshot(data_dir)
     with pytest.raises(EventFileError) as caught:
-        trackio.import_tf_events(damaged, "tb")
-    message = str(caught.value)
-    assert str(path) in message
-    assert ("truncated" if how.startswith("cut") else "corrupt") in message or (
-        how == "flip_length" and "truncated" in message
-    )
+        trackio.import_tf_events(damaged, "tb", strict=True)
+    kind = "truncated" if how.startswith("cut") else "corrupt"
+    offset = _damaged_record_offset(logdir, how)
+    assert str(caught.value) == (f"event file {path} is {kind} at byte {offset}; nothing imported")
     assert snapshot(data_dir) == before
     assert [r.name for r in trackio.Api().runs("tb")] == ["kept"]
 
 
 @pytest.mark.parametrize("how", ["cut_payload", "flip_payload"])
-def test_damaged_event_file_does_not_create_a_new_project(logdir, how):
+def test_strict_damaged_event_file_does_not_create_a_new_project(logdir, how):
     damaged, path = _damage(logdir, how)
     with pytest.raises(EventFileError, match="tfevents"):
-        trackio.import_tf_events(damaged, "fresh")
+        trackio.import_tf_events(damaged, "fresh", strict=True)
     assert trackio.Api().projects() == []
     assert list((logdir.parent / "trackio_data").iterdir()) == []
+
+
+_TRAIN_ROWS = [{"step": s, "loss": _f32(1.0 / (s + 1)), "lr": 0.5} for s in range(5)]
+"""The `train` run of the `logdir` fixture, intact."""
+
+
+@pytest.mark.parametrize("how", ["cut_footer", "cut_header", "cut_payload"])
+def test_truncated_event_file_imports_the_events_before_the_cut(logdir, existing_project, how):
+    damaged, path = _damage(logdir, how)
+    with pytest.warns(EventFileWarning) as caught:
+        ids = trackio.import_tf_events(damaged, "tb")
+    offset = _damaged_record_offset(logdir, how)
+    # The file holds ten scalar events (loss and lr at five steps); the cut took the last.
+    assert [str(w.message) for w in caught] == [
+        f"{path}: truncated at byte {offset}; imported the 9 events before it"
+    ]
+    runs = _runs("tb")
+    assert len(ids) == 4
+    assert sorted(runs) == [f"damaged_{how}", "eval", "kept", "sweep/lr_0.1/seed_1", "train"]
+    assert without_timestamps(runs["train"].history()) == [
+        *_TRAIN_ROWS[:4],
+        {"step": 4, "loss": _f32(1.0 / 5)},
+    ]
+    assert without_timestamps(runs["eval"].history()) == [
+        {"step": 0, "acc": 0.25},
+        {"step": 4, "acc": 0.75},
+    ]
+
+
+def test_chopping_many_bytes_keeps_the_records_before_the_one_cut(tmp_path):
+    root = tmp_path / "logs"
+    _write_scalars(root / "r", {s: {"x": float(s)} for s in range(50)})
+    path = _event_file(root)
+    records = _record_offsets(path)
+    size = path.stat().st_size
+    path.write_bytes(path.read_bytes()[: size - 300])
+    cut = size - 300
+    # The record holding the cut is the first lost; the file version event precedes
+    # the scalar events, one per step.
+    (offset, index) = next(
+        (o, i) for i, (o, n) in enumerate(records) if o < cut < o + 16 + n or o == cut
+    )
+    with pytest.warns(EventFileWarning) as caught:
+        trackio.import_tf_events(root, "chopped")
+    kept = index - 1
+    assert [str(w.message) for w in caught] == [
+        f"{path}: truncated at byte {offset}; imported the {kept} events before it"
+    ]
+    (run,) = trackio.Api().runs("chopped")
+    assert without_timestamps(run.history()) == [{"step": s, "x": float(s)} for s in range(kept)]
+    assert 0 < kept < 50
+
+
+def test_zero_filled_tail_counts_as_truncated(tmp_path):
+    root = tmp_path / "logs"
+    _write_scalars(root / "r", {s: {"x": float(s)} for s in range(3)})
+    path = _event_file(root)
+    size = path.stat().st_size
+    # A machine that went down mid-job can leave the file's last blocks as zeros.
+    with open(path, "ab") as handle:
+        handle.write(bytes(3 << 20))
+    with pytest.warns(EventFileWarning) as caught:
+        trackio.import_tf_events(root, "zeros")
+    assert [str(w.message) for w in caught] == [
+        f"{path}: truncated at byte {size}; imported the 3 events before it"
+    ]
+    (run,) = trackio.Api().runs("zeros")
+    assert without_timestamps(run.history()) == [{"step": s, "x": float(s)} for s in range(3)]
+    with pytest.raises(EventFileError, match=f"is truncated at byte {size}; nothing imported"):
+        trackio.import_tf_events(root, "zeros-strict", strict=True)
+
+
+def _event_at(path, offset):
+    """(step, tag) of the scalar event in the record starting at `offset` of `path`."""
+    from tensorboard.compat.proto.event_pb2 import Event
+
+    data = path.read_bytes()
+    (length,) = struct.unpack_from("<Q", data, offset)
+    event = Event.FromString(data[offset + 12 : offset + 12 + length])
+    (value,) = event.summary.value
+    return event.step, value.tag
+
+
+@pytest.mark.parametrize("how", ["flip_payload", "flip_length"])
+def test_corrupt_record_in_the_middle_is_skipped_and_the_rest_imported(logdir, how):
+    intact = _event_file(logdir / "train")
+    records = _record_offsets(intact)
+    offset, length = records[len(records) // 2]
+    lost_step, lost_tag = _event_at(intact, offset)
+    damaged, path = _damage(logdir, how)
+    with pytest.warns(EventFileWarning) as caught:
+        trackio.import_tf_events(damaged, "tb")
+    resume = offset + 16 + length
+    assert [str(w.message) for w in caught] == [
+        f"{path}: corrupt record at byte {offset}; skipped {resume - offset} bytes "
+        f"to the next intact record, at byte {resume}"
+    ]
+    expected = [dict(row) for row in _TRAIN_ROWS]
+    del expected[lost_step][lost_tag]
+    assert without_timestamps(_runs("tb")["train"].history()) == expected
+
+
+def test_corrupt_last_record_is_skipped_not_called_truncated(tmp_path):
+    root = tmp_path / "logs"
+    _write_scalars(root / "r", {0: {"x": 1.0}, 1: {"x": 2.0}})
+    path = _event_file(root)
+    data = bytearray(path.read_bytes())
+    offset, length = _record_offsets(path)[-1]
+    data[offset + 12 + length // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.warns(EventFileWarning) as caught:
+        trackio.import_tf_events(root, "lastbad")
+    assert [str(w.message) for w in caught] == [
+        f"{path}: corrupt record at byte {offset}; skipped the {16 + length} bytes after it"
+    ]
+    (run,) = trackio.Api().runs("lastbad")
+    assert without_timestamps(run.history()) == [{"step": 0, "x": 1.0}]
+    with pytest.raises(EventFileError, match=f"is corrupt at byte {offset}; nothing imported"):
+        trackio.import_tf_events(root, "lastbad-strict", strict=True)
 
 
 def test_empty_or_missing_log_directory(tmp_path):
@@ -278,17 +406,35 @@ def test_cli_import_tensorboard(cli, logdir):
     assert "eval" in _runs("cli-tb")
 
 
-def test_cli_import_truncated_event_file_exits_1_with_one_line(cli, logdir, existing_project):
+def test_cli_import_truncated_event_file_warns_and_imports_the_rest(cli, logdir):
     damaged, path = _damage(logdir, "cut_payload")
+    offset = _damaged_record_offset(logdir, "cut_payload")
+    result = cli("import", "tensorboard", damaged, "--project", "tb")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"trackio: {path}: truncated at byte {offset}; imported the 9 events before it"
+    ]
+    assert result.stdout == "imported 4 run(s) into project 'tb'\n"
+    assert without_timestamps(_runs("tb")["train"].history()) == [
+        *_TRAIN_ROWS[:4],
+        {"step": 4, "loss": _f32(1.0 / 5)},
+    ]
+
+
+def test_cli_import_strict_truncated_event_file_exits_1_with_one_line(
+    cli, logdir, existing_project
+):
+    damaged, path = _damage(logdir, "cut_payload")
+    offset = _damaged_record_offset(logdir, "cut_payload")
     data_dir = logdir.parent / "trackio_data"
     before = snapshot(data_dir)
     for project in ("tb", "brand-new"):
-        result = cli("import", "tensorboard", damaged, "--project", project)
+        result = cli("import", "tensorboard", damaged, "--project", project, "--strict")
         assert result.returncode == 1
         assert result.stdout == ""
-        (line,) = result.stderr.splitlines()
-        assert line.startswith("trackio: ")
-        assert str(path) in line and "truncated" in line
+        assert result.stderr.splitlines() == [
+            f"trackio: event file {path} is truncated at byte {offset}; nothing imported"
+        ]
     assert snapshot(data_dir) == before
     assert trackio.Api().projects() == ["tb"]
     missing = cli("import", "tensorboard", logdir / "nowhere", "--project", "tb")
@@ -364,6 +510,60 @@ def test_parallel_parse_of_a_big_file_matches_the_sequential_one(tmp_path, child
     assert parallel == sequential
     assert len(sequential) == 4000
     assert [row["pic"] for row in sequential if "pic" in row] == [(3, 2)] * 8
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores")
+def test_parallel_parse_reports_a_corrupt_record_just_past_a_range_end(tmp_path, child_env):
+    root = tmp_path / "logs"
+    _write_scalars(root / "r", {s: {"x": float(s)} for s in range(400)})
+    path = _event_file(root)
+    data = bytearray(path.read_bytes())
+    # The first worker parses the records starting before its range's end; the next
+    # one starts at the first intact record after it, so a corrupt record starting
+    # right at or after the cut is in neither worker's share.
+    cut = len(data) // min(os.cpu_count() or 1, 8)
+    offset, length = next((o, n) for o, n in _record_offsets(path) if o >= cut)
+    lost_step, _ = _event_at(path, offset)
+    data[offset + 12 + length // 2] ^= 0x40
+    path.write_bytes(bytes(data))
+
+    script = f"""
+import json, warnings, trackio
+import trackio.imports.tensorboard_import as tb
+tb.PARALLEL_MIN_BYTES = 1
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    trackio.import_tf_events({str(root)!r}, "parallel")
+try:
+    trackio.import_tf_events({str(root)!r}, "parallel-strict", strict=True)
+    error = None
+except tb.EventFileError as failure:
+    error = str(failure)
+(run,) = trackio.Api().runs("parallel")
+steps = [row["step"] for row in run.history()]
+print(json.dumps({{"warnings": [str(w.message) for w in caught], "error": error, "steps": steps}}))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=child_env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    parallel = json.loads(result.stdout)
+    resume = offset + 16 + length
+    assert parallel == {
+        "warnings": [
+            f"{path}: corrupt record at byte {offset}; skipped {16 + length} bytes "
+            f"to the next intact record, at byte {resume}"
+        ],
+        "error": f"event file {path} is corrupt at byte {offset}; nothing imported",
+        "steps": [s for s in range(400) if s != lost_step],
+    }
+    # The sequential parse finds the same.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trackio.import_tf_events(root, "sequential")
+    assert [str(w.message) for w in caught] == parallel["warnings"]
+    (run,) = trackio.Api().runs("sequential")
+    assert [row["step"] for row in run.history()] == parallel["steps"]
 
 
 def test_a_plain_name_prefixes_runs_with_an_underscore(logdir):

@@ -6,11 +6,16 @@ checked by google-crc32c: without TensorFlow installed, tensorboard's own framin
 reader computes CRCs in pure Python, about 30,000 records a second on this
 project's machines, far from the 300,000 values a second an import should reach.
 Big files are parsed by one forked process per core.
+
+A job that crashed mid-write leaves its last record cut short, so a damaged record is
+skipped with a warning by default and the import keeps every intact record around
+it; `strict=True` refuses the whole import instead.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import struct
 import threading
 import warnings
@@ -32,6 +37,11 @@ class EventFileError(ValueError):
     """An event file is truncated or corrupt; the message names the file and offset."""
 
 
+class EventFileWarning(UserWarning):
+    """A truncated or corrupt part of an event file was skipped; the message names the
+    file and offset."""
+
+
 def import_tf_events(
     log_dir: str | Path,
     project: str,
@@ -40,6 +50,7 @@ def import_tf_events(
     dataset_id: str | None = None,
     private: bool | None = None,
     force: bool = False,
+    strict: bool = False,
 ) -> list[str]:
     """Import every TensorBoard event file under `log_dir` into `project`; returns run ids.
 
@@ -48,9 +59,12 @@ def import_tf_events(
     when `name` is given (`name<path>` if `name` ends in `/`, `_`, `-` or `.`).
     Scalars keep their tags, steps and wall times; values logged at the same step
     form one row. A run name already used in the project is an
-    error unless `force=True`. A truncated or corrupt file raises `EventFileError`
-    and nothing is imported. `space_id`, `dataset_id` and `private` are accepted for
-    compatibility and unused. Needs the `tensorboard` package.
+    error unless `force=True`. A file cut short (what a crashed job leaves) is
+    imported up to the cut, and a record failing its CRC is skipped, each with an
+    `EventFileWarning` naming the file and byte; with `strict=True` either raises
+    `EventFileError` instead and nothing is imported. `space_id`, `dataset_id` and
+    `private` are accepted for compatibility and unused. Needs the `tensorboard`
+    package.
     """
     root = Path(log_dir)
     if not root.is_dir():
@@ -67,7 +81,8 @@ def import_tf_events(
         run_name = root.resolve().name if relative == "." else relative
         run = ImportedRun(_prefixed(name, run_name))
         for path in files:
-            read_event_file(path, run)
+            for problem in read_event_file(path, run, strict=strict):
+                warnings.warn(problem, EventFileWarning, stacklevel=2)
         if run.series:
             runs.append(run)
         else:
@@ -80,8 +95,9 @@ def import_tf_events(
 PARALLEL_MIN_BYTES = 4 << 20
 """Files at least this big are parsed by forked worker processes, one per core."""
 
-_forked_input: tuple[Path, bytes] | None = None
-"""The file being parsed, left where forked workers inherit it instead of pickling it."""
+_forked_input: tuple[bytes, bool] | None = None
+"""The file being parsed and whether damage stops parsing, left where forked workers
+inherit them instead of pickling them."""
 
 
 @dataclass
@@ -91,6 +107,14 @@ class _Part:
     series: dict[str, tuple[list, list, list]] = field(default_factory=dict)
     plugins: dict[str, str] = field(default_factory=dict)
     deferred: list[tuple[str, int, float, bytes]] = field(default_factory=list)
+    start: int = 0
+    """Where the first record parsed starts."""
+    stop: int = 0
+    """Where parsing ended: the start of the first record not parsed, or the end."""
+    events: int = 0
+    """Events holding summary values."""
+    damage: list[tuple[int, int]] = field(default_factory=list)
+    """(where a damaged record starts, where the next intact record starts or the end)."""
 
 
 def _prefixed(name: str | None, run_name: str) -> str:
@@ -101,28 +125,30 @@ def _prefixed(name: str | None, run_name: str) -> str:
     return f"{name}{run_name}" if name[-1] in "/_-." else f"{name}_{run_name}"
 
 
-def read_event_file(path: Path, run: ImportedRun) -> None:
-    """Add the scalars, images and histograms of one event file to `run`.
+def read_event_file(path: Path, run: ImportedRun, *, strict: bool = False) -> list[str]:
+    """Add the scalars, images and histograms of one event file to `run`; returns one
+    warning per damaged stretch skipped, in file order.
 
     A big file is cut into one byte range per core; each forked worker finds the
     first record starting in its range (a TFRecord header carries a CRC of its
     length, so a record start can be recognised anywhere) and parses the records
     starting there up to the next range. Forking is used only when this process runs
-    no other thread.
+    no other thread. With `strict`, damage raises `EventFileError` and `run` is left
+    as it was.
     """
     global _forked_input
     data = path.read_bytes()
     workers = _worker_count(len(data))
     progress = progress_bar(len(data), f"importing {path.name}", "B")
     if workers == 1:
-        parts = [_parse_records(path, data, 0, len(data), progress)]
+        parts = [_parse_records(data, 0, len(data), progress, strict)]
     else:
         cuts = [len(data) * k // workers for k in range(workers + 1)]
         ranges = list(zip(cuts, cuts[1:], strict=False))
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        _forked_input = (path, data)
+        _forked_input = (data, strict)
         try:
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(workers, mp_context=context) as pool:
@@ -133,7 +159,56 @@ def read_event_file(path: Path, run: ImportedRun) -> None:
         finally:
             _forked_input = None
     progress.close()
+    parts = _with_gaps_parsed(data, parts, strict)
+    damage = [where for part in parts for where in part.damage]
+    if strict and damage:
+        offset, _ = damage[0]
+        kind = "truncated" if _is_cut_short(data, *damage[0]) else "corrupt"
+        raise EventFileError(f"event file {path} is {kind} at byte {offset}; nothing imported")
     _merge(run, parts)
+    events = sum(part.events for part in parts)
+    return [_damage_warning(path, data, offset, resume, events) for offset, resume in damage]
+
+
+def _with_gaps_parsed(data: bytes, parts: list[_Part], strict: bool) -> list[_Part]:
+    """`parts`, with the bytes between one part's stop and the next one's start parsed
+    here. Such a gap is a damaged record starting just past a range's end: the worker
+    of that range stops before it and the next one starts at the first intact record
+    after it, so neither would report it."""
+    complete: list[_Part] = []
+    reached = 0
+    for part in parts:
+        if part.start > reached:
+            complete.append(_parse_records(data, reached, part.start, None, strict))
+        complete.append(part)
+        reached = max(reached, part.stop)
+    return complete
+
+
+def _is_cut_short(data: bytes, offset: int, resume: int) -> bool:
+    """Whether the damage at `offset` is the file ending mid-record: no intact record
+    follows, and the record's header is incomplete, promises more bytes than remain,
+    or only zeros follow (a tail a machine crash left unwritten)."""
+    end = len(data)
+    if resume < end:
+        return False
+    if end - offset < _HEADER.size:
+        return True
+    length = _HEADER.unpack_from(data, offset)[0]
+    return offset + _HEADER.size + length + _FOOTER.size > end or not _NON_ZERO.search(data, offset)
+
+
+def _damage_warning(path: Path, data: bytes, offset: int, resume: int, events: int) -> str:
+    if _is_cut_short(data, offset, resume):
+        # The cut is the file's last damage, so every event read lies before it.
+        before = f"imported the {events} event{'' if events == 1 else 's'} before it"
+        return f"{path}: truncated at byte {offset}; {before if events else 'no events before it'}"
+    if resume < len(data):
+        return (
+            f"{path}: corrupt record at byte {offset}; skipped {resume - offset} bytes "
+            f"to the next intact record, at byte {resume}"
+        )
+    return f"{path}: corrupt record at byte {offset}; skipped the {resume - offset} bytes after it"
 
 
 def _worker_count(size: int) -> int:
@@ -148,9 +223,9 @@ def _worker_count(size: int) -> int:
 
 def _parse_range(byte_range: tuple[int, int]) -> _Part:
     assert _forked_input is not None
-    path, data = _forked_input
+    data, strict = _forked_input
     low, high = byte_range
-    return _parse_records(path, data, _record_start_at_or_after(data, low), high, None)
+    return _parse_records(data, _record_start_at_or_after(data, low), high, None, strict)
 
 
 def _record_start_at_or_after(data: bytes, position: int) -> int:
@@ -162,31 +237,45 @@ def _record_start_at_or_after(data: bytes, position: int) -> int:
     end = len(data)
     if position == 0:
         return 0
-    for offset in range(position, end - _HEADER.size - _FOOTER.size + 1):
+    offset, last = position, end - _HEADER.size - _FOOTER.size
+    while offset <= last:
         length, length_crc = header(data, offset)
-        if _mask(crc(data[offset : offset + 8])) != length_crc:
+        if not length and not length_crc:
+            # Twelve zero bytes are no header (a zero length's CRC is not zero), and a
+            # zero-filled tail, which a machine crash can leave, would take a second a
+            # megabyte to step through here: jump to the last header that could hold
+            # the next non-zero byte.
+            found = _NON_ZERO.search(data, offset)
+            offset = found.start() - _HEADER.size + 1 if found else end
             continue
-        stop = offset + _HEADER.size + length
-        if (
-            stop + _FOOTER.size <= end
-            and _mask(crc(data[offset + _HEADER.size : stop])) == footer(data, stop)[0]
-        ):
-            return offset
+        if _mask(crc(data[offset : offset + 8])) == length_crc:
+            stop = offset + _HEADER.size + length
+            if (
+                stop + _FOOTER.size <= end
+                and _mask(crc(data[offset + _HEADER.size : stop])) == footer(data, stop)[0]
+            ):
+                return offset
+        offset += 1
     return end
+
+
+_NON_ZERO = re.compile(rb"[^\x00]")
 
 
 def _mask(checksum: int) -> int:
     return (((checksum >> 15) | (checksum << 17)) + _MASK_DELTA) & _MASK32
 
 
-def _parse_records(path: Path, data: bytes, offset: int, until: int, progress: Any) -> _Part:
+def _parse_records(data: bytes, offset: int, until: int, progress: Any, strict: bool) -> _Part:
     """Check and parse the records starting in [offset, until); the loop is flat
     because it runs once per record.
 
     Each payload's masked CRC-32C is checked; a corrupt length sends that check over
     the wrong bytes, where it fails too, so the length's own CRC is not checked here.
-    A tensor value whose plugin (image, histogram) was named in an event another
-    worker parsed is deferred to `_merge`.
+    A damaged record is noted in `damage` and parsing resumes at the next intact
+    record, found as a parallel worker finds its first one; with `strict`, parsing
+    stops there. A tensor value whose plugin (image, histogram) was named in an event
+    another worker parsed is deferred to `_merge`.
     """
     import google_crc32c
     from tensorboard.compat.proto.event_pb2 import Event
@@ -195,26 +284,33 @@ def _parse_records(path: Path, data: bytes, offset: int, until: int, progress: A
     parse, crc = Event.FromString, google_crc32c.value
     header, footer = _HEADER.unpack_from, _FOOTER.unpack_from
     end = len(data)
-    part = _Part()
+    part = _Part(start=offset)
     series, plugins, deferred = part.series, part.plugins, part.deferred
     appenders: dict[str, tuple[Any, Any, Any]] = {}
     reported = offset
+    events = 0
     while offset < until:
-        if end - offset < _HEADER.size:
-            raise EventFileError(f"event file {path} is truncated at byte {offset}")
-        start = offset + _HEADER.size
-        stop = start + header(data, offset)[0]
-        if stop + _FOOTER.size > end:
-            raise EventFileError(f"event file {path} is truncated at byte {offset}")
-        payload = data[start:stop]
-        checksum = crc(payload)
-        if (((checksum >> 15) | (checksum << 17)) + _MASK_DELTA) & _MASK32 != footer(data, stop)[0]:
-            raise EventFileError(f"event file {path} is corrupt at byte {offset}")
+        intact = end - offset >= _HEADER.size
+        if intact:
+            start = offset + _HEADER.size
+            stop = start + header(data, offset)[0]
+            intact = stop + _FOOTER.size <= end
+        if intact:
+            payload = data[start:stop]
+            checksum = crc(payload)
+            mask = (((checksum >> 15) | (checksum << 17)) + _MASK_DELTA) & _MASK32
+            intact = mask == footer(data, stop)[0]
+        if not intact:
+            resume = _record_start_at_or_after(data, offset + 1)
+            part.damage.append((offset, resume))
+            offset = end if strict else resume
+            continue
         offset = stop + _FOOTER.size
         event = parse(payload)
         values = event.summary.value
         if not values:
             continue
+        events += 1
         step, moment = event.step, event.wall_time
         for value in values:
             number: Any = value.simple_value
@@ -238,6 +334,7 @@ def _parse_records(path: Path, data: bytes, offset: int, until: int, progress: A
         if progress is not None and offset - reported > 1 << 22:
             progress.update(offset - reported)
             reported = offset
+    part.stop, part.events = offset, events
     return part
 
 
