@@ -90,19 +90,21 @@ def logged(trackio_dir):
 
 
 def test_list_projects_json_on_empty_and_filled_data_dir(cli_json, trackio_dir):
-    assert cli_json("list", "projects") == []
+    assert cli_json("list", "projects") == {"projects": []}
     trackio.init(project="zeta", name="r")
     trackio.log({"x": 1})
     trackio.finish()
     trackio.init(project="alpha beta", name="r")
     trackio.log({"x": 1})
     trackio.finish()
-    assert cli_json("list", "projects") == ["alpha beta", "zeta"]
+    assert cli_json("list", "projects") == {"projects": ["alpha beta", "zeta"]}
 
 
 def test_list_runs_json_describes_each_run(cli_json, logged):
-    runs = cli_json("list", "runs", "--project", "vision")
-    by_name = {r["name"]: r for r in runs}
+    listing = cli_json("list", "runs", "--project", "vision")
+    assert sorted(listing) == ["project", "runs"]
+    assert listing["project"] == "vision"
+    by_name = {r["name"]: r for r in listing["runs"]}
     assert sorted(by_name) == ["baseline", "odd"]
     api_ids = {r.name: r.id for r in trackio.Api().runs("vision")}
     assert {name: r["id"] for name, r in by_name.items()} == api_ids
@@ -117,20 +119,23 @@ def test_list_runs_json_describes_each_run(cli_json, logged):
 
 def test_list_metrics_of_project_and_of_one_run(cli_json, logged):
     project_metrics = cli_json("list", "metrics", "--project", "vision")
-    assert sorted(project_metrics) == sorted(
+    assert sorted(project_metrics) == ["metrics", "project", "run"]
+    assert (project_metrics["project"], project_metrics["run"]) == ("vision", None)
+    assert sorted(project_metrics["metrics"]) == sorted(
         ["train/loss", "acc", "val/loss", "nan_metric", "inf_metric"]
     )
-    assert cli_json("list", "metrics", "--project", "vision", "--run", "odd") == [
-        "acc",
-        "nan_metric",
-        "inf_metric",
-    ]
+    assert cli_json("list", "metrics", "--project", "vision", "--run", "odd") == {
+        "project": "vision",
+        "run": "odd",
+        "metrics": ["acc", "nan_metric", "inf_metric"],
+    }
+    # A run given by id is reported by its name, as `get run` names it.
     run_id = next(r.id for r in trackio.Api().runs("vision") if r.name == "baseline")
-    assert cli_json("list", "metrics", "--project", "vision", "--run", run_id) == [
-        "train/loss",
-        "acc",
-        "val/loss",
-    ]
+    assert cli_json("list", "metrics", "--project", "vision", "--run", run_id) == {
+        "project": "vision",
+        "run": "baseline",
+        "metrics": ["train/loss", "acc", "val/loss"],
+    }
 
 
 # --- get --------------------------------------------------------------------------------
@@ -138,7 +143,10 @@ def test_list_metrics_of_project_and_of_one_run(cli_json, logged):
 
 def test_get_run_json_has_config_summary_status_and_steps(cli_json, logged):
     run = cli_json("get", "run", "--project", "vision", "--run", "baseline")
-    assert run["name"] == "baseline"
+    assert run["project"] == "vision"
+    assert run["run"] == run["name"] == "baseline"
+    assert run["num_logs"] == 20
+    assert run["metrics"] == ["train/loss", "acc", "val/loss"]
     assert run["status"] == "finished"
     assert run["config"] == {"lr": 0.01, "arch": "resnet"}
     assert run["summary"]["train/loss"] == 1.0 / 20
@@ -154,11 +162,11 @@ def test_get_run_json_turns_nan_and_inf_into_strict_json(cli_json, logged):
     assert run["summary"]["inf_metric"] == "-Infinity"
     values = cli_json(
         "get", "metric", "--project", "vision", "--run", "odd", "--metric", "inf_metric"
-    )
+    )["values"]
     assert [v["value"] for v in values] == ["Infinity", "-Infinity"]
     values = cli_json(
         "get", "metric", "--project", "vision", "--run", "odd", "--metric", "nan_metric"
-    )
+    )["values"]
     assert [v["value"] for v in values] == [None, 1.5]
 
 
@@ -170,28 +178,37 @@ def test_get_run_step_count_counts_steps_logged_by_different_metrics(cli_json, t
     trackio.finish()
     run = cli_json("get", "run", "--project", "steps", "--run", "r")
     assert run["last_step"] == 5
-    assert run["step_count"] == 6
+    assert run["step_count"] == run["num_logs"] == 6
+    assert run["metrics"] == ["loss", "val"]
 
 
 def test_get_metric_all_step_around_and_last(cli_json, logged):
     base = ["get", "metric", "--project", "vision", "--run", "baseline", "--metric", "train/loss"]
-    everything = cli_json(*base)
+    answer = cli_json(*base)
+    assert sorted(answer) == ["metric", "project", "run", "values"]
+    assert (answer["project"], answer["run"], answer["metric"]) == (
+        "vision",
+        "baseline",
+        "train/loss",
+    )
+    everything = answer["values"]
     assert [p["step"] for p in everything] == list(range(20))
     assert [p["value"] for p in everything] == [1.0 / (s + 1) for s in range(20)]
     assert all(isinstance(p["timestamp"], float) for p in everything)
     assert [p["timestamp"] for p in everything] == sorted(p["timestamp"] for p in everything)
 
-    at = cli_json(*base, "--step", 5)
+    at = cli_json(*base, "--step", 5)["values"]
     assert at == [everything[5]]
     assert at[0]["value"] == 1.0 / 6
 
-    around = cli_json(*base, "--around", 10, "--window", 2)
+    around = cli_json(*base, "--around", 10, "--window", 2)["values"]
     assert [p["step"] for p in around] == [8, 9, 10, 11, 12]
     assert around == everything[8:13]
-    assert [p["step"] for p in cli_json(*base, "--around", 1, "--window", 3)] == [0, 1, 2, 3, 4]
-    assert [p["step"] for p in cli_json(*base, "--around", 10)] == list(range(0, 20))
+    near_start = cli_json(*base, "--around", 1, "--window", 3)["values"]
+    assert [p["step"] for p in near_start] == [0, 1, 2, 3, 4]
+    assert [p["step"] for p in cli_json(*base, "--around", 10)["values"]] == list(range(0, 20))
 
-    last = cli_json(*base, "--last", 3)
+    last = cli_json(*base, "--last", 3)["values"]
     assert last == everything[-3:]
     assert [p["step"] for p in last] == [17, 18, 19]
 
@@ -226,12 +243,25 @@ def test_json_flag_prints_json_and_nothing_else(cli_many, logged, child_env):
             "2",
         ],
     ]
+    shapes = []
     for result in cli_many([[*c, "--json"] for c in commands]):
         assert result.returncode == 0, result.stderr
         assert result.stderr == ""
         assert result.stdout.endswith("\n")
         assert result.stdout.count("\n") == 1, result.stdout
-        _strict_json(result.stdout)
+        shapes.append(_strict_json(result.stdout))
+    # Every answer is an object holding at least the PyPI trackio's keys.
+    pypi_keys = [
+        {"projects"},
+        {"project", "runs"},
+        {"project", "run", "metrics"},
+        {"project", "run", "metrics"},
+        {"project", "run", "num_logs", "metrics", "config", "last_step"},
+        {"project", "run", "metric", "values"},
+        {"project", "run", "metric", "values"},
+    ]
+    for shape, keys in zip(shapes, pypi_keys, strict=True):
+        assert isinstance(shape, dict) and keys <= set(shape), (keys, shape)
     # Without --json the same commands print text for people, not JSON.
     table = cli_many([commands[1]])[0]
     assert table.returncode == 0
@@ -302,7 +332,7 @@ def test_console_script_runs(child_env, logged):
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert _strict_json(result.stdout) == ["audio", "vision"]
+    assert _strict_json(result.stdout) == {"projects": ["audio", "vision"]}
 
 
 # --- unknown names ----------------------------------------------------------------------
@@ -376,7 +406,7 @@ def test_delete_one_run_with_yes(cli, cli_json, logged):
 def test_list_metrics_forgets_metrics_of_a_deleted_run(cli, cli_json, logged):
     result = cli("delete", "--project", "vision", "--run", "odd", "--yes")
     assert result.returncode == 0, result.stderr
-    assert sorted(cli_json("list", "metrics", "--project", "vision")) == sorted(
+    assert sorted(cli_json("list", "metrics", "--project", "vision")["metrics"]) == sorted(
         ["train/loss", "acc", "val/loss"]
     )
 
@@ -438,7 +468,7 @@ def test_delete_whole_project_with_yes(cli, cli_json, logged):
     assert any("vision" in p.name for p in logged.iterdir())
     result = cli("delete", "--project", "vision", "--yes")
     assert result.returncode == 0, result.stderr
-    assert cli_json("list", "projects") == ["audio"]
+    assert cli_json("list", "projects") == {"projects": ["audio"]}
     assert not any("vision" in p.name for p in logged.iterdir())
     line = _one_error_line(cli("list", "runs", "--project", "vision", "--json"))
     assert "'vision'" in line
@@ -462,7 +492,7 @@ def test_rename_run_keeps_its_id_and_values(cli, cli_json, logged):
         "acc",
         "--last",
         "1",
-    )
+    )["values"]
     assert values[0]["step"] == 19 and values[0]["value"] == 19 / 20
     # Renaming by id works too.
     result = cli("rename", "--project", "vision", "--run", before["odd"], "--to", "strange")
@@ -484,7 +514,8 @@ def test_move_run_to_another_project(cli, cli_json, logged):
     assert _run_names("vision") == ["baseline"]
     assert _run_names("audio") == ["a1", "odd"]
     acc = cli_json("get", "metric", "--project", "audio", "--run", moved_id, "--metric", "acc")
-    assert [(v["step"], v["value"]) for v in acc] == [(0, 0.5), (1, 0.75)]
+    assert (acc["project"], acc["run"]) == ("audio", "odd")
+    assert [(v["step"], v["value"]) for v in acc["values"]] == [(0, 0.5), (1, 0.75)]
     line = _one_error_line(
         cli("move", "--project", "vision", "--run", "nope", "--to-project", "audio")
     )

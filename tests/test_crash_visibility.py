@@ -67,7 +67,7 @@ def _statuses(cli, server, project, name):
     assert got.returncode == 0, got.stderr
     (served,) = [r for r in _get(server, "/api/runs", project=project)["runs"] if r["name"] == name]
     (from_api,) = [r for r in trackio.Api().runs(project) if r.name == name]
-    (from_list,) = [r for r in json.loads(listed.stdout) if r["name"] == name]
+    (from_list,) = [r for r in json.loads(listed.stdout)["runs"] if r["name"] == name]
     return {
         "api": from_api.status,
         "list runs": from_list["status"],

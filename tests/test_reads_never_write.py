@@ -51,7 +51,7 @@ def test_listing_an_empty_file_writes_nothing(cli, trackio_dir):
     assert len(listed.stdout.strip().splitlines()) <= 1, listed.stdout
     as_json = cli("list", "runs", "--project", "empty", "--json")
     assert as_json.returncode == 0, as_json.stderr
-    assert json.loads(as_json.stdout) == []
+    assert json.loads(as_json.stdout) == {"project": "empty", "runs": []}
 
     assert _listing(trackio_dir) == ["empty.db"]
     assert (trackio_dir / "empty.db").stat().st_size == 0

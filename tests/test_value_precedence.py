@@ -113,7 +113,7 @@ def test_value_logged_last_wins_even_when_committed_first(child_env, cli, server
 
     got = cli("get", "metric", "--project", "race", "--run", "shared", "--metric", "x", "--json")
     assert got.returncode == 0, got.stderr
-    points = [p for p in json.loads(got.stdout) if p["step"] == 5]
+    points = [p for p in json.loads(got.stdout)["values"] if p["step"] == 5]
     assert [p["value"] for p in points] == [222.0]
 
     output = tmp_path / "race.csv"

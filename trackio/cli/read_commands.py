@@ -62,7 +62,7 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
 def _list_projects(args: argparse.Namespace) -> int:
     projects = list_projects()
     if args.json:
-        print_json(projects)
+        print_json({"projects": projects})
     else:
         for project in projects:
             print(project)
@@ -73,7 +73,7 @@ def _list_runs(args: argparse.Namespace) -> int:
     with project_store(args.project) as store:
         overviews = run_overviews(store, store.list_runs())
     if args.json:
-        print_json(overviews)
+        print_json({"project": args.project, "runs": overviews})
         return 0
     print_table(
         ["name", "id", "status", "steps", "created", "group"],
@@ -94,9 +94,12 @@ def _list_runs(args: argparse.Namespace) -> int:
 
 def _list_metrics(args: argparse.Namespace) -> int:
     with project_store(args.project) as store:
-        names = store.metric_names(store.resolve_run(args.run) if args.run else None)
+        record = store.resolve_run(args.run) if args.run else None
+        names = store.metric_names(record)
     if args.json:
-        print_json(names)
+        print_json(
+            {"project": args.project, "run": record.name if record else None, "metrics": names}
+        )
     else:
         for name in names:
             print(name)
@@ -105,9 +108,21 @@ def _list_metrics(args: argparse.Namespace) -> int:
 
 def _get_run(args: argparse.Namespace) -> int:
     with project_store(args.project) as store:
-        (overview,) = run_overviews(store, [store.resolve_run(args.run)])
+        record = store.resolve_run(args.run)
+        (overview,) = run_overviews(store, [record])
+        metrics = store.metric_names(record)
     if args.json:
-        print_json(overview)
+        # The PyPI trackio's keys lead (`num_logs` is its name for the step count) so
+        # scripts written for it read this unchanged; the overview's fields follow.
+        print_json(
+            {
+                "project": args.project,
+                "run": record.name,
+                "num_logs": overview["step_count"],
+                "metrics": metrics,
+                **overview,
+            }
+        )
         return 0
     for key in ("name", "id", "status", "group", "step_count", "last_step"):
         print(f"{key}: {overview[key] if overview[key] is not None else '-'}")
@@ -140,7 +155,9 @@ def _get_metric(args: argparse.Namespace) -> int:
         points = points[-args.last :] if args.last > 0 else []
     rows = [{"step": s, "timestamp": t, "value": v} for s, v, t in points]
     if args.json:
-        print_json(rows)
+        print_json(
+            {"project": args.project, "run": record.name, "metric": args.metric, "values": rows}
+        )
     else:
         print_table(
             ["step", "value", "time"],

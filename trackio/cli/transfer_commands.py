@@ -39,6 +39,12 @@ def register(commands: Any) -> None:
     from_tb.add_argument("logdir")
     from_tb.add_argument("--project", required=True)
     from_tb.add_argument("--name-prefix", default=None, help="prefix for the run names")
+    from_tb.add_argument(
+        "--strict",
+        action="store_true",
+        help="import nothing if an event file is truncated or corrupt "
+        "(default: import its intact records and warn)",
+    )
     from_tb.set_defaults(handler=_import_tensorboard)
 
 
@@ -81,7 +87,9 @@ def _import_csv(args: argparse.Namespace) -> int:
 def _import_tensorboard(args: argparse.Namespace) -> int:
     try:
         with _warnings_as_messages():
-            run_ids = import_tf_events(args.logdir, args.project, name=args.name_prefix)
+            run_ids = import_tf_events(
+                args.logdir, args.project, name=args.name_prefix, strict=args.strict
+            )
     except ImportError as error:
         raise CommandError(
             f"{error}; TensorBoard import needs: pip install 'trackio[tensorboard]'"
