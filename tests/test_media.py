@@ -227,7 +227,8 @@ def test_a_version_1_database_migrates_forward_and_keeps_its_data(trackio_dir, r
     trackio.finish()
     conn = sqlite3.connect(trackio_dir / "old.db")
     conn.execute("DROP TABLE media")
-    for column in ("heartbeat_at", "pid", "host"):
+    conn.execute("DROP TABLE run_changes")
+    for column in ("heartbeat_at", "pid", "host", "change_seq", "config_seq"):
         conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
     conn.execute("UPDATE trackio_meta SET value = '1' WHERE key = 'schema_version'")
     conn.commit()
@@ -388,3 +389,36 @@ def test_histogram_bins_and_counts_as_wandb_names_them():
     assert sum(binned.histogram) == 4 and binned.bins[0] == 1.0 and binned.bins[-1] == 9.0
     with pytest.raises(ValueError, match="not both"):
         trackio.Histogram([1.0], np_histogram=([1.0], [0.0, 1.0]))
+
+
+def test_media_api_after_cursor_sends_only_newer_items_per_run(server):
+    first = trackio.init(project="media-cursor", name="a")
+    second = trackio.init(project="media-cursor", name="b", reinit="create_new")
+    for run in (first, second):
+        for step in range(2):
+            run.log({"img": trackio.Image(np.zeros((2, 2), dtype=np.uint8))}, step=step)
+        run._sync()
+    listed = json.loads(fetch(server, "api/media", project="media-cursor")[1])["media"]
+    last = {run.id: max(i["id"] for i in listed if i["run"] == run.id) for run in (first, second)}
+    assert len(listed) == 4 and all(isinstance(i["id"], int) for i in listed)
+
+    first.log({"img": trackio.Image(np.zeros((2, 2), dtype=np.uint8))}, step=5)
+    first.finish()
+    second.finish()
+    after = ",".join(f"{run_id}:{number}" for run_id, number in last.items())
+    _, body = fetch(server, "api/media", project="media-cursor", after=after)
+    newer = json.loads(body)["media"]
+    assert [(i["run"], i["step"]) for i in newer] == [(first.id, 5)]
+    assert newer[0]["id"] > last[first.id]
+
+    only_first = f"{first.id}:{last[first.id]}"
+    _, body = fetch(server, "api/media", project="media-cursor", after=only_first)
+    assert sorted((i["run"] == first.id, i["step"]) for i in json.loads(body)["media"]) == [
+        (False, 0),
+        (False, 1),
+        (True, 5),
+    ]
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        fetch(server, "api/media", project="media-cursor", after=f"{first.id}:x")
+    assert caught.value.code == 400
+    assert "RUN_ID:MEDIA_ID" in json.loads(caught.value.read())["error"]

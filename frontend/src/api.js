@@ -45,9 +45,10 @@ export async function fetchSeries({ project, metric, runs, x, maxPoints, after }
   return getJSON("series", params, signal);
 }
 
-export async function fetchMedia({ project, runs, kind, key }, signal) {
+export async function fetchMedia({ project, runs, kind, key, after }, signal) {
   const params = { project, kind, key };
   if (runs) params.runs = runs.join(",");
+  if (after && after.length) params.after = after.map(([id, last]) => `${id}:${last}`).join(",");
   return (await getJSON("media", params, signal)).media;
 }
 

@@ -10,6 +10,16 @@ import { publishMedia } from "./testhooks.js";
 const RUN_CHUNK = 40;
 const EAGER_BLOCKS = 12;
 const LIVE_INTERVAL_MS = 3000;
+
+function lastItemId(items) {
+  let last = 0;
+  for (const item of items || []) if (Number.isFinite(item.id) && item.id > last) last = item.id;
+  return last;
+}
+
+function byKeyAndStep(a, b) {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : a.step - b.step;
+}
 const SECTIONS = [
   ["visual", "Images, video and audio"],
   ["table", "Tables"],
@@ -646,19 +656,25 @@ export class MediaView {
     this.render();
   }
 
-  async fetchRuns(ids, generation) {
+  // Fetch the items of `ids`; with `newOnly`, only those logged after the ones held.
+  async fetchRuns(ids, generation, newOnly = false) {
     const chunks = [];
     for (let i = 0; i < ids.length; i += RUN_CHUNK) chunks.push(ids.slice(i, i + RUN_CHUNK));
+    const after = (runs) => (newOnly ? runs.map((id) => [id, lastItemId(this.itemsByRun.get(id))]) : null);
     try {
-      const results = await Promise.all(chunks.map((runs) => fetchMedia({ project: state.project, runs })));
+      const results = await Promise.all(
+        chunks.map((runs) => fetchMedia({ project: state.project, runs, after: after(runs) })),
+      );
       if (generation !== this.generation) return;
-      for (const id of ids) this.itemsByRun.set(id, []);
+      // A run dropped while new items were on their way is fetched whole by the next sync.
+      if (!newOnly) for (const id of ids) this.itemsByRun.set(id, []);
       for (const items of results) {
         for (const item of items || []) {
           if (!item || typeof item.key !== "string" || !this.itemsByRun.has(item.run)) continue;
           this.itemsByRun.get(item.run).push(item);
         }
       }
+      if (newOnly) for (const id of ids) this.itemsByRun.get(id)?.sort(byKeyAndStep);
       const now = Date.now();
       for (const id of ids) this.fetchedAt.set(id, now);
       this.failed = null;
@@ -685,7 +701,7 @@ export class MediaView {
     this.liveTimer = setTimeout(async () => {
       const ids = [...this.liveRuns];
       this.liveRuns.clear();
-      await this.fetchRuns(ids, generation);
+      await this.fetchRuns(ids, generation, true);
       if (generation !== this.generation) return;
       this.liveTimer = null;
       this.render();

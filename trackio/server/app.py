@@ -113,14 +113,17 @@ def _error_response(error: Exception) -> JSONResponse:
     return JSONResponse({"error": f"cannot read the project file: {error}"}, status_code=500)
 
 
-def _after(request: Request) -> dict[str, int]:
+def _after(request: Request, what: str = "step") -> dict[str, int]:
     cursors = {}
     for item in filter(None, request.query_params.get("after", "").split(",")):
-        run_id, _, step = item.rpartition(":")
+        run_id, _, number_text = item.rpartition(":")
         try:
-            number = int(step)
+            number = int(number_text)
         except ValueError:
-            raise BadRequestError(f"'after' entries look like RUN_ID:STEP, got {item!r}") from None
+            label = what.upper().replace(" ", "_")
+            raise BadRequestError(
+                f"'after' entries look like RUN_ID:{label}, got {item!r}"
+            ) from None
         cursors[run_id] = _within_int64("after", number)
     return cursors
 
@@ -175,6 +178,7 @@ def create_app(
                 _run_ids(request),
                 request.query_params.get("kind") or None,
                 request.query_params.get("key") or None,
+                _after(request, "media id"),
             )
         }
 

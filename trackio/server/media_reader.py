@@ -22,9 +22,14 @@ def file_url(project: str, path: str) -> str:
 
 
 def list_media(
-    store: ProjectStore, run_ids: list[str] | None, kind: str | None, key: str | None
+    store: ProjectStore,
+    run_ids: list[str] | None,
+    kind: str | None,
+    key: str | None,
+    after: dict[str, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every media record of the project, filtered, sorted by key, run and step."""
+    """Every media record of the project, filtered, sorted by key, run and step; for
+    the runs in `after`, only the records after the given id."""
     if kind is not None and kind not in MEDIA_KINDS:
         raise ValueError(f"kind must be one of {', '.join(MEDIA_KINDS)}, got {kind!r}")
     return [
@@ -37,8 +42,9 @@ def list_media(
             "url": None if record.path is None else file_url(store.project, record.path),
             "caption": record.caption,
             "meta": record.meta,
+            "id": record.media_id,
         }
-        for record in store.list_media(run_ids, kind, key)
+        for record in store.list_media(run_ids, kind, key, after)
     ]
 
 

@@ -215,3 +215,6 @@ class MediaRecord:
     """Relative to the project's media folder; None for histograms (bins in `meta`)."""
     caption: str | None
     meta: dict[str, Any]
+    media_id: int = 0
+    """Grows with every record a run logs: a reader that saw up to this id asks for
+    the run's records after it."""

@@ -154,9 +154,14 @@ class ProjectStore(Protocol):
         `version` is the series' `series_version` when the caller just read it."""
 
     def list_media(
-        self, run_ids: list[str] | None = None, kind: str | None = None, key: str | None = None
+        self,
+        run_ids: list[str] | None = None,
+        kind: str | None = None,
+        key: str | None = None,
+        after: dict[str, int] | None = None,
     ) -> list[MediaRecord]:
-        """Media records, filtered, sorted by key, run and step."""
+        """Media records, filtered, sorted by key, run and step; for a run in `after`,
+        only those with a larger `media_id` than given (ids grow as a run logs)."""
 
     def table_file(self, run: RunRecord, key: str, step: int | None = None) -> tuple[Path, int]:
         """The file of a logged table and its step."""

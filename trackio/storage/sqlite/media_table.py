@@ -93,16 +93,24 @@ def metric_ids(conn: sqlite3.Connection, run: int | None) -> set[int]:
 
 
 def listing(
-    conn: sqlite3.Connection, runs: list[int] | None, kind: str | None, metric: int | None
-) -> list[tuple[int, int, int, float, str, str | None, str | None, dict[str, Any]]]:
-    """(run, metric, step, time, kind, path, caption, details) of every record, filtered
-    by runs, kind and metric, ordered by run and step."""
-    query = "SELECT run, metric, step, time, kind, path, caption, meta FROM media"
+    conn: sqlite3.Connection,
+    runs: list[int] | None,
+    kind: str | None,
+    metric: int | None,
+    after: dict[int, int] | None = None,
+) -> list[tuple[int, int, int, float, str, str | None, str | None, dict[str, Any], int]]:
+    """(run, metric, step, time, kind, path, caption, details, id) of every record,
+    filtered by runs, kind and metric, and for the runs in `after` only records with
+    a larger id than given; ordered by run and step."""
+    query = "SELECT run, metric, step, time, kind, path, caption, meta, id FROM media"
     clauses: list[str] = []
     params: list[Any] = []
     if runs is not None:
         clauses.append(f"run IN ({placeholders(len(runs))})")
         params += runs
+    for run, last_id in (after or {}).items():
+        clauses.append("(run != ? OR id > ?)")
+        params += [run, last_id]
     if kind is not None:
         clauses.append("kind = ?")
         params.append(kind)
@@ -116,10 +124,10 @@ def listing(
 
 def _with_runs(
     rows: Any,
-) -> list[tuple[int, int, int, float, str, str | None, str | None, dict[str, Any]]]:
+) -> list[tuple[int, int, int, float, str, str | None, str | None, dict[str, Any], int]]:
     return [
-        (run, metric, step, stamp, kind, path, caption, json.loads(meta))
-        for run, metric, step, stamp, kind, path, caption, meta in rows
+        (run, metric, step, stamp, kind, path, caption, json.loads(meta), media_id)
+        for run, metric, step, stamp, kind, path, caption, meta, media_id in rows
     ]
 
 

@@ -842,9 +842,14 @@ class SQLiteProjectStore:
     # --- media ---------------------------------------------------------------------
 
     def list_media(
-        self, run_ids: list[str] | None = None, kind: str | None = None, key: str | None = None
+        self,
+        run_ids: list[str] | None = None,
+        kind: str | None = None,
+        key: str | None = None,
+        after: dict[str, int] | None = None,
     ) -> list[MediaRecord]:
-        """Every media record, filtered by runs, kind and key, sorted by key, run and step."""
+        """Every media record, filtered by runs, kind and key, sorted by key, run and step;
+        for a run in `after`, only its records with a larger `media_id` than given."""
 
         def query(conn: sqlite3.Connection) -> list[MediaRecord]:
             if self._empty:
@@ -860,10 +865,14 @@ class SQLiteProjectStore:
                 if metric is None:
                     return []
             names = metric_keys.names_by_id(conn)
+            pk_of = {run_id: pk for pk, run_id in ids_by_pk.items()}
+            after_pks = {pk_of[r]: last for r, last in (after or {}).items() if r in pk_of}
             found = [
-                MediaRecord(ids_by_pk[pk], names[mid], step, stamp, kind_, path, caption, meta)
-                for pk, mid, step, stamp, kind_, path, caption, meta in media_table.listing(
-                    conn, pks, kind, metric
+                MediaRecord(
+                    ids_by_pk[pk], names[mid], step, stamp, kind_, path, caption, meta, media_id
+                )
+                for pk, mid, step, stamp, kind_, path, caption, meta, media_id in (
+                    media_table.listing(conn, pks, kind, metric, after_pks)
                 )
             ]
             order = {pk: index for index, pk in enumerate(sorted(ids_by_pk))}
