@@ -418,3 +418,59 @@ def test_a_run_deleted_while_the_page_is_open_leaves_it(dashboard):
     )
     assert set(dashboard.chart_runs("train/loss")) == {ids["keep"]}
     assert page.locator("[data-testid=run-list] li").all_inner_texts() == ["keep"]
+
+
+def test_charts_name_the_x_axis_and_their_runs_with_whole_readable_ticks(dashboard):
+    for index in range(3):
+        trackio.init(project="ticks", name=f"lr-{index}")
+        for step in range(4):
+            trackio.log({"loss": 0.001 + 0.000005 * step * (index + 1)})
+        trackio.finish()
+    dashboard.open(project="ticks")
+    chart = dashboard.hooks()["charts"]["loss"]
+    assert chart["xLabel"] == "Step"
+    assert chart["xTicks"] and all(float(t.replace(",", "")).is_integer() for t in chart["xTicks"])
+    assert any(t.startswith("0.001") for t in chart["yTicks"]), chart["yTicks"]
+    assert chart["yLabelsFit"] is True
+    legend = dashboard.page.locator("[data-testid=chart][data-metric=loss] .legend-name")
+    assert legend.all_inner_texts() == ["lr-0", "lr-1", "lr-2"]
+
+    dashboard.page.locator("[data-testid=x-axis]").select_option("relative")
+    dashboard.page.wait_for_function("window.__trackio.charts.loss.xMode === 'relative'")
+    dashboard.wait_settled()
+    assert dashboard.hooks()["charts"]["loss"]["xLabel"] == "Relative time"
+
+
+def test_many_runs_get_a_short_legend_and_hover_names_the_nearest_line(dashboard):
+    for index in range(12):
+        trackio.init(project="crowd", name=f"sweep-{index:02d}")
+        for step in range(50):
+            trackio.log({"loss": float(index)})
+        trackio.finish()
+    dashboard.open(project="crowd")
+    root = dashboard.page.locator("[data-testid=chart][data-metric=loss]")
+    assert root.locator(".legend-name").count() == 8
+    assert root.locator(".legend-more").inner_text().startswith("+4 more")
+
+    low, high = dashboard.hooks()["charts"]["loss"]["yRange"]
+    plot = root.locator(".u-over").bounding_box()
+    y = plot["y"] + plot["height"] * (high - 9.0) / (high - low)
+    dashboard.page.mouse.move(plot["x"] + plot["width"] / 2, y)
+    nearest = dashboard.page.locator("[data-testid=tooltip-nearest]")
+    assert nearest.inner_text().split() == ["sweep-09", "9"]
+
+
+def test_a_chart_can_be_enlarged_and_restored(dashboard):
+    log_runs("enlarge", {"a": {}})
+    dashboard.open(project="enlarge")
+    chart = dashboard.page.locator("[data-testid=chart][data-metric='train/loss']")
+    before = chart.bounding_box()
+    chart.locator("[data-testid=chart-expand]").click()
+    after = chart.bounding_box()
+    assert after["width"] > before["width"] * 1.5 and after["height"] > before["height"] * 1.5
+    canvas = chart.locator("canvas").first.bounding_box()
+    assert canvas["width"] > before["width"] * 1.4
+    assert dashboard.hooks()["charts"]["train/loss"]["expanded"] is True
+    dashboard.page.keyboard.press("Escape")
+    assert chart.bounding_box()["width"] == pytest.approx(before["width"], abs=2)
+    assert dashboard.hooks()["charts"]["train/loss"]["expanded"] is False

@@ -201,8 +201,16 @@ def test_media_page_shows_the_image_the_table_and_the_histogram(media_page):
     assert hooks["tables"] == 1
     assert hooks["histograms"] == 1
     assert hooks["images"] == 7
+    ticks = hooks["histogramTicks"]
+    assert ticks and all(_round_tick(text) for text in ticks), ticks
     media_page.shot("media-histogram", histogram)
     assert media_page.failed_requests == []
+
+
+def _round_tick(text: str) -> bool:
+    """Whether a tick label is a round number: at most two significant digits."""
+    digits = text.lstrip("-").replace(".", "").lstrip("0").rstrip("0").split("e")[0]
+    return len(digits) <= 2
 
 
 def test_step_slider_changes_the_image_and_caption(media_page):

@@ -14,7 +14,20 @@ const POINTS_PER_CHART = 25000;
 const MIN_POINTS_PER_RUN = 150;
 
 const HEIGHT = 230;
+const EXPANDED_HEIGHT = 520;
+const LEGEND_RUNS = 8;
+const NEAREST_PX = 24;
 const linearPaths = uPlot.paths.linear();
+// Steps are whole numbers: a tick at step 2.5 names nothing.
+const INTEGER_INCREMENTS = [];
+for (let e = 0; e <= 15; e++) for (const m of [1, 2, 5]) INTEGER_INCREMENTS.push(m * 10 ** e);
+
+export function xAxisLabel(xMode) {
+  if (xMode === "step") return "Step";
+  if (xMode === "time") return "Wall time";
+  if (xMode === "relative") return "Relative time";
+  return xMode;
+}
 
 function isSorted(xs) {
   for (let i = 1; i < xs.length; i++) if (xs[i] < xs[i - 1]) return false;
@@ -57,9 +70,10 @@ function xFormatter(xMode) {
   return formatNumber;
 }
 
-function axisSize(u, values, axisIdx, cycleNum) {
+// Measured on every layout cycle: the labels of the final ticks must fit, not those of
+// the first guess (a cut-off "0.001005" reads as ".001005").
+function axisSize(u, values, axisIdx) {
   const axis = u.axes[axisIdx];
-  if (cycleNum > 1) return axis._size;
   let size = axis.ticks.size + axis.gap;
   const longest = (values || []).reduce((acc, v) => (v && v.length > acc.length ? v : acc), "");
   if (longest) {
@@ -90,7 +104,19 @@ export class Chart {
       hidden: true,
       onclick: () => this.resetZoom(),
     });
+    this.expanded = false;
+    this.expandButton = el("button", {
+      class: "chart-expand",
+      type: "button",
+      text: "⤢",
+      title: "Enlarge this chart",
+      "aria-label": "Enlarge this chart",
+      "aria-pressed": "false",
+      "data-testid": "chart-expand",
+      onclick: () => this.setExpanded(!this.expanded),
+    });
     this.plot = el("div", { class: "chart-plot", style: { height: `${HEIGHT}px` } });
+    this.legend = el("div", { class: "chart-legend", "data-testid": "chart-legend" });
     this.root = el(
       "div",
       { class: "chart", "data-testid": "chart", dataset: { metric } },
@@ -100,9 +126,52 @@ export class Chart {
         el("h3", { class: "chart-title", text: metric, title: metric }),
         this.status,
         this.resetButton,
+        this.expandButton,
       ),
       this.plot,
+      this.legend,
     );
+  }
+
+  height() {
+    return this.expanded ? EXPANDED_HEIGHT : HEIGHT;
+  }
+
+  // Enlarged, a chart spans the whole row and is taller; Escape or the button undo it.
+  setExpanded(expanded) {
+    this.expanded = expanded;
+    this.root.classList.toggle("expanded", expanded);
+    this.expandButton.title = expanded ? "Back to normal size" : "Enlarge this chart";
+    this.expandButton.setAttribute("aria-label", this.expandButton.title);
+    this.expandButton.setAttribute("aria-pressed", String(expanded));
+    this.plot.style.height = `${this.height()}px`;
+    this.resize();
+    if (expanded) {
+      this.onKey ??= (event) => {
+        if (event.key === "Escape") this.setExpanded(false);
+      };
+      document.addEventListener("keydown", this.onKey);
+      this.root.scrollIntoView({ block: "nearest" });
+    } else if (this.onKey) {
+      document.removeEventListener("keydown", this.onKey);
+    }
+  }
+
+  renderLegend(traces) {
+    const shown = traces.slice(0, LEGEND_RUNS);
+    const items = shown.map((t) =>
+      el(
+        "span",
+        { class: "legend-item", title: t.run.name },
+        el("span", { class: "swatch", style: { background: t.run.color } }),
+        el("span", { class: "legend-name", text: t.run.name }),
+      ),
+    );
+    if (traces.length > shown.length) {
+      items.push(el("span", { class: "legend-more", text: `+${traces.length - shown.length} more: hover a line for its run` }));
+    }
+    this.legend.replaceChildren(...items);
+    this.legend.hidden = !traces.length;
   }
 
   maxPoints() {
@@ -184,6 +253,7 @@ export class Chart {
       traces.push({ run, x: s.x, y, smoothed, band, sorted: s.sorted, first, last });
     }
     this.traces = traces;
+    this.renderLegend(traces);
     const layout = [
       xMode,
       logY,
@@ -252,7 +322,7 @@ export class Chart {
     const opts = {
       mode: 2,
       width: Math.max(160, this.plot.clientWidth),
-      height: HEIGHT,
+      height: this.height(),
       legend: { show: false },
       padding: [8, 12, 0, 0],
       cursor: {
@@ -275,7 +345,12 @@ export class Chart {
         {
           ...axis,
           space: 70,
-          size: 36,
+          size: 24,
+          label: xAxisLabel(xMode),
+          labelSize: 16,
+          labelFont: colors.font,
+          labelGap: 0,
+          incrs: xMode === "step" ? INTEGER_INCREMENTS : undefined,
           values: xMode === "time" ? undefined : (u, splits) => splits.map((v) => (xMode === "relative" ? formatDuration(v) : formatTick(v))),
         },
         { ...axis, size: axisSize, values: (u, splits) => splits.map(formatTick) },
@@ -452,19 +527,30 @@ export class Chart {
     const { smoothing } = this.view;
     const rows = [];
     let snapped = null;
+    let nearest = null;
+    let nearestDistance = NEAREST_PX;
     for (const t of this.traces) {
       if (xValue < t.first - tolerance || xValue > t.last + tolerance) continue;
       const i = nearestIndex(t.x, xValue, t.sorted);
       if (i < 0) continue;
       if (snapped == null || Math.abs(t.x[i] - xValue) < Math.abs(snapped - xValue)) snapped = t.x[i];
-      rows.push({
+      const row = {
         name: t.run.name,
         color: t.run.color,
         value: t.smoothed[i],
         raw: smoothing > 0 ? t.y[i] : undefined,
-      });
+      };
+      rows.push(row);
+      if (row.value != null && Number.isFinite(row.value)) {
+        const distance = Math.abs(u.valToPos(row.value, "y") - top);
+        if (distance < nearestDistance) {
+          nearestDistance = distance;
+          nearest = row;
+        }
+      }
     }
     rows.sort((a, b) => (b.value ?? -Infinity) - (a.value ?? -Infinity));
+    if (nearest) nearest.nearest = true;
     const rect = u.over.getBoundingClientRect();
     const label = this.view.xMode === "step" ? "step" : this.view.xMode === "time" ? "" : this.view.xMode;
     const xAt = snapped ?? xValue;
@@ -480,7 +566,8 @@ export class Chart {
   resize() {
     if (!this.uplot) return;
     const width = Math.max(160, this.plot.clientWidth);
-    if (width !== this.uplot.width) this.uplot.setSize({ width, height: HEIGHT });
+    const height = this.height();
+    if (width !== this.uplot.width || height !== this.uplot.height) this.uplot.setSize({ width, height });
   }
 
   destroyPlot() {
@@ -491,6 +578,7 @@ export class Chart {
   }
 
   destroy() {
+    if (this.onKey) document.removeEventListener("keydown", this.onKey);
     this.destroyPlot();
     this.root.remove();
   }

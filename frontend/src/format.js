@@ -40,3 +40,17 @@ export function formatCell(value) {
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
 }
+
+/** Round values between `lo` and `hi` for about `target` ticks: steps of 1, 2, 2.5 or 5
+ * times a power of ten, so labels read 0.2, 0.4 rather than 0.2371, 0.4742. */
+export function niceTicks(lo, hi, target = 4) {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / target;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw * (1 - 1e-9));
+  const first = Math.ceil(lo / step - 1e-9);
+  const ticks = [];
+  for (let k = first; k * step <= hi + step * 1e-9; k++) ticks.push(Number((k * step).toPrecision(12)));
+  return ticks;
+}

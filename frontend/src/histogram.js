@@ -1,5 +1,6 @@
 import { themeColors, withAlpha } from "./colors.js";
-import { formatNumber, formatTick } from "./format.js";
+import { formatNumber, formatTick, niceTicks } from "./format.js";
+import { recordHistogramTicks } from "./testhooks.js";
 
 // Canvas drawings for logged histograms. An item is {step, meta: {edges: [n+1], counts: [n]}}.
 
@@ -72,16 +73,21 @@ function label(ctx, theme, text, x, y, align, baseline) {
   ctx.fillText(text, x, y);
 }
 
-function valueTicks(ctx, theme, plot, lo, hi, vertical) {
-  const ticks = 4;
-  for (let i = 0; i <= ticks; i++) {
-    const value = lo + ((hi - lo) * i) / ticks;
+const EDGE_PX = 8;
+
+function valueTicks(ctx, theme, plot, lo, hi, vertical, target = 4) {
+  const values = niceTicks(lo, hi, target);
+  recordHistogramTicks(values.map(formatTick));
+  for (const value of values) {
+    const share = hi > lo ? (value - lo) / (hi - lo) : 0.5;
     if (vertical) {
-      const y = plot.y + plot.h - (plot.h * i) / ticks;
-      label(ctx, theme, formatTick(value), plot.x - 6, y, "right", i === 0 ? "bottom" : i === ticks ? "top" : "middle");
+      const y = plot.y + plot.h - plot.h * share;
+      const baseline = y > plot.y + plot.h - EDGE_PX ? "bottom" : y < plot.y + EDGE_PX ? "top" : "middle";
+      label(ctx, theme, formatTick(value), plot.x - 6, y, "right", baseline);
     } else {
-      const x = plot.x + (plot.w * i) / ticks;
-      label(ctx, theme, formatTick(value), x, plot.y + plot.h + 4, i === 0 ? "left" : i === ticks ? "right" : "center", "top");
+      const x = plot.x + plot.w * share;
+      const align = x < plot.x + EDGE_PX ? "left" : x > plot.x + plot.w - EDGE_PX ? "right" : "center";
+      label(ctx, theme, formatTick(value), x, plot.y + plot.h + 4, align, "top");
     }
   }
 }
@@ -218,10 +224,7 @@ export function drawOverlay(canvas, series, height = 190) {
   }
   drawFrame(ctx, plot, theme);
   valueTicks(ctx, theme, plot, lo, hi, false);
-  for (let i = 0; i <= 2; i++) {
-    const count = (top * i) / 2;
-    label(ctx, theme, formatTick(count), plot.x - 6, yOf(count), "right", i === 0 ? "bottom" : i === 2 ? "top" : "middle");
-  }
+  valueTicks(ctx, theme, plot, 0, top, true, 2);
   return { lo, hi, top, plot };
 }
 

@@ -9,10 +9,23 @@ const hooks = {
   draws: 0,
   charts: {},
   project: null,
-  media: { ready: false, images: 0, imageElements: 0, tables: 0, histograms: 0, items: 0 },
+  media: { ready: false, images: 0, imageElements: 0, tables: 0, histograms: 0, items: 0, histogramTicks: [] },
 };
 
 if (enabled) window.__trackio = hooks;
+
+function labelsFit(u) {
+  if (!u) return null;
+  const axis = u.axes[1];
+  u.ctx.font = axis.font[0];
+  const widest = Math.max(0, ...(axis._values || []).map((v) => u.ctx.measureText(v).width)) / devicePixelRatio;
+  return widest + axis.ticks.size + axis.gap <= axis._size;
+}
+
+export function recordHistogramTicks(labels) {
+  if (!enabled) return;
+  for (const text of labels) if (!hooks.media.histogramTicks.includes(text)) hooks.media.histogramTicks.push(text);
+}
 
 export function publishCharts(charts, pending) {
   if (!enabled) return;
@@ -32,7 +45,14 @@ export function publishCharts(charts, pending) {
       logY: Boolean(chart.view?.logY),
       xRange: chart.uplot ? [chart.uplot.scales.x.min, chart.uplot.scales.x.max] : null,
       yRange: chart.uplot ? [chart.uplot.scales.y.min, chart.uplot.scales.y.max] : null,
+      xLabel: chart.uplot ? chart.uplot.axes[0].label ?? null : null,
     };
+    // Read when the test asks: uPlot lays its axes out after this call.
+    const axes = () => chart.uplot?.axes ?? [];
+    Object.defineProperty(summary[chart.metric], "xTicks", { enumerable: true, get: () => axes()[0]?._values ?? [] });
+    Object.defineProperty(summary[chart.metric], "yTicks", { enumerable: true, get: () => axes()[1]?._values ?? [] });
+    Object.defineProperty(summary[chart.metric], "expanded", { enumerable: true, get: () => Boolean(chart.expanded) });
+    Object.defineProperty(summary[chart.metric], "yLabelsFit", { enumerable: true, get: () => labelsFit(chart.uplot) });
   }
   hooks.charts = summary;
   hooks.chartsDrawn = drawn;

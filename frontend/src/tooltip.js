@@ -11,16 +11,30 @@ function ensureNode() {
   return node;
 }
 
+// With many runs the line under the cursor is hard to find among the rows: its run is
+// named again under the title.
 export function showTooltip({ title, rows, clientX, clientY }) {
   const tip = ensureNode();
   clear(tip);
   tip.append(el("div", { class: "tooltip-title", text: title }));
+  const nearest = rows.find((row) => row.nearest);
+  if (nearest) {
+    tip.append(
+      el(
+        "div",
+        { class: "tooltip-nearest", "data-testid": "tooltip-nearest" },
+        el("span", { class: "swatch", style: { background: nearest.color } }),
+        el("span", { class: "tooltip-name", text: nearest.name }),
+        el("span", { class: "tooltip-value", text: formatNumber(nearest.value) }),
+      ),
+    );
+  }
   const list = el("div", { class: rows.length > 14 ? "tooltip-rows many" : "tooltip-rows" });
   for (const row of rows) {
     list.append(
       el(
         "div",
-        { class: "tooltip-row" },
+        { class: row.nearest ? "tooltip-row nearest" : "tooltip-row" },
         el("span", { class: "swatch", style: { background: row.color } }),
         el("span", { class: "tooltip-name", text: row.name }),
         el("span", { class: "tooltip-value", text: formatNumber(row.value) }),
