@@ -444,7 +444,7 @@ def test_charts_name_the_x_axis_and_their_runs_with_whole_readable_ticks(dashboa
 def test_many_runs_get_a_short_legend_and_hover_names_the_nearest_line(dashboard):
     for index in range(12):
         trackio.init(project="crowd", name=f"sweep-{index:02d}")
-        for step in range(50):
+        for _ in range(50):
             trackio.log({"loss": float(index)})
         trackio.finish()
     dashboard.open(project="crowd")
