@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from trackio.formatting import iso_utc
+from trackio.saved_files import SavedFile, files_dir, list_saved
 from trackio.storage import ProjectStore, list_projects, open_store
 from trackio.storage.errors import NotFoundError, ProjectNotFoundError, StoreError
 from trackio.storage.history import sample_rows
@@ -155,6 +156,27 @@ class ApiRun:
         with _store(self.project) as store:
             for page in store.history_pages(self._record, keys, page_size):
                 yield from page
+
+    def files(self) -> list[SavedFile]:
+        """The files saved with `trackio.save()` or written into `run.dir`, sorted by
+        name: each has `name` (its path inside the run's folder), `path` (absolute),
+        `size` (bytes), `updated_at` and `download(root=".")`, as wandb's `File`."""
+        with _store(self.project) as store:
+            folder = files_dir(store.media_dir, self.id)
+        return list_saved(folder)
+
+    def file(self, name: str) -> SavedFile:
+        """The saved file `name` (a path inside the run's folder, as `files()` names
+        it); `ValueError` naming the files there if there is none."""
+        saved = self.files()
+        for found in saved:
+            if found.name == name:
+                return found
+        names = [found.name for found in saved]
+        raise ValueError(
+            f"run {self.name!r} ({self.id}) of {self.project!r} has no saved file {name!r}; "
+            f"it has {names}"
+        )
 
     def rename(self, new_name: str) -> ApiRun:
         """Give the run a new name; returns the run."""

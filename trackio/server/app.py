@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
 import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -23,9 +22,16 @@ from starlette.staticfiles import StaticFiles
 
 from trackio.server.media_reader import list_media, media_file, table_page
 from trackio.server.reader import ProjectReader
+from trackio.server.responses import (
+    HANDLED,
+    BadRequestError,
+    JSONResponse,
+    error_response,
+    required,
+)
+from trackio.server.saved_files_route import saved_files_endpoint
 from trackio.server.security import LOOPBACK_HOSTS, SecurityHeaders, allowed_hosts
 from trackio.storage.chunks import INT64_MAX, INT64_MIN
-from trackio.storage.errors import NotFoundError, ProjectNeedsMigrationError, StoreError
 
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard" / "dist"
 DEFAULT_PORT = 7860
@@ -41,27 +47,6 @@ _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>trackio</title>
 <p>Its files are made by npm when the package is installed:
 run <code>pip install -e .</code> in a checkout with Node.js and npm on the PATH.
 The JSON API under <code>/api/</code> works regardless.</p>"""
-
-
-class JSONResponse(Response):
-    """JSON through orjson: numpy arrays are written directly, NaN and inf become null."""
-
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        """The JSON bytes of `content`."""
-        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
-
-
-class BadRequestError(ValueError):
-    """A query parameter is missing or malformed."""
-
-
-def _required(request: Request, name: str) -> str:
-    value = request.query_params.get(name)
-    if not value:
-        raise BadRequestError(f"query parameter {name!r} is required")
-    return value
 
 
 def _optional_int(request: Request, name: str, lowest: int | None = None) -> int | None:
@@ -98,21 +83,6 @@ def _run_ids(request: Request) -> list[str] | None:
     return runs.split(",") if runs else None
 
 
-_HANDLED = (NotFoundError, StoreError, ValueError)
-
-
-def _error_response(error: Exception) -> JSONResponse:
-    """Unknown names are 404, a file that needs `trackio migrate` 409, bad parameters
-    400, an unreadable project file 500."""
-    if isinstance(error, NotFoundError):
-        return JSONResponse({"error": str(error)}, status_code=404)
-    if isinstance(error, ProjectNeedsMigrationError):
-        return JSONResponse({"error": str(error)}, status_code=409)
-    if isinstance(error, ValueError):
-        return JSONResponse({"error": str(error)}, status_code=400)
-    return JSONResponse({"error": f"cannot read the project file: {error}"}, status_code=500)
-
-
 def _after(request: Request, what: str = "step") -> dict[str, int]:
     cursors = {}
     for item in filter(None, request.query_params.get("after", "").split(",")):
@@ -139,8 +109,8 @@ def create_app(
         def respond(request: Request) -> Response:
             try:
                 return JSONResponse(handler(request))
-            except _HANDLED as error:
-                return _error_response(error)
+            except HANDLED as error:
+                return error_response(error)
 
         return respond
 
@@ -148,12 +118,10 @@ def create_app(
         return {"projects": reader.projects()}
 
     def runs(request: Request) -> dict[str, Any]:
-        return reader.runs(
-            _required(request, "project"), request.query_params.get("cursor") or None
-        )
+        return reader.runs(required(request, "project"), request.query_params.get("cursor") or None)
 
     def metrics(request: Request) -> dict[str, Any]:
-        return {"metrics": reader.metrics(_required(request, "project"))}
+        return {"metrics": reader.metrics(required(request, "project"))}
 
     def series(request: Request) -> dict[str, Any]:
         max_points = _bounded_int(request, "max_points", DEFAULT_MAX_POINTS, _MAX_POINTS_LIMIT)
@@ -161,7 +129,7 @@ def create_app(
         if not metrics or not all(metrics):
             raise BadRequestError("query parameter 'metric' is required (repeat it for several)")
         return reader.series(
-            _required(request, "project"),
+            required(request, "project"),
             metrics,
             run_ids=_run_ids(request),
             x=request.query_params.get("x") or "step",
@@ -174,7 +142,7 @@ def create_app(
     def media(request: Request) -> dict[str, Any]:
         return {
             "media": list_media(
-                reader.store(_required(request, "project")),
+                reader.store(required(request, "project")),
                 _run_ids(request),
                 request.query_params.get("kind") or None,
                 request.query_params.get("key") or None,
@@ -185,9 +153,9 @@ def create_app(
     def table(request: Request) -> dict[str, Any]:
         limit = _bounded_int(request, "limit", _DEFAULT_TABLE_ROWS, _MAX_TABLE_ROWS)
         return table_page(
-            reader.store(_required(request, "project")),
-            _required(request, "run"),
-            _required(request, "key"),
+            reader.store(required(request, "project")),
+            required(request, "run"),
+            required(request, "key"),
             _optional_int(request, "step", lowest=0),
             _optional_int(request, "offset", lowest=0) or 0,
             limit,
@@ -197,10 +165,10 @@ def create_app(
 
     def file(request: Request) -> Response:
         try:
-            store = reader.store(_required(request, "project"))
-            path, content_type = media_file(store, _required(request, "path"))
-        except _HANDLED as error:
-            return _error_response(error)
+            store = reader.store(required(request, "project"))
+            path, content_type = media_file(store, required(request, "path"))
+        except HANDLED as error:
+            return error_response(error)
         # Media file names are unique per logged object and never rewritten.
         return FileResponse(path, media_type=content_type, headers={"Cache-Control": _IMMUTABLE})
 
@@ -212,6 +180,7 @@ def create_app(
         Route("/api/runs", endpoint(runs)),
         Route("/api/metrics", endpoint(metrics)),
         Route("/api/series", endpoint(series)),
+        Route("/api/saved{rest:path}", saved_files_endpoint(reader)),
     ]
     if (DASHBOARD_DIR / "index.html").is_file():
         routes.append(Mount("/", StaticFiles(directory=DASHBOARD_DIR, html=True)))

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from trackio.storage import ProjectStore
 from trackio.storage.errors import NotFoundError
+from trackio.storage.paths import saved_files_dir
 
 MEDIA_KINDS = ("image", "video", "audio", "table", "histogram")
 _TYPES = {".webm": "video/webm", ".mp4": "video/mp4", ".wav": "audio/wav", ".flac": "audio/flac"}
@@ -120,6 +121,10 @@ def media_file(store: ProjectStore, relative: str) -> tuple[Path, str]:
         raise NotFoundError(f"no media file {relative!r}")
     target = (folder / candidate).resolve()
     if not target.is_relative_to(folder) or not target.is_file():
+        raise NotFoundError(f"no media file {relative!r}")
+    # Saved files change (`save(policy="live")`) and are served by /api/saved without
+    # the long cache this route gives media.
+    if target.is_relative_to(saved_files_dir(folder, candidate.parts[0])):
         raise NotFoundError(f"no media file {relative!r}")
     content_type = _TYPES.get(target.suffix.lower()) or mimetypes.guess_type(target.name)[0]
     return target, content_type or "application/octet-stream"

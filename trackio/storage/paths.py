@@ -92,6 +92,12 @@ def media_dir_for(db_path: Path) -> Path:
     return db_path.with_name(db_path.name[: -len(DB_SUFFIX)] + MEDIA_SUFFIX)
 
 
+def saved_files_dir(media_dir: Path, run_id: str) -> Path:
+    """The folder of the files run `run_id` saved (`trackio.save`, `run.dir`), inside
+    the project's media folder `media_dir`: they go wherever the run's media go."""
+    return media_dir / run_id / "files"
+
+
 def is_encoded_stem(stem: str) -> bool:
     """Whether `stem` is exactly what `encode_project_name` produces for some short name."""
     try:

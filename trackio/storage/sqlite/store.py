@@ -41,6 +41,7 @@ from trackio.storage.paths import (
     data_dir,
     media_dir_for,
     project_db_path,
+    saved_files_dir,
     validate_project_name,
 )
 from trackio.storage.records import (
@@ -495,6 +496,11 @@ class SQLiteProjectStore:
                 )
             destination.import_runs([run])
             moved = destination.get_run(run_id)
+            saved = saved_files_dir(self.media_dir, run_id)
+            if saved.is_dir():
+                shutil.copytree(
+                    saved, saved_files_dir(destination.media_dir, run_id), dirs_exist_ok=True
+                )
         self.delete_run(run_id)
         return moved
 

@@ -1,0 +1,49 @@
+"""JSON responses and errors shared by the dashboard API's routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from trackio.storage.errors import NotFoundError, ProjectNeedsMigrationError, StoreError
+
+
+class JSONResponse(Response):
+    """JSON through orjson: numpy arrays are written directly, NaN and inf become null."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        """The JSON bytes of `content`."""
+        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+class BadRequestError(ValueError):
+    """A query parameter is missing or malformed."""
+
+
+def required(request: Request, name: str) -> str:
+    """The query parameter `name`; a `BadRequestError` if it is missing or empty."""
+    value = request.query_params.get(name)
+    if not value:
+        raise BadRequestError(f"query parameter {name!r} is required")
+    return value
+
+
+HANDLED = (NotFoundError, StoreError, ValueError)
+"""The errors a route answers as JSON (see `error_response`); others are bugs."""
+
+
+def error_response(error: Exception) -> JSONResponse:
+    """Unknown names are 404, a file that needs `trackio migrate` 409, bad parameters
+    400, an unreadable project file 500."""
+    if isinstance(error, NotFoundError):
+        return JSONResponse({"error": str(error)}, status_code=404)
+    if isinstance(error, ProjectNeedsMigrationError):
+        return JSONResponse({"error": str(error)}, status_code=409)
+    if isinstance(error, ValueError):
+        return JSONResponse({"error": str(error)}, status_code=400)
+    return JSONResponse({"error": f"cannot read the project file: {error}"}, status_code=500)
