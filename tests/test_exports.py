@@ -280,11 +280,15 @@ def test_export_errors(tmp_path):
 
 
 def test_long_export_never_invents_values_for_metrics_named_like_row_fields(tmp_path):
-    with trackio.init(project="fields", name="r") as run:
-        run.log({"loss": 0.5, "step": 100})
+    with trackio.init(project="fields", name="r") as run, pytest.warns(UserWarning, match="__step"):
+        run.log({"loss": 0.5, "timestamp": 100, "step": 7})
         run.log({"loss": 0.25})
     out = tmp_path / "long.csv"
-    assert export_project("fields", out, long=True) == 2
+    assert export_project("fields", out, long=True) == 3
     rows = _read_csv(out)
     assert rows[0] == ["step", "timestamp", "metric", "value"]
-    assert [(r[0], r[2], r[3]) for r in rows[1:]] == [("0", "loss", "0.5"), ("1", "loss", "0.25")]
+    assert [(r[0], r[2], r[3]) for r in rows[1:]] == [
+        ("0", "loss", "0.5"),
+        ("0", "__step", "7"),
+        ("1", "loss", "0.25"),
+    ]

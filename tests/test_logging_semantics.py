@@ -292,3 +292,26 @@ def test_large_explicit_step(read_run):
     trackio.log({"a": 1}, step=2**40)
     trackio.log({"a": 2}, step=2**40 + 1)
     assert [r["step"] for r in _history(read_run)] == [2**40, 2**40 + 1]
+
+
+def test_a_metric_named_step_is_stored_as_dunder_step_with_one_warning(
+    read_run, record_user_warnings
+):
+    run = trackio.init(project="logsem")
+    with record_user_warnings() as caught:
+        trackio.log({"step": 5, "loss": 1})
+        run.log({"step": 6, "loss": 2}, step=3)
+        trackio.log({"nested": {"step": 7}})
+    assert [str(w.message) for w in caught] == [
+        "log() stores the metric 'step' as '__step', because 'step' in history rows is the "
+        "row's step (shown once per run)"
+    ]
+    assert caught[0].filename == __file__
+    rows = _history(read_run)
+    assert [(r["step"], r.get("__step"), r.get("nested/step")) for r in rows] == [
+        (0, 5, None),
+        (3, 6, 7),
+    ]
+    stored = read_run("logsem")
+    assert stored.summary["__step"] == 6
+    assert [r["__step"] for r in stored.history(keys=["__step"])] == [5, 6]

@@ -18,22 +18,26 @@ from typing import Any
 
 from trackio import context_vars
 from trackio.api import Api
+from trackio.artifacts import Artifact, unsupported
 from trackio.imports import import_csv, import_tf_events
 from trackio.launcher import show
 from trackio.media import Audio, Histogram, Image, Table, Video
 from trackio.session import current_run, finish, init, pending_config
+from trackio.settings import Settings
 from trackio.tracked_run import Run
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Api",
+    "Artifact",
     "Audio",
     "Histogram",
     "Image",
     "Table",
     "Video",
     "Run",
+    "Settings",
     "context_vars",
     "define_metric",
     "delete_project",
@@ -42,8 +46,13 @@ __all__ = [
     "import_tf_events",
     "init",
     "log",
+    "log_artifact",
     "login",
+    "save",
     "show",
+    "unwatch",
+    "use_artifact",
+    "watch",
     "__version__",
 ]
 
@@ -105,6 +114,48 @@ def delete_project(project: str, force: bool = False) -> bool:
 def define_metric(name: str, step_metric: str | None = None, **kwargs: Any) -> None:
     """Describe how a metric of the current run is summarised; see `Run.define_metric`."""
     _require_run("define_metric()").define_metric(name, step_metric, **kwargs)
+
+
+def save(glob_str: Any = None, base_path: Any = None, policy: str = "live") -> list[str] | bool:
+    """Copy the files matching `glob_str` into the current run's folder (`run.dir`) and
+    return the copies' paths, as `wandb.save`; see `Run.save`."""
+    return _require_run("save()")._save(glob_str, base_path, policy, stacklevel=4)
+
+
+def watch(
+    models: Any = None,
+    criterion: Any = None,
+    log: str | None = "gradients",
+    log_freq: int = 1000,
+    idx: int | None = None,
+    log_graph: bool = False,
+    *,
+    model: Any = None,
+) -> None:
+    """Log histograms of a PyTorch model's gradients and/or parameters to the current
+    run every `log_freq` steps, as `wandb.watch`; see `Run.watch`."""
+    _require_run("watch()")._watch(
+        models, criterion, log, log_freq, idx, log_graph, model, stacklevel=4
+    )
+
+
+def unwatch(model: Any = None, *, models: Any = None) -> None:
+    """Remove the hooks `watch()` put on `model` (one or a list; every watched model
+    when None), whichever run they log to."""
+    import trackio.model_watch as watching
+
+    watching.unwatch(model if model is not None else models)
+
+
+def log_artifact(*args: Any, **kwargs: Any) -> Any:
+    """Not supported: raises `NotImplementedError` saying what to use instead
+    (`trackio.save` for files; `Table`, `Image` and the other media for values)."""
+    unsupported("trackio.log_artifact()")
+
+
+def use_artifact(*args: Any, **kwargs: Any) -> Any:
+    """Not supported: raises `NotImplementedError` (see `log_artifact`)."""
+    unsupported("trackio.use_artifact()")
 
 
 def __getattr__(name: str) -> Any:

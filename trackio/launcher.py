@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from collections.abc import Sequence
@@ -10,6 +11,18 @@ from urllib.parse import urlencode
 
 if TYPE_CHECKING:
     from trackio.server.app import ServerHandle
+
+
+_serving: list[ServerHandle] = []
+_serving_lock = threading.Lock()
+
+
+def serving_url() -> str | None:
+    """The URL of the newest dashboard this process serves (through `show()`, until it
+    stops), or None: run URLs point there."""
+    with _serving_lock:
+        _serving[:] = [handle for handle in _serving if handle.thread.is_alive()]
+        return _serving[-1].url if _serving else None
 
 
 def _tell_about_migrations() -> None:
@@ -60,6 +73,8 @@ def show(
 
     bind = host or "127.0.0.1"
     handle = start_server(bind, DEFAULT_PORT if port is None else port, allowed_hosts)
+    with _serving_lock:
+        _serving.append(handle)
     url = handle.url + (f"?{urlencode({'project': project})}" if project else "")
     print(f"* trackio dashboard running at {url}")
     if bind in WILDCARD_BINDS:

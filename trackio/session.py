@@ -16,6 +16,9 @@ from typing import Any, NoReturn
 
 import trackio.context_vars as context_vars
 from trackio.run_config import Config, as_mapping, config_to_json
+from trackio.saved_files import check_run_id
+from trackio.settings import HONOURED_SETTINGS
+from trackio.settings import as_dict as settings_dict
 from trackio.storage import open_store
 from trackio.storage.paths import data_dir, project_db_path, validate_project_name
 from trackio.storage.records import RunRecord, RunRequest
@@ -80,6 +83,8 @@ def init(
     this `name` or `id` if there is one) or `"must"` (continue it or raise).
     `mode="disabled"` gives a run whose calls do nothing. Every other keyword
     `wandb.init` or trackio accepts is accepted; one that has no effect here warns.
+    `settings` (a `trackio.Settings` or a dict) may give `mode`, and `silent` or
+    `quiet` to print nothing; its other settings warn that they change nothing.
     A previous run of this process is finished first unless `reinit="create_new"`.
     """
     global _global_run
@@ -88,7 +93,6 @@ def init(
         "dataset_id": dataset_id,
         "server_url": server_url,
         "private": private,
-        "settings": settings,
         "dir": dir,
     }
     unused = {k: v for k, v in {**not_local, **kwargs}.items() if v is not None}
@@ -98,6 +102,21 @@ def init(
             UserWarning,
             stacklevel=2,
         )
+    given_settings = settings_dict(settings)
+    ignored_settings = {
+        key: value
+        for key, value in given_settings.items()
+        if key not in HONOURED_SETTINGS and value is not None
+    }
+    if ignored_settings:
+        listed = ", ".join(f"{key}={value!r}" for key, value in sorted(ignored_settings.items()))
+        warnings.warn(
+            f"trackio.init() ignores settings {listed}: they have no effect in local mode",
+            UserWarning,
+            stacklevel=2,
+        )
+    if mode is None:
+        mode = given_settings.get("mode")
     mode = (
         mode if mode is not None else os.environ.get("TRACKIO_MODE") or os.environ.get("WANDB_MODE")
     )
@@ -115,6 +134,8 @@ def init(
     validate_project_name(project)
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise ValueError(f"run name must be a non-empty string, got {name!r}")
+    if id is not None:
+        check_run_id(id)
     run_tags = [str(tag) for tag in tags] if tags else []
     init_config = {**_pending_config.as_dict(), **dict(as_mapping(config))}
 
@@ -155,7 +176,8 @@ def init(
             server_url,
         )
         _install_exit_hooks()
-        _print_banner(project)
+        if not (given_settings.get("silent") or given_settings.get("quiet")):
+            _print_banner(run)
     _pending_config.clear()
     _active_runs.append(run)
     _global_run = run
@@ -231,12 +253,17 @@ def _warn_if_live(record: RunRecord) -> None:
         )
 
 
-def _print_banner(project: str) -> None:
+def _print_banner(run: Run) -> None:
     if os.environ.get("TRACKIO_QUIET"):
         return
+    from trackio.launcher import serving_url
+
+    project = run.project
     print(f"* Trackio project initialized: {project}")
-    print(f"* Trackio metrics logged to: {project_db_path(project)}")
-    print(f"* View dashboard by running: trackio show --project {shlex.quote(project)}")
+    print(f"* Trackio metrics logged to: {project_db_path(project, run._target.directory)}")
+    if serving_url() is None:
+        print(f"* View dashboard by running: trackio show --project {shlex.quote(project)}")
+    print(f"* View run {run.name} at: {run.url}")
 
 
 def _forget(run: Run) -> None:

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
+from trackio.artifacts import unsupported
 from trackio.run_config import Config
 from trackio.run_summary import Summary
 from trackio.storage import open_store
 from trackio.storage.chunks import INT64_MAX
-from trackio.storage.errors import NotFoundError
+from trackio.storage.errors import NotFoundError, StoreError
 from trackio.storage.summary import SUMMARY_MODES
-from trackio.values import prepare_row
+from trackio.values import RESERVED_STEP_KEY, STORED_STEP_KEY, prepare_row
 from trackio.writer import NullWriter, RunTarget, WriteError, Writer
+
+if TYPE_CHECKING:
+    from trackio.saved_files import SavedFiles
 
 _SYNC_ATTEMPTS = 3
 
@@ -25,7 +30,8 @@ class Run:
     """One tracked run. Create it with `trackio.init()`, not directly.
 
     Attributes wandb users reach for are here: `project`, `name`, `id`, `group`,
-    `config`, `summary`, `step`, and the methods `log`, `define_metric` and `finish`.
+    `config`, `summary`, `step`, `dir`, `url`, and the methods `log`, `define_metric`,
+    `save`, `watch`, `unwatch` and `finish`.
     """
 
     def __init__(
@@ -66,6 +72,8 @@ class Run:
         self._metric_defs = dict(metric_defs or {})
         self._summary_overrides = dict(summary_overrides or {})
         self._log_calls = 0
+        self._saved: SavedFiles | None = None
+        self._watching = False
         self._target = target
         self._writer = writer
         # Bound once here: log() is the hot path, and attribute lookups show in its cost.
@@ -95,6 +103,136 @@ class Run:
     def disabled(self) -> bool:
         """True for a run made with `mode="disabled"`: every call does nothing."""
         return False
+
+    @property
+    def dir(self) -> str:
+        """The run's folder for files (`<project>.media/<run id>/files/`), created on
+        first use, as wandb's `run.dir`: files written here, or saved with `save()`,
+        are kept with the run, listed by `Api` and served by the dashboard."""
+        folder = self._saved_files().folder
+        folder.mkdir(parents=True, exist_ok=True)
+        return str(folder)
+
+    @property
+    def url(self) -> str | None:
+        """The dashboard URL showing this run: that of a dashboard this process serves
+        (`trackio.show(block=False)`), else where `trackio show` serves by default."""
+        from trackio.dashboard_links import run_token, run_url
+
+        others: list[tuple[str, str]] = []
+        try:
+            with open_store(self.project, directory=self._target.directory) as store:
+                others = [(r.name, r.run_id) for r in store.list_runs() if r.run_id != self.id]
+        except (NotFoundError, StoreError):
+            pass  # the file is gone or busy: name the run as if it were alone
+        return run_url(self.project, run_token(self.name, self.id, others))
+
+    def _saved_files(self) -> SavedFiles:
+        if self._saved is None:
+            from trackio.saved_files import SavedFiles, run_files_dir
+
+            self._saved = SavedFiles(run_files_dir(self.project, self.id, self._target.directory))
+        return self._saved
+
+    def save(
+        self, glob_str: Any = None, base_path: Any = None, policy: str = "live"
+    ) -> list[str] | bool:
+        """Copy the files matching `glob_str` into `run.dir`, as `wandb.save` does;
+        returns the paths of the copies.
+
+        Paths inside `run.dir` are those relative to `base_path` (default: the
+        current directory; for an absolute `glob_str`, the folder before its first
+        wildcard, so the files keep their names only). `policy` is `"live"` (copy
+        now and again when the run finishes, so the final version is kept), `"now"`
+        (copy once, now) or `"end"` (copy when the run finishes). A pattern matching
+        no file warns and returns `[]`. Without arguments, as wandb's old
+        `run.save()`, it does nothing and returns True.
+        """
+        return self._save(glob_str, base_path, policy, stacklevel=4)
+
+    def _save(
+        self, glob_str: Any, base_path: Any, policy: str, stacklevel: int
+    ) -> list[str] | bool:
+        if glob_str is None:
+            return True
+        if self._finished:
+            self._warn_once(
+                "save-finished", f"run {self.name!r} {self._closed_reason}; save() is ignored"
+            )
+            return []
+        return self._saved_files().save(glob_str, base_path, policy, stacklevel=stacklevel)
+
+    def watch(
+        self,
+        models: Any = None,
+        criterion: Any = None,
+        log: str | None = "gradients",
+        log_freq: int = 1000,
+        idx: int | None = None,
+        log_graph: bool = False,
+        *,
+        model: Any = None,
+    ) -> None:
+        """Log histograms of a PyTorch model's gradients and/or parameters, as
+        `wandb.watch` does: `gradients/<name>` every `log_freq` backward passes,
+        `parameters/<name>` every `log_freq` training forward passes, as
+        `trackio.Histogram` values in this run's rows.
+
+        `models` is a `torch.nn.Module` or a list of them (`model=` works too); `log`
+        is `"gradients"`, `"parameters"`, `"all"` or None. With several models, or
+        on later calls, names get a `graph_<idx>/` prefix. `criterion` and
+        `log_graph` are accepted; model graphs are not drawn. The hooks are removed
+        by `unwatch()` or when the run finishes.
+        """
+        self._watch(models, criterion, log, log_freq, idx, log_graph, model, stacklevel=4)
+
+    def _watch(
+        self,
+        models: Any,
+        criterion: Any,
+        log: str | None,
+        log_freq: int,
+        idx: int | None,
+        log_graph: bool,
+        model: Any,
+        stacklevel: int,
+    ) -> None:
+        from trackio.model_watch import watch
+
+        if models is None:
+            models = model
+        if models is None:
+            raise TypeError("watch() needs a model")
+        if self._finished:
+            self._warn_once(
+                "watch-finished",
+                f"run {self.name!r} {self._closed_reason}; watch() is ignored",
+                stacklevel=stacklevel,
+            )
+            return
+        self._watching = True
+        watch(self, models, criterion, log, log_freq, idx, log_graph, stacklevel=stacklevel)
+
+    def unwatch(self, models: Any = None) -> None:
+        """Remove the hooks `watch()` put on `models` (one or a list) for this run, or
+        on every model when None."""
+        if self._watching:
+            from trackio.model_watch import unwatch
+
+            unwatch(models, run=self)
+
+    def log_artifact(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Not supported: raises `NotImplementedError` saying what to use instead
+        (`save()` for files; `Table`, `Image` and the other media for values)."""
+        unsupported("run.log_artifact()")
+
+    def use_artifact(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Not supported: raises `NotImplementedError` (see `log_artifact`)."""
+        unsupported("run.use_artifact()")
+
+    def link_artifact(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Not supported: raises `NotImplementedError` (see `log_artifact`)."""
+        unsupported("run.link_artifact()")
 
     def log(
         self,
@@ -141,9 +279,22 @@ class Run:
         else:
             self._highest_step = step
         row = prepare_row(data, self._skip)
+        if RESERVED_STEP_KEY in row:
+            self._rename_step_metric(row)
         self._log_calls += 1
         if row:
             self._put((self._target, step, time.time(), row))
+
+    def _rename_step_metric(self, row: dict[str, Any]) -> None:
+        # `step` in a history row is the row's own step, so a metric of that name would
+        # never be seen; the PyPI trackio stores it as `__step` too.
+        self._warn_once(
+            "step-metric",
+            f"log() stores the metric {RESERVED_STEP_KEY!r} as {STORED_STEP_KEY!r}, because "
+            f"{RESERVED_STEP_KEY!r} in history rows is the row's step (shown once per run)",
+            stacklevel=5,
+        )
+        row[STORED_STEP_KEY] = row.pop(RESERVED_STEP_KEY)
 
     def _skip(self, key: str, value: Any, reason: str) -> None:
         self._warn_once(
@@ -151,10 +302,10 @@ class Run:
             f"log() skipped key {key!r}: {reason}; the rest of the call was logged",
         )
 
-    def _warn_once(self, topic: str, message: str) -> None:
+    def _warn_once(self, topic: str, message: str, stacklevel: int = 4) -> None:
         if topic not in self._warned:
             self._warned.add(topic)
-            warnings.warn(message, UserWarning, stacklevel=4)
+            warnings.warn(message, UserWarning, stacklevel=stacklevel)
 
     def define_metric(
         self,
@@ -219,6 +370,10 @@ class Run:
             return
         self._finished = True
         try:
+            if self._watching:
+                self.unwatch()
+            if self._saved is not None:
+                self._saved.finish()
             status = "finished" if not exit_code else "failed"
             self._writer.submit(self._target, "finish", (status, exit_code, time.time()))
             self._sync()
@@ -264,11 +419,34 @@ class DisabledRun(Run):
             config=config,
             on_finish=on_finish,
         )
+        self._temporary_dir: str | None = None
 
     @property
     def disabled(self) -> bool:
         """Always True: every call does nothing."""
         return True
+
+    @property
+    def dir(self) -> str:
+        """A temporary folder, so code writing files to `run.dir` still works; nothing
+        written there is kept with a run."""
+        if self._temporary_dir is None:
+            self._temporary_dir = tempfile.mkdtemp(prefix="trackio-disabled-")
+        return self._temporary_dir
+
+    @property
+    def url(self) -> str | None:
+        """None: a disabled run is not shown anywhere."""
+        return None
+
+    def _save(
+        self, glob_str: Any, base_path: Any, policy: str, stacklevel: int
+    ) -> list[str] | bool:
+        from trackio.saved_files import SAVE_POLICIES
+
+        if policy not in SAVE_POLICIES:
+            raise ValueError(f"save() policy must be one of {SAVE_POLICIES}, got {policy!r}")
+        return True if glob_str is None else []
 
     def _compute_summary(self) -> dict[str, Any]:
         return dict(self._summary_overrides)

@@ -12,6 +12,11 @@ _FAST_TYPES = frozenset({float, int, bool})
 UNSUPPORTED = object()
 """Returned by `normalize` for a value trackio cannot store."""
 
+RESERVED_STEP_KEY = "step"
+STORED_STEP_KEY = "__step"
+"""A metric logged as `step` is stored as `__step`, as the PyPI trackio stores it:
+in history rows `step` is the row's own step."""
+
 SkipHandler = Callable[[str, Any, str], None]
 """Called as `on_skip(key, value, reason)` for each value left out of a row."""
 
