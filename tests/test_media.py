@@ -228,6 +228,7 @@ def test_a_version_1_database_migrates_forward_and_keeps_its_data(trackio_dir, r
     conn = sqlite3.connect(trackio_dir / "old.db")
     conn.execute("DROP TABLE media")
     conn.execute("DROP TABLE run_changes")
+    conn.execute("DROP TABLE ingested_batches")
     for column in ("heartbeat_at", "pid", "host", "change_seq", "config_seq"):
         conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
     conn.execute("UPDATE trackio_meta SET value = '1' WHERE key = 'schema_version'")

@@ -121,3 +121,13 @@ def generate_run_name(run_number: int, taken: set[str]) -> str:
         if name not in taken:
             return name
         number += 1
+
+
+_RUN_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def new_run_id() -> str:
+    """A random 8-character run id, as wandb makes them."""
+    import secrets
+
+    return "".join(secrets.choice(_RUN_ID_ALPHABET) for _ in range(8))

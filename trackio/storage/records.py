@@ -148,6 +148,8 @@ class AppendResult:
 
     missing_runs: list[str] = field(default_factory=list)
     file_replaced: bool = False
+    duplicate: bool = False
+    """The batch id was stored before: nothing was written again."""
 
 
 @dataclass
@@ -162,6 +164,10 @@ class RunRequest:
     notes: str | None
     tags: list[str]
     config: dict[str, Any]
+    pid: int | None = None
+    """The writing process, when it is not this one (a client of a team server)."""
+    host: str | None = None
+    """Where the writing process runs (`this_host()` there), with `pid`."""
 
 
 @dataclass

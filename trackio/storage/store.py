@@ -166,9 +166,13 @@ class ProjectStore(Protocol):
     def table_file(self, run: RunRecord, key: str, step: int | None = None) -> tuple[Path, int]:
         """The file of a logged table and its step."""
 
-    def append(self, batches: list[RunBatch]) -> AppendResult:
+    def append(self, batches: list[RunBatch], *, batch_id: str | None = None) -> AppendResult:
         """The writer's batch: points then operations per run, in one transaction; says
-        which runs no longer exist and whether the stored file was replaced."""
+        which runs no longer exist and whether the stored file was replaced. A batch
+        whose `batch_id` was stored before is not stored again (`duplicate`)."""
+
+    def has_batch(self, batch_id: str) -> bool:
+        """Whether a batch with this id was stored by `append`."""
 
     def import_runs(self, runs: list[ImportedRun], *, allow_same_names: bool = False) -> list[str]:
         """Whole runs at once, all or nothing; returns their ids."""

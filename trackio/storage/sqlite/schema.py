@@ -115,7 +115,16 @@ CREATE TABLE run_changes (
 INSERT INTO run_changes (id, seq, deleted_seq) VALUES (0, 0, 0);
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
+_V5 = """
+-- Ids of the batches a team server stored, written in the same transaction as the
+-- batch: a batch a client sends again (it saw no answer) is stored once.
+CREATE TABLE ingested_batches (
+    id TEXT PRIMARY KEY,
+    received_at REAL NOT NULL
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

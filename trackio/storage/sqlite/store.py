@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from trackio.names import generate_run_name
+from trackio.names import generate_run_name, new_run_id
 from trackio.storage import chunks
 from trackio.storage.errors import (
     MetricNotFoundError,
@@ -60,6 +60,7 @@ from trackio.storage.records import (
 from trackio.storage.sqlite import (
     chunks_table,
     extras_table,
+    ingested_table,
     legacy,
     media_table,
     metric_keys,
@@ -89,19 +90,11 @@ _LOW, _HIGH = chunks.INT64_MIN, chunks.INT64_MAX
 _POINTS_PER_BUCKET_FOR_BLOCKS = 4 * chunks.BLOCK_POINTS
 """Downsample from stored block summaries once a bucket spans at least four blocks."""
 _SCAN_WINDOW_STEPS = 2 * CHUNK_POINTS
-_RUN_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def _step_bounds(step_min: int | None, step_max: int | None) -> tuple[int, int]:
     """The inclusive step range asked for, an open end taken as the int64 limit."""
     return (_LOW if step_min is None else step_min, _HIGH if step_max is None else step_max)
-
-
-def new_run_id() -> str:
-    """A random 8-character run id, as wandb makes them."""
-    import secrets
-
-    return "".join(secrets.choice(_RUN_ID_ALPHABET) for _ in range(8))
 
 
 def _announce(message: str) -> None:
@@ -367,7 +360,13 @@ class SQLiteProjectStore:
                 )
             if existing is not None:
                 merged = json.dumps({**existing.config, **request.config})
-                runs_table.reopen_run(conn, existing.pk, merged, os.getpid(), this_host())
+                runs_table.reopen_run(
+                    conn,
+                    existing.pk,
+                    merged,
+                    request.pid or os.getpid(),
+                    request.host or this_host(),
+                )
                 highest = self._last_step(conn, existing.pk)
                 record = runs_table.get_run(conn, existing.pk)
                 start_step = 0 if highest is None else highest + 1
@@ -389,8 +388,8 @@ class SQLiteProjectStore:
                     config_json=config_json,
                     created_at=now,
                     updated_at=now,
-                    pid=os.getpid(),
-                    host=this_host(),
+                    pid=request.pid or os.getpid(),
+                    host=request.host or this_host(),
                 )
                 record = runs_table.get_run(conn, pk)
                 start_step = 0
@@ -915,27 +914,31 @@ class SQLiteProjectStore:
             self._sink = (conn, SeriesWriter(conn, self.media_dir))
         return self._sink[1]
 
-    def append(self, batches: list[RunBatch]) -> AppendResult:
+    def append(self, batches: list[RunBatch], *, batch_id: str | None = None) -> AppendResult:
         """Write each run's new points, then its operations, in one transaction; a run
         that has a heartbeat only (no points) records that its writer is alive.
 
         Says which runs the project no longer has (deleted, or the file was replaced;
         their batches are dropped) and whether the file was replaced since the last
-        write. On any error nothing is written.
+        write. On any error nothing is written. With a `batch_id`, a batch whose id was
+        stored before is not written again (`duplicate`): the id is stored with it.
         """
         self._require_writable()
         try:
-            return self._append(batches)
+            return self._append(batches, batch_id)
         except BaseException:
             self._sink = None
             raise
 
-    def _append(self, batches: list[RunBatch]) -> AppendResult:
+    def _append(self, batches: list[RunBatch], batch_id: str | None) -> AppendResult:
         replacements = self._connections.replacements
         sink = self._writer()
         result = AppendResult(file_replaced=self._connections.replacements != replacements)
         now = time.time()
         with write_transaction(sink.conn) as conn:
+            if batch_id is not None and not ingested_table.record(conn, batch_id, now):
+                result.duplicate = True
+                return result
             for batch in batches:
                 pk = runs_table.pk_of(conn, batch.run_id)
                 if pk is None:
@@ -964,6 +967,12 @@ class SQLiteProjectStore:
             runs_table.finish_run(conn, pk, status, exit_code, finished_at)
         else:
             runs_table.set_json_field(conn, pk, operation, payload)
+
+    def has_batch(self, batch_id: str) -> bool:
+        """Whether a batch with this id was stored (see `append`)."""
+        return self._read(
+            lambda conn: not self._empty and ingested_table.contains(conn, batch_id), statements=1
+        )
 
     def import_runs(self, runs: list[ImportedRun], *, allow_same_names: bool = False) -> list[str]:
         """Add whole runs in one transaction; returns their ids.
