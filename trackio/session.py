@@ -6,22 +6,25 @@ import atexit
 import contextlib
 import json
 import os
+import random
 import shlex
 import signal
 import sys
 import threading
 import time
 import warnings
+from pathlib import Path
 from typing import Any, NoReturn
 
 import trackio.context_vars as context_vars
+from trackio.names import generate_run_name, new_run_id
 from trackio.run_config import Config, as_mapping, config_to_json
 from trackio.saved_files import check_run_id
 from trackio.settings import HONOURED_SETTINGS
 from trackio.settings import as_dict as settings_dict
 from trackio.storage import open_store
 from trackio.storage.paths import data_dir, project_db_path, validate_project_name
-from trackio.storage.records import RunRecord, RunRequest
+from trackio.storage.records import RunRecord, RunRequest, this_host
 from trackio.tracked_run import DisabledRun, Run
 from trackio.writer import RunTarget, get_writer
 
@@ -91,7 +94,6 @@ def init(
     not_local = {
         "space_id": space_id,
         "dataset_id": dataset_id,
-        "server_url": server_url,
         "private": private,
         "dir": dir,
     }
@@ -212,6 +214,9 @@ def _open_run(
         config=json.loads(config_to_json(init_config)),
     )
     directory = data_dir()
+    server = server_url or os.environ.get("TRACKIO_SERVER_URL")
+    if server:
+        return _open_remote_run(project, directory, server, request, space_id)
     with open_store(project, write=True, create=True, directory=directory) as store:
         opened = store.open_run(request)
     if opened.previous is not None:
@@ -241,6 +246,77 @@ def _open_run(
     )
 
 
+def _open_remote_run(
+    project: str, directory: Path, server: str, request: RunRequest, space_id: str | None
+) -> Run:
+    """A run logging to a team server: opened there if it answers, else started here
+    with its opening sent along with its first values."""
+    from trackio.remote.http import ServerAddress
+    from trackio.remote.opening import (
+        OpenedRemotely,
+        TokenRefused,
+        open_on_server,
+        token_refused_message,
+    )
+    from trackio.remote.wire import OpenRequest
+
+    address = ServerAddress(server)
+    request.pid, request.host = os.getpid(), this_host()
+    writer = get_writer()
+    writer.ensure_started()
+    url = writer.link(address)
+    try:
+        opened = open_on_server(address, project, request)
+    except TokenRefused as refused:
+        message = token_refused_message(address, str(refused))
+        print(message, file=sys.stderr, flush=True)
+        writer.refused(url, message)
+        opened = None
+    if opened is None:
+        if request.resume == "must":
+            raise ValueError(
+                f"resume='must' needs the server {address.url} to find the run, and it cannot "
+                "be asked now"
+            )
+        run_id = request.run_id or new_run_id()
+        name = request.name or generate_run_name(random.randint(1, 9999), set())
+        request.run_id, request.name = run_id, name
+        if request.resume == "never":
+            # Sent again after a lost answer, the opening must continue the run, not fail.
+            request.resume = "allow"
+        opened = OpenedRemotely(
+            run_id,
+            name,
+            request.config,
+            group=request.group,
+            job_type=request.job_type,
+            notes=request.notes,
+            tags=request.tags,
+        )
+        target = RunTarget(project, directory, run_id, url)
+        writer.announce(target, OpenRequest(run_id, request))
+    target = RunTarget(project, directory, opened.run_id, url)
+    writer.track(target)
+    return Run(
+        project=project,
+        name=opened.name,
+        run_id=opened.run_id,
+        group=opened.group,
+        job_type=opened.job_type,
+        tags=opened.tags,
+        notes=opened.notes,
+        config=opened.config,
+        summary_overrides=opened.summary_overrides,
+        metric_defs=opened.metric_defs,
+        start_step=opened.start_step,
+        target=target,
+        writer=writer,
+        space_id=space_id,
+        server_url=url,
+        on_finish=_forget,
+    )
+
+
 def _warn_if_live(record: RunRecord) -> None:
     idle = time.time() - record.updated_at
     if record.status == "running" and idle < _LIVE_RUN_SECONDS:
@@ -260,8 +336,11 @@ def _print_banner(run: Run) -> None:
 
     project = run.project
     print(f"* Trackio project initialized: {project}")
-    print(f"* Trackio metrics logged to: {project_db_path(project, run._target.directory)}")
-    if serving_url() is None:
+    if run._target.server is not None:
+        print(f"* Trackio metrics logged to the server {run._target.server}")
+    else:
+        print(f"* Trackio metrics logged to: {project_db_path(project, run._target.directory)}")
+    if serving_url() is None and run._target.server is None:
         print(f"* View dashboard by running: trackio show --project {shlex.quote(project)}")
     print(f"* View run {run.name} at: {run.url}")
 
@@ -323,6 +402,7 @@ def _install_exit_hooks() -> None:
 
 def _finish_at_exit() -> None:
     finish_all(exit_code=1 if _uncaught_exception else (_exit_status or None))
+    get_writer().close_remote()
 
 
 def _detach_runs_in_forked_child() -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import tempfile
 import time
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import quote, urlencode
 
 from trackio.artifacts import unsupported
 from trackio.run_config import Config
@@ -119,6 +122,9 @@ class Run:
         (`trackio.show(block=False)`), else where `trackio show` serves by default."""
         from trackio.dashboard_links import run_token, run_url
 
+        if self._target.server is not None:
+            query = urlencode({"project": self.project, "runs": self.id}, quote_via=quote)
+            return f"{self._target.server}/?{query}"
         others: list[tuple[str, str]] = []
         try:
             with open_store(self.project, directory=self._target.directory) as store:
@@ -377,9 +383,24 @@ class Run:
             status = "finished" if not exit_code else "failed"
             self._writer.submit(self._target, "finish", (status, exit_code, time.time()))
             self._sync()
+            if self._target.server is not None:
+                self._deliver(self._target.server)
         finally:
             if self._on_finish is not None:
                 self._on_finish(self)
+
+    def _deliver(self, server: str) -> None:
+        """Wait a bounded time (`TRACKIO_FINISH_TIMEOUT`, 30 s) for the spooled values to
+        reach the server, then say what is left and how it will be sent."""
+        timeout = float(os.environ.get("TRACKIO_FINISH_TIMEOUT", "30"))
+        batches, values = self._writer.deliver(server, timeout)
+        if batches:
+            print(
+                f"* trackio: {values} values ({batches} batches) of run {self.name!r} are not yet "
+                f"on {server}; they stay in the local spool and are sent by the next trackio "
+                "process logging there, or by `trackio sync --pending`",
+                file=sys.stderr,
+            )
 
     def _detach_after_fork(self) -> None:
         self._finished = True

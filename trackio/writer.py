@@ -20,9 +20,10 @@ import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trackio.media.base import is_media
+from trackio.remote.links import RemoteLinks
 from trackio.storage import ProjectStore, open_store
 from trackio.storage.errors import (
     ProjectFileGoneError,
@@ -31,6 +32,10 @@ from trackio.storage.errors import (
 )
 from trackio.storage.paths import project_db_path
 from trackio.storage.records import HEARTBEAT_SECONDS, AppendResult, RunBatch
+
+if TYPE_CHECKING:
+    from trackio.remote.http import ServerAddress
+    from trackio.remote.wire import OpenRequest
 
 FLUSH_INTERVAL_SECONDS = 0.5
 WAKE_AT_ENTRIES = 2000
@@ -41,11 +46,12 @@ _FAILURE_BACKOFF_SECONDS = 1.0
 @dataclass(frozen=True)
 class RunTarget:
     """Where one run's values go: its project, the data directory it was started in,
-    and its id there."""
+    its id, and the team server it logs to (None: the local project store)."""
 
     project: str
     directory: Path
     run_id: str
+    server: str | None = None
 
     @property
     def key(self) -> tuple[Path, str]:
@@ -105,6 +111,7 @@ class Writer:
         self._open_lock = threading.Lock()
         self._next_heartbeat = time.monotonic() + HEARTBEAT_SECONDS
         self._warned: set[str] = set()
+        self._remote = RemoteLinks()
 
     def ensure_started(self) -> None:
         """Start the writer thread if it is not running (first use, or after a fork)."""
@@ -135,6 +142,9 @@ class Writer:
 
     def track(self, target: RunTarget) -> None:
         """Count the run as open in this process: it gets heartbeats until it finishes."""
+        if target.server is not None:
+            self._remote.track(target)
+            return
         with self._open_lock:
             open_runs = self._open_runs.setdefault(target.key, set())
             if not open_runs:
@@ -181,15 +191,27 @@ class Writer:
         if not items:
             return False
         by_store: dict[StoreKey, list[LoggedRow | RunOperation]] = {}
+        by_server: dict[tuple[str, str], list[LoggedRow | RunOperation]] = {}
         syncs: list[SyncMarker] = []
         for item in items:
             if isinstance(item, SyncMarker):
                 syncs.append(item)
-            elif isinstance(item, RunOperation):
-                by_store.setdefault(item.target.key, []).append(item)
+                continue
+            target = item.target if isinstance(item, RunOperation) else item[0]
+            if target.server is None:
+                by_store.setdefault(target.key, []).append(item)
             else:
-                by_store.setdefault(item[0].key, []).append(item)
+                by_server.setdefault((target.server, target.project), []).append(item)
         errors: list[BaseException] = []
+        for (server, project), entries in by_server.items():
+            try:
+                batches, finished = _collect(entries)
+                _prepare_media(batches.values())
+                self._remote.spool_batch(server, project, list(batches.values()), finished)
+            except OSError as error:
+                errors.append(error)
+                queue.extendleft(reversed(entries))
+                self._warn_once(f"trackio could not write to its local spool: {error}; will retry")
         for key, entries in by_store.items():
             try:
                 self._write(key, entries)
@@ -257,26 +279,7 @@ class Writer:
         )
 
     def _write(self, key: StoreKey, entries: list[LoggedRow | RunOperation]) -> None:
-        batches: dict[str, RunBatch] = {}
-        finished: list[str] = []
-        for entry in entries:
-            if isinstance(entry, RunOperation):
-                batch = self._batch(batches, entry.target.run_id)
-                batch.operations.append((entry.name, entry.payload))
-                if entry.name == "finish":
-                    finished.append(entry.target.run_id)
-                continue
-            target, step, stamp, row = entry
-            batch = self._batch(batches, target.run_id)
-            series = batch.series
-            batch.last_time = stamp
-            for name, value in row.items():
-                points = series.get(name)
-                if points is None:
-                    points = series[name] = ([], [], [])
-                points[0].append(step)
-                points[1].append(value)
-                points[2].append(stamp)
+        batches, finished = _collect(entries)
         _prepare_media(batches.values())
         self._report(key, self._store(key).append(list(batches.values())))
         if finished:
@@ -302,13 +305,6 @@ class Writer:
                 "deleted, or the project file was replaced); values logged to it are not stored"
             )
 
-    @staticmethod
-    def _batch(batches: dict[str, RunBatch], run_id: str) -> RunBatch:
-        batch = batches.get(run_id)
-        if batch is None:
-            batch = batches[run_id] = RunBatch(run_id)
-        return batch
-
     def _checkpoint_if_done(self, key: StoreKey, finished: list[str]) -> None:
         """Once no run of the store is open, make its file complete by itself. The store
         stays open for a next run (sweeps log run after run to one project) until
@@ -326,8 +322,34 @@ class Writer:
         if previous is not None and previous != key and previous not in self._open_runs:
             self._forget(previous)
 
+    def link(self, address: ServerAddress) -> str:
+        """Log to the server at `address` from now on; returns the URL runs name it by."""
+        return self._remote.register(address)
+
+    def refused(self, server: str, message: str) -> None:
+        """The server refused this process's token (already said): spool, do not send."""
+        self._remote.refuse(server, message)
+
+    def announce(self, target: RunTarget, request: OpenRequest) -> None:
+        """Open the run on its server with its first batch (it could not be asked)."""
+        self._remote.announce(target, request)
+
+    def close_remote(self) -> None:
+        """At exit: stop sending, and remove this process's spool if it is empty (what
+        is left in it is sent by the next process logging to its server)."""
+        self._remote.close()
+
+    def deliver(self, server: str, timeout: float) -> tuple[int, int]:
+        """Wait up to `timeout` s for this process's batches to reach `server`; returns
+        the (batches, values) still in the spool."""
+        return self._remote.wait_delivered(server, timeout)
+
     def _heartbeat(self) -> None:
         self._next_heartbeat = time.monotonic() + HEARTBEAT_SECONDS
+        try:
+            self._remote.heartbeat()
+        except OSError as error:
+            self._warn_once(f"trackio could not write to its local spool: {error}; will retry")
         with self._open_lock:
             open_runs = {key: sorted(ids) for key, ids in self._open_runs.items() if ids}
         for key, run_ids in open_runs.items():
@@ -365,6 +387,36 @@ class NullWriter(Writer):
 
 
 _NUMBERS = frozenset({float, int, bool})
+
+
+def _collect(entries: list[LoggedRow | RunOperation]) -> tuple[dict[str, RunBatch], list[str]]:
+    """The entries as one batch per run (points per metric, then operations), and the
+    runs they finish."""
+    batches: dict[str, RunBatch] = {}
+    finished: list[str] = []
+    for entry in entries:
+        if isinstance(entry, RunOperation):
+            batch = batches.get(entry.target.run_id)
+            if batch is None:
+                batch = batches[entry.target.run_id] = RunBatch(entry.target.run_id)
+            batch.operations.append((entry.name, entry.payload))
+            if entry.name == "finish":
+                finished.append(entry.target.run_id)
+            continue
+        target, step, stamp, row = entry
+        batch = batches.get(target.run_id)
+        if batch is None:
+            batch = batches[target.run_id] = RunBatch(target.run_id)
+        series = batch.series
+        batch.last_time = stamp
+        for name, value in row.items():
+            points = series.get(name)
+            if points is None:
+                points = series[name] = ([], [], [])
+            points[0].append(step)
+            points[1].append(value)
+            points[2].append(stamp)
+    return batches, finished
 
 
 def _prepare_media(batches: Any) -> None:

@@ -1,0 +1,107 @@
+"""Requests to a team server: one kept-alive connection per caller thread, JSON answers."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import ssl
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+WRITE_TOKEN_HEADER = "X-Trackio-Write-Token"
+NETWORK_ERRORS = (OSError, http.client.HTTPException)
+"""What a request raises when the server cannot be reached or answers garbage."""
+
+
+class ServerAddress:
+    """A server URL split into where to connect and the write token to send (from
+    `TRACKIO_WRITE_TOKEN`, else a `write_token` query parameter of the URL)."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url if "://" in url else f"http://{url}")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"server_url must be an http(s) URL, got {url!r}")
+        self.scheme = parts.scheme
+        self.host = parts.hostname
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.base_path = parts.path.rstrip("/")
+        query = parse_qs(parts.query)
+        in_url = (query.get("write_token") or [""])[0]
+        self.token: str | None = os.environ.get("TRACKIO_WRITE_TOKEN") or in_url or None
+        shown_port = "" if parts.port is None else f":{parts.port}"
+        self.url = f"{parts.scheme}://{parts.hostname}{shown_port}{self.base_path}"
+        """The URL without any token: what is stored and printed."""
+
+    def dashboard_url(self, **params: str) -> str:
+        """The server's dashboard, with query parameters."""
+        return f"{self.url}/" + (f"?{urlencode(params)}" if params else "")
+
+
+class Connection:
+    """A kept-alive connection to one server (not thread-safe: one per thread)."""
+
+    def __init__(self, address: ServerAddress, timeout: float = 30.0) -> None:
+        self.address = address
+        self.timeout = timeout
+        self._conn: http.client.HTTPConnection | None = None
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._conn is None:
+            address = self.address
+            if address.scheme == "https":
+                self._conn = http.client.HTTPSConnection(
+                    address.host,
+                    address.port,
+                    timeout=self.timeout,
+                    context=ssl.create_default_context(cafile=os.environ.get("TRACKIO_CA_BUNDLE")),
+                )
+            else:
+                self._conn = http.client.HTTPConnection(
+                    address.host, address.port, timeout=self.timeout
+                )
+        return self._conn
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """(status, decoded JSON answer or None). Raises one of `NETWORK_ERRORS` when the
+        server cannot be reached; the connection is then reopened by the next call."""
+        sent = {"Accept": "application/json", **(headers or {})}
+        if self.address.token:
+            sent[WRITE_TOKEN_HEADER] = self.address.token
+        try:
+            conn = self._connection()
+            conn.request(method, self.address.base_path + path, body=body, headers=sent)
+            response = conn.getresponse()
+            data = response.read()
+        except NETWORK_ERRORS:
+            self.close()
+            raise
+        try:
+            answer = json.loads(data) if data else None
+        except ValueError:
+            answer = None
+        return response.status, answer
+
+    def post_json(self, path: str, document: Any) -> tuple[int, Any]:
+        """POST a JSON document."""
+        body = json.dumps(document).encode()
+        return self.request("POST", path, body, {"Content-Type": "application/json"})
+
+    def close(self) -> None:
+        """Drop the connection."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def error_text(status: int, answer: Any) -> str:
+    """What the server said about a failed request."""
+    if isinstance(answer, dict) and isinstance(answer.get("error"), str):
+        return f"{status}: {answer['error']}"
+    return f"HTTP {status}"

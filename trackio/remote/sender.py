@@ -1,0 +1,174 @@
+"""The thread that delivers spooled batches to a team server, in order, until each is
+acknowledged.
+
+The server away or failing: retried with exponential backoff and jitter. A batch it
+refuses as malformed (4xx) stays in the spool, set aside, with one warning. Refused
+credentials (401/403): one clear message, and no more attempts from this process;
+the spool keeps everything for `trackio sync --pending` with the right token.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+from trackio.remote.http import NETWORK_ERRORS, Connection, ServerAddress, error_text
+from trackio.storage.spool import Spool, orphaned_spools
+
+BACKOFF_START_SECONDS = 0.25
+BACKOFF_MAX_SECONDS = 15.0
+ORPHAN_SCAN_SECONDS = 10.0
+INGEST_PATH = "/api/ingest"
+
+
+class AuthRefused(RuntimeError):
+    """The server refused the write token."""
+
+
+class Sender:
+    """Delivers one process's spool (and spools left by ended processes) to one server."""
+
+    def __init__(self, address: ServerAddress, spool: Spool, refused: str | None = None) -> None:
+        self.address = address
+        self.spool = spool
+        self._wake = threading.Event()
+        self._idle = threading.Condition()
+        self._connection = Connection(address)
+        self._stopped = False
+        self._auth_error: str | None = refused
+        self._warned: set[str] = set()
+        self._next_orphan_scan = 0.0
+        self._thread = threading.Thread(
+            target=self._run, name=f"trackio-sender-{address.host}", daemon=True
+        )
+        self._thread.start()
+
+    def wake(self) -> None:
+        """A batch was spooled."""
+        self._wake.set()
+
+    def wait_delivered(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for this process's spool to be delivered;
+        True if it was."""
+        deadline = time.monotonic() + timeout
+        self._wake.set()
+        with self._idle:
+            while self.spool.pending(self.address.url)[0]:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._auth_error is not None:
+                    return False
+                self._idle.wait(min(left, 0.2))
+        return True
+
+    @property
+    def auth_error(self) -> str | None:
+        """Why the server refused this process's token, if it did."""
+        return self._auth_error
+
+    def refused(self, message: str) -> None:
+        """The server refused the token (the user was told): stop sending."""
+        self._auth_error = message
+        self._wake.set()
+
+    def _run(self) -> None:
+        delay = BACKOFF_START_SECONDS
+        while not self._stopped and self._auth_error is None:
+            try:
+                sent = self._deliver_orphans() or self._deliver(self.spool)
+            except AuthRefused as refused:
+                self._auth_error = str(refused)
+                self._warn(
+                    f"trackio: the server {self.address.url} refused the write token ({refused}); "
+                    "values stay in the local spool: set TRACKIO_WRITE_TOKEN and run "
+                    "`trackio sync --pending`"
+                )
+                with self._idle:
+                    self._idle.notify_all()
+                return
+            except NETWORK_ERRORS as error:
+                self._warn(
+                    f"trackio: cannot reach {self.address.url} ({error}); values are kept in "
+                    "the local spool and sent when it answers",
+                    topic="unreachable",
+                )
+                self._wake.wait(delay * (0.5 + random.random()))
+                self._wake.clear()
+                delay = min(delay * 2, BACKOFF_MAX_SECONDS)
+                continue
+            delay = BACKOFF_START_SECONDS
+            with self._idle:
+                self._idle.notify_all()
+            if not sent:
+                self._wake.wait(1.0)
+                self._wake.clear()
+
+    def _deliver_orphans(self) -> bool:
+        """Deliver spools of ended processes first (their values are older); looked for
+        now and then, not before every batch."""
+        if time.monotonic() < self._next_orphan_scan:
+            return False
+        self._next_orphan_scan = time.monotonic() + ORPHAN_SCAN_SECONDS
+        for orphan in orphaned_spools(self.spool.path.parent.parent):
+            if orphan.path == self.spool.path:
+                orphan.close(remove_if_empty=False)
+                continue
+            try:
+                while self._deliver(orphan):
+                    pass
+            finally:
+                orphan.close()
+        return False
+
+    def _deliver(self, spool: Spool) -> bool:
+        """Send the oldest batch of `spool`; False when there is none."""
+        return send_oldest(spool, self.address.url, self._connection, self._warn)
+
+    def _warn(self, message: str, topic: str | None = None) -> None:
+        # Printed, not warned: it happens in a background thread, where a warning's
+        # "file:line" points into trackio rather than at anything the user wrote.
+        key = topic or message
+        if key not in self._warned:
+            self._warned.add(key)
+            print(message, file=sys.stderr, flush=True)
+
+    def stop(self) -> None:
+        """Stop after the current attempt (waiting a moment for it)."""
+        self._stopped = True
+        self._wake.set()
+        self._thread.join(timeout=5)
+
+
+def send_oldest(
+    spool: Spool, server_url: str, connection: Connection, warn: Callable[[str], None]
+) -> bool:
+    """Send the oldest batch `spool` holds for `server_url` and forget it once the
+    server has it; False when there is none. A batch the server refuses as malformed
+    is set aside (`warn` says so); refused credentials raise `AuthRefused`, an
+    unreachable or failing server one of `NETWORK_ERRORS`."""
+    oldest = spool.oldest(server_url)
+    if oldest is None:
+        return False
+    seq, _, project, body = oldest
+    status, answer = connection.request(
+        "POST",
+        INGEST_PATH,
+        body,
+        {"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+    if status == 200:
+        spool.remove(seq)
+    elif status in (401, 403):
+        raise AuthRefused(error_text(status, answer))
+    elif 400 <= status < 500 and status not in (404, 408, 429):
+        reason = error_text(status, answer)
+        spool.refuse(seq, reason)
+        warn(
+            f"trackio: the server {server_url} refused a batch of project {project!r} "
+            f"({reason}); it is kept, set aside, in {spool.path}"
+        )
+    else:
+        raise ConnectionError(f"the server answered {error_text(status, answer)}")
+    return True

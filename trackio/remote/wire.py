@@ -1,0 +1,428 @@
+"""The body of a batch a client sends to a team server (`POST /api/ingest`), both ways.
+
+A batch is one project's values from one client, with a client-made id, gzip-compressed
+JSON. Each series travels as columns: steps as little-endian int64 and times as float64,
+base64-encoded; values likewise when they are all floats or all 64-bit integers (the
+usual case), else as a list of tagged JSON items, so every value comes back with its
+type (NaN and infinities, integers of any size, strings, media files) exactly as
+logged. `decode_batch` checks the whole body before anything is stored: a malformed one
+is a `WireFormatError` naming the problem.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import math
+import re
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trackio.media.base import Media, atomic_write, is_media
+from trackio.storage.paths import validate_project_name
+from trackio.storage.records import RunBatch, RunRequest
+
+WIRE_VERSION = 1
+OPERATIONS = frozenset({"config", "summary", "metric_defs", "finish"})
+_INT64 = (-(2**63), 2**63 - 1)
+_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_RESUME = frozenset({"never", "allow", "must"})
+
+
+class WireFormatError(ValueError):
+    """A batch body that is not what this protocol sends; nothing of it is stored."""
+
+
+@dataclass
+class OpenRequest:
+    """A run the client started: created on the server (or continued, when it exists)
+    before the batch's values are stored."""
+
+    run_id: str
+    request: RunRequest
+
+
+@dataclass
+class DecodedBatch:
+    """A batch as the server stores it."""
+
+    batch_id: str
+    project: str
+    opens: list[OpenRequest]
+    runs: list[RunBatch]
+
+    @property
+    def points(self) -> int:
+        """How many values the batch holds."""
+        return sum(len(steps) for run in self.runs for steps, _, _ in run.series.values())
+
+
+# --- encoding (client) -------------------------------------------------------------
+
+
+def encode_batch(
+    batch_id: str, project: str, opens: list[OpenRequest], runs: list[RunBatch]
+) -> bytes:
+    """The gzip-compressed body of a batch."""
+    document = {
+        "v": WIRE_VERSION,
+        "batch_id": batch_id,
+        "project": project,
+        "opens": [_encode_open(item) for item in opens],
+        "runs": [_encode_run(run) for run in runs],
+    }
+    return gzip.compress(json.dumps(document, separators=(",", ":")).encode(), compresslevel=1)
+
+
+def _encode_open(item: OpenRequest) -> dict[str, Any]:
+    request = item.request
+    return {
+        "run_id": item.run_id,
+        "name": request.name,
+        "resume": request.resume,
+        "group": request.group,
+        "job_type": request.job_type,
+        "notes": request.notes,
+        "tags": request.tags,
+        "config": request.config,
+        "pid": request.pid,
+        "host": request.host,
+    }
+
+
+def _encode_run(run: RunBatch) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "last_time": run.last_time,
+        "series": {
+            name: _encode_series(steps, values, times)
+            for name, (steps, values, times) in run.series.items()
+        },
+        "operations": [[name, payload] for name, payload in run.operations],
+    }
+
+
+def _b64(array: Any) -> str:
+    return base64.b64encode(array.astype(array.dtype.newbyteorder("<")).tobytes()).decode()
+
+
+def _encode_series(steps: list[int], values: list[Any], times: list[float]) -> dict[str, Any]:
+    import numpy as np
+
+    encoded: dict[str, Any] = {
+        "steps": _b64(np.asarray(steps, dtype=np.int64)),
+        "times": _b64(np.asarray(times, dtype=np.float64)),
+    }
+    types = set(map(type, values))
+    if types == {float}:
+        encoded["f64"] = _b64(np.asarray(values, dtype=np.float64))
+    elif types == {int} and _INT64[0] <= min(values) and max(values) <= _INT64[1]:
+        encoded["i64"] = _b64(np.asarray(values, dtype=np.int64))
+    else:
+        encoded["items"] = [_encode_item(value) for value in values]
+    return encoded
+
+
+def _encode_item(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"float": repr(value)}
+    if isinstance(value, bool | int | float | str):
+        return value
+    if is_media(value):
+        items = value if isinstance(value, tuple) else (value,)
+        return {"media": [_encode_media(item) for item in items], "many": isinstance(value, tuple)}
+    return {"json": value}
+
+
+def _encode_media(item: Media) -> dict[str, Any]:
+    """The media object's files, written where the server would write them."""
+    with tempfile.TemporaryDirectory(prefix="trackio-send-") as folder:
+        stem = f"c{uuid.uuid4().hex[:16]}"
+        name, details = item.write(Path(folder), stem)
+        files = {
+            path.name: base64.b64encode(path.read_bytes()).decode()
+            for path in sorted(Path(folder).iterdir())
+        }
+    return {
+        "kind": item.kind,
+        "caption": item.caption,
+        "name": name,
+        "details": details,
+        "files": files,
+    }
+
+
+# --- decoding (server) -------------------------------------------------------------
+
+
+def decode_batch(body: bytes) -> DecodedBatch:
+    """The batch in a gzip-compressed (or plain) JSON body; `WireFormatError` if any
+    part of it is malformed."""
+    if body[:2] == b"\x1f\x8b":
+        try:
+            body = gzip.decompress(body)
+        except (OSError, EOFError) as error:
+            raise WireFormatError(f"the body is not valid gzip: {error}") from None
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise WireFormatError(f"the body is not JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise WireFormatError("the body must be a JSON object")
+    if document.get("v") != WIRE_VERSION:
+        raise WireFormatError(f"unknown batch version {document.get('v')!r} (this server: 1)")
+    batch_id = document.get("batch_id")
+    if not isinstance(batch_id, str) or not 8 <= len(batch_id) <= 128:
+        raise WireFormatError("'batch_id' must be a string of 8 to 128 characters")
+    project = document.get("project")
+    try:
+        project = validate_project_name(project)
+    except (TypeError, ValueError) as error:
+        raise WireFormatError(f"'project': {error}") from None
+    opens = [decode_open(item, f"opens[{i}]") for i, item in enumerate(_list(document, "opens"))]
+    runs = [_decode_run(item, index) for index, item in enumerate(_list(document, "runs"))]
+    return DecodedBatch(batch_id, project, opens, runs)
+
+
+def _list(document: dict[str, Any], key: str) -> list[Any]:
+    value = document.get(key, [])
+    if not isinstance(value, list):
+        raise WireFormatError(f"{key!r} must be a list")
+    return value
+
+
+def _run_id(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _RUN_ID.match(value):
+        raise WireFormatError(f"{where}: 'run_id' must be letters, digits, '.', '_' or '-'")
+    return value
+
+
+def _optional_str(item: dict[str, Any], key: str, where: str) -> str | None:
+    value = item.get(key)
+    if value is not None and not isinstance(value, str):
+        raise WireFormatError(f"{where}: {key!r} must be a string or null")
+    return value
+
+
+def decode_open(item: Any, where: str) -> OpenRequest:
+    """A run opening as the client sent it; `WireFormatError` naming `where` if malformed."""
+    request = decode_run_request(item, where)
+    assert request.run_id is not None
+    return OpenRequest(request.run_id, request)
+
+
+def decode_run_request(item: Any, where: str, *, needs_id: bool = True) -> RunRequest:
+    """The `init()` request a client sent (its `run_id` may be null unless `needs_id`);
+    `WireFormatError` naming `where` if malformed."""
+    if not isinstance(item, dict):
+        raise WireFormatError(f"{where} must be an object")
+    run_id = item.get("run_id")
+    if run_id is not None or needs_id:
+        run_id = _run_id(run_id, where)
+    name = _optional_str(item, "name", where)
+    if name is not None and not name.strip():
+        raise WireFormatError(f"{where}: 'name' must not be empty")
+    resume = item.get("resume", "allow")
+    if resume not in _RESUME:
+        raise WireFormatError(f"{where}: 'resume' must be one of never, allow, must")
+    tags = item.get("tags") or []
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise WireFormatError(f"{where}: 'tags' must be a list of strings")
+    config = item.get("config") or {}
+    if not isinstance(config, dict):
+        raise WireFormatError(f"{where}: 'config' must be an object")
+    pid = item.get("pid")
+    if pid is not None and not _is_integer(pid):
+        raise WireFormatError(f"{where}: 'pid' must be an integer or null")
+    return RunRequest(
+        name=name,
+        run_id=run_id,
+        resume=resume,
+        group=_optional_str(item, "group", where),
+        job_type=_optional_str(item, "job_type", where),
+        notes=_optional_str(item, "notes", where),
+        tags=tags,
+        config=config,
+        pid=pid,
+        host=_optional_str(item, "host", where),
+    )
+
+
+def _decode_run(item: Any, index: int) -> RunBatch:
+    where = f"runs[{index}]"
+    if not isinstance(item, dict):
+        raise WireFormatError(f"{where} must be an object")
+    batch = RunBatch(_run_id(item.get("run_id"), where))
+    last_time = item.get("last_time")
+    if last_time is not None and not _is_number(last_time):
+        raise WireFormatError(f"{where}: 'last_time' must be a number or null")
+    batch.last_time = last_time
+    series = item.get("series", {})
+    if not isinstance(series, dict):
+        raise WireFormatError(f"{where}: 'series' must be an object")
+    for name, encoded in series.items():
+        if not name:
+            raise WireFormatError(f"{where}: a metric name is empty")
+        batch.series[name] = _decode_series(encoded, f"{where}.series[{name!r}]")
+    operations = item.get("operations", [])
+    if not isinstance(operations, list):
+        raise WireFormatError(f"{where}: 'operations' must be a list")
+    for number, operation in enumerate(operations):
+        batch.operations.append(_decode_operation(operation, f"{where}.operations[{number}]"))
+    return batch
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _column(encoded: dict[str, Any], key: str, dtype: str, where: str) -> list[Any]:
+    import numpy as np
+
+    text = encoded.get(key)
+    if not isinstance(text, str):
+        raise WireFormatError(f"{where}: {key!r} must be a base64 string")
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError:
+        raise WireFormatError(f"{where}: {key!r} is not valid base64") from None
+    if len(raw) % 8:
+        raise WireFormatError(f"{where}: {key!r} is not a whole number of 8-byte values")
+    return np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).tolist()
+
+
+def _decode_series(encoded: Any, where: str) -> tuple[list[int], list[Any], list[float]]:
+    if not isinstance(encoded, dict):
+        raise WireFormatError(f"{where} must be an object")
+    steps = _column(encoded, "steps", "i8", where)
+    times = _column(encoded, "times", "f8", where)
+    if "f64" in encoded:
+        values = _column(encoded, "f64", "f8", where)
+    elif "i64" in encoded:
+        values = _column(encoded, "i64", "i8", where)
+    elif isinstance(encoded.get("items"), list):
+        values = [
+            _decode_item(value, f"{where}.items[{i}]") for i, value in enumerate(encoded["items"])
+        ]
+    else:
+        raise WireFormatError(f"{where}: values must be given as 'f64', 'i64' or 'items'")
+    if not len(steps) == len(values) == len(times):
+        raise WireFormatError(
+            f"{where}: {len(steps)} steps, {len(values)} values and {len(times)} times differ"
+        )
+    if any(step < 0 for step in steps):
+        raise WireFormatError(f"{where}: steps must be 0 or more")
+    if not all(math.isfinite(stamp) for stamp in times):
+        raise WireFormatError(f"{where}: times must be finite")
+    return steps, values, times
+
+
+def _decode_item(value: Any, where: str) -> Any:
+    if isinstance(value, bool | int | float | str):
+        return value
+    if not isinstance(value, dict) or len(value) not in (1, 2):
+        raise WireFormatError(f"{where}: not a value this protocol sends")
+    if "float" in value:
+        text = value["float"]
+        if text not in ("nan", "inf", "-inf"):
+            raise WireFormatError(f"{where}: 'float' must be nan, inf or -inf")
+        return float(text)
+    if "json" in value:
+        return value["json"]
+    if "media" in value and isinstance(value["media"], list) and value["media"]:
+        items = tuple(
+            _decode_media(item, f"{where}.media[{i}]") for i, item in enumerate(value["media"])
+        )
+        return items if value.get("many") else items[0]
+    raise WireFormatError(f"{where}: not a value this protocol sends")
+
+
+def _decode_media(item: Any, where: str) -> ReceivedMedia:
+    if not isinstance(item, dict):
+        raise WireFormatError(f"{where} must be an object")
+    kind = item.get("kind")
+    if kind not in ("image", "video", "audio", "table", "histogram"):
+        raise WireFormatError(f"{where}: unknown media kind {kind!r}")
+    files = item.get("files") or {}
+    if not isinstance(files, dict):
+        raise WireFormatError(f"{where}: 'files' must be an object")
+    decoded: dict[str, bytes] = {}
+    for name, text in files.items():
+        if not _FILE_NAME.match(name) or ".." in name:
+            raise WireFormatError(f"{where}: file name {name!r} is not allowed")
+        try:
+            decoded[name] = base64.b64decode(text, validate=True)
+        except (TypeError, ValueError):
+            raise WireFormatError(f"{where}: file {name!r} is not valid base64") from None
+    name = item.get("name")
+    if name is not None and name not in decoded:
+        raise WireFormatError(f"{where}: 'name' must be one of its files")
+    details = item.get("details") or {}
+    if not isinstance(details, dict):
+        raise WireFormatError(f"{where}: 'details' must be an object")
+    return ReceivedMedia(kind, _optional_str(item, "caption", where), name, details, decoded)
+
+
+def _decode_operation(operation: Any, where: str) -> tuple[str, Any]:
+    if not isinstance(operation, list) or len(operation) != 2 or operation[0] not in OPERATIONS:
+        raise WireFormatError(
+            f"{where} must be [name, payload] with name one of {sorted(OPERATIONS)}"
+        )
+    name, payload = operation
+    if name == "finish":
+        if (
+            not isinstance(payload, list)
+            or len(payload) != 3
+            or payload[0] not in ("finished", "failed")
+            or not (
+                payload[1] is None
+                or (isinstance(payload[1], int) and not isinstance(payload[1], bool))
+            )
+            or not _is_number(payload[2])
+        ):
+            raise WireFormatError(f"{where}: finish takes [status, exit_code, time]")
+        return name, tuple(payload)
+    if not isinstance(payload, str):
+        raise WireFormatError(f"{where}: {name} takes a JSON text")
+    try:
+        json.loads(payload)
+    except ValueError:
+        raise WireFormatError(f"{where}: {name} is not valid JSON") from None
+    return name, payload
+
+
+class ReceivedMedia(Media):
+    """A media value as a client wrote it: its files are written under their own names
+    (client-made, checked), which a table's cells refer to."""
+
+    def __init__(
+        self,
+        kind: str,
+        caption: str | None,
+        name: str | None,
+        details: dict[str, Any],
+        files: dict[str, bytes],
+    ) -> None:
+        super().__init__(caption)
+        self.kind = kind
+        self._name = name
+        self._details = details
+        self._files = files
+
+    def _encode(self) -> tuple[str, bytes | None, dict[str, Any]]:
+        return "", None, self._details
+
+    def write(self, folder: Path, stem: str) -> tuple[str | None, dict[str, Any]]:
+        """Write the files into `folder`; return the main file's name and details."""
+        for name, data in self._files.items():
+            atomic_write(folder / name, data)
+        return self._name, self._details
