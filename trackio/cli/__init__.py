@@ -1,5 +1,5 @@
-"""The `trackio` command: `show`, `list`, `get`, `export`, `import`, `delete`, `rename`,
-`migrate`."""
+"""The `trackio` command: `show`, `server`, `list`, `get`, `export`, `import`, `delete`,
+`rename`, `move`, `migrate`, `sync`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from trackio.cli import (
     change_commands,
     migrate_command,
     read_commands,
+    server_command,
     show_command,
+    sync_command,
     transfer_commands,
 )
 from trackio.cli.output import CommandError
@@ -28,10 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (
         show_command,
+        server_command,
         read_commands,
         transfer_commands,
         change_commands,
         migrate_command,
+        sync_command,
     ):
         module.register(commands)
     return parser

@@ -31,6 +31,7 @@ from trackio.server.responses import (
 )
 from trackio.server.saved_files_route import saved_files_endpoint
 from trackio.server.security import LOOPBACK_HOSTS, SecurityHeaders, allowed_hosts
+from trackio.server.team import ReadGuard, Team, team_routes
 from trackio.storage.chunks import INT64_MAX, INT64_MIN
 
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard" / "dist"
@@ -99,10 +100,13 @@ def _after(request: Request, what: str = "step") -> dict[str, int]:
 
 
 def create_app(
-    reader: ProjectReader | None = None, hosts: Sequence[str] = LOOPBACK_HOSTS
+    reader: ProjectReader | None = None,
+    hosts: Sequence[str] = LOOPBACK_HOSTS,
+    team: Team | None = None,
 ) -> Starlette:
     """The dashboard app: `/api/...` JSON endpoints and the built browser app at `/`,
-    answering only requests whose `Host` is one of `hosts` (see `allowed_hosts`)."""
+    answering only requests whose `Host` is one of `hosts` (see `allowed_hosts`); with
+    `team`, also the ingest API clients log through (see `trackio.server.team`)."""
     reader = reader or ProjectReader()
 
     def endpoint(handler: Callable[[Request], Any]) -> Callable[[Request], Response]:
@@ -173,6 +177,7 @@ def create_app(
         return FileResponse(path, media_type=content_type, headers={"Cache-Control": _IMMUTABLE})
 
     routes: list[Any] = [
+        *(team_routes(team) if team is not None else []),
         Route("/api/file", file),
         Route("/api/media", endpoint(media)),
         Route("/api/table", endpoint(table)),
@@ -186,13 +191,13 @@ def create_app(
         routes.append(Mount("/", StaticFiles(directory=DASHBOARD_DIR, html=True)))
     else:
         routes.append(Route("/", lambda request: HTMLResponse(_NOT_BUILT)))
-    return Starlette(
-        routes=routes,
-        middleware=[
-            Middleware(SecurityHeaders),
-            Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)),
-        ],
-    )
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)),
+    ]
+    if team is not None and team.access.read_token is not None:
+        middleware.append(Middleware(ReadGuard, access=team.access))
+    return Starlette(routes=routes, middleware=middleware)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -226,6 +231,7 @@ class ServerHandle:
     server: uvicorn.Server
     thread: threading.Thread
     reader: ProjectReader
+    team: Team | None = None
 
     def __iter__(self) -> Iterator[Any]:
         """`app, url, share_url, full_url = trackio.show(block=False)`, as the PyPI trackio
@@ -237,20 +243,35 @@ class ServerHandle:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.reader.close()
+        if self.team is not None:
+            self.team.writers.close()
 
 
 def start_server(
-    host: str = "127.0.0.1", port: int = DEFAULT_PORT, allowed: Sequence[str] = ()
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    allowed: Sequence[str] = (),
+    team: Team | None = None,
+    ssl_certfile: str | None = None,
+    ssl_keyfile: str | None = None,
 ) -> ServerHandle:
-    """Serve the dashboard from a background thread; returns once it accepts connections.
+    """Serve the dashboard (and with `team`, the ingest API) from a background thread;
+    returns once it accepts connections.
 
     Requests must name this machine (`localhost`, the loopback addresses, `host`) or one
-    of `allowed` in their `Host` header."""
+    of `allowed` in their `Host` header. No access log is kept: a token in a URL must
+    not land in one."""
     sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
     reader = ProjectReader()
-    app = create_app(reader, allowed_hosts(host, allowed))
-    config = uvicorn.Config(app, log_level="warning", access_log=False)
+    app = create_app(reader, allowed_hosts(host, allowed), team)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="trackio-server", daemon=True
@@ -262,4 +283,5 @@ def start_server(
             raise RuntimeError("the dashboard server did not start")
         time.sleep(0.01)
     shown_host = f"[{host}]" if ":" in host else host
-    return ServerHandle(f"http://{shown_host}:{bound_port}/", server, thread, reader)
+    scheme = "https" if ssl_certfile else "http"
+    return ServerHandle(f"{scheme}://{shown_host}:{bound_port}/", server, thread, reader, team)

@@ -1,0 +1,346 @@
+"""Team mode: client processes logging into a real `trackio server`, with the server
+killed, the clients killed, bad tokens and bad batches."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from child_output import wait_for_line
+from team_support import (
+    WRITE_TOKEN,
+    TeamServer,
+    client_env,
+    send_signal,
+    spool_files,
+)
+
+import trackio
+from trackio.remote.wire import encode_batch
+from trackio.storage.records import RunBatch
+
+LOGGER = """
+import math, sys, time, trackio
+project, name, steps, metrics = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+pause = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
+run = trackio.init(project=project, name=name, config={"lr": 0.01, "name": name})
+print("started", run.id, flush=True)
+for step in range(steps):
+    trackio.log({f"m{m}": step * 10.0 + m for m in range(metrics)})
+    if pause:
+        time.sleep(pause)
+    if step == steps // 2:
+        print("halfway", flush=True)
+print("logged", flush=True)
+trackio.finish()
+print("finished", flush=True)
+"""
+
+
+@pytest.fixture
+def team(child_env, trackio_dir):
+    server = TeamServer(child_env, trackio_dir).start()
+    yield server
+    server.stop()
+
+
+def _logger(env, *args, stdout=subprocess.PIPE):
+    return subprocess.Popen(
+        [sys.executable, "-c", LOGGER, *map(str, args)],
+        env=env,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _values_exactly_once(project, name, steps, metrics):
+    (run,) = [r for r in trackio.Api().runs(project) if r.name == name]
+    rows = run.history()
+    assert [row["step"] for row in rows] == list(range(steps))
+    for row in rows:
+        assert {k: v for k, v in row.items() if k.startswith("m")} == {
+            f"m{m}": row["step"] * 10.0 + m for m in range(metrics)
+        }
+    return run
+
+
+def test_values_of_every_type_arrive_as_logged(team, child_env, tmp_path):
+    script = textwrap.dedent(
+        """
+        import trackio
+        run = trackio.init(project="types", name="r", config={"lr": 0.5, "layers": [1, 2]})
+        trackio.log({"f": 1.5, "i": 7, "big": 2**70, "b": True, "s": "text", "nan": float("nan"),
+                     "inf": float("inf"), "nested": {"a": 1.0}})
+        pixels = __import__("numpy").zeros((4, 6, 3), "uint8")
+        trackio.log({"f": -0.25, "img": trackio.Image(pixels)})
+        run.summary["best"] = 3
+        trackio.finish()
+        print("url", run.url)
+        """
+    )
+    env = client_env(child_env, tmp_path / "client", team)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"url {team.url}/?project=types&runs=" in done.stdout
+    run = trackio.Api().run("types/r")
+    assert run.status == "finished"
+    assert run.config == {"lr": 0.5, "layers": [1, 2]}
+    first, second = run.history()
+    assert first["f"] == 1.5 and first["i"] == 7 and first["big"] == 2**70
+    assert first["b"] is True and first["s"] == "text" and math.isnan(first["nan"])
+    assert first["inf"] == math.inf and first["nested/a"] == 1.0
+    assert second["f"] == -0.25 and second["img"]["_type"] == "image"
+    assert run.summary["best"] == 3
+    assert spool_files(tmp_path / "client") == []
+
+
+def test_eight_clients_at_once_every_value_exactly_once(team, child_env, tmp_path):
+    env = client_env(child_env, tmp_path / "clients", team)
+    clients = [_logger(env, "crowd", f"c{index}", 5000, 10) for index in range(8)]
+    for client in clients:
+        out, err = client.communicate(timeout=300)
+        assert client.returncode == 0, err
+    for index in range(8):
+        run = _values_exactly_once("crowd", f"c{index}", 5000, 10)
+        assert run.status == "finished"
+
+
+def test_server_killed_mid_run_and_restarted_loses_nothing(team, child_env, tmp_path):
+    env = client_env(child_env, tmp_path / "client", team, TRACKIO_FINISH_TIMEOUT="60")
+    client = _logger(env, "outage", "r", 400, 4, 0.01)
+    wait_for_line(client, "halfway")
+    team.kill(signal.SIGKILL)
+    time.sleep(5)
+    team.start()
+    out, err = client.communicate(timeout=120)
+    assert client.returncode == 0, err
+    assert "finished" in out and "are not yet on" not in err
+    assert err.count("cannot reach") == 1, err
+    run = _values_exactly_once("outage", "r", 400, 4)
+    assert run.status == "finished"
+
+
+def test_clients_killed_while_the_server_is_down_then_sync_pending(
+    team, child_env, tmp_path, cli_env
+):
+    client_dir = tmp_path / "client"
+    env = client_env(child_env, client_dir, team, TRACKIO_FINISH_TIMEOUT="1")
+    team.kill(signal.SIGKILL)
+    termed = _logger(env, "down", "termed", 1_000_000, 2, 0.001)
+    killed = _logger(env, "down", "killed", 1_000_000, 2, 0.001)
+    for client in (termed, killed):
+        wait_for_line(client, "started")
+    time.sleep(2)
+    send_signal(termed, signal.SIGTERM)
+    time.sleep(1.0)
+    send_signal(killed, signal.SIGKILL)
+    assert spool_files(client_dir)
+
+    team.start()
+    sync = subprocess.run(
+        [sys.executable, "-m", "trackio.cli", "sync", "--pending"],
+        env=dict(cli_env, TRACKIO_DIR=str(client_dir), TRACKIO_WRITE_TOKEN=WRITE_TOKEN),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert sync.returncode == 0, sync.stdout + sync.stderr
+    assert spool_files(client_dir) == []
+    runs = {r.name: r for r in trackio.Api().runs("down")}
+    for name in ("termed", "killed"):
+        rows = runs[name].history()
+        steps = [row["step"] for row in rows]
+        assert steps == list(range(len(steps))), f"{name}: a gap or a repeat"
+        assert len(steps) > 100
+        assert all(row["m1"] == row["step"] * 10.0 + 1 for row in rows)
+    assert runs["termed"].status == "failed"
+    again = subprocess.run(
+        [sys.executable, "-m", "trackio.cli", "sync", "--pending"],
+        env=dict(cli_env, TRACKIO_DIR=str(client_dir), TRACKIO_WRITE_TOKEN=WRITE_TOKEN),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.returncode == 0 and "delivered 0" in again.stdout
+
+
+def _batch(project="guarded", run_id="run00001", batch_id="batch-0001", values=(1.0, 2.0)):
+    batch = RunBatch(run_id)
+    batch.series["loss"] = (list(range(len(values))), list(values), [time.time()] * len(values))
+    from trackio.remote.wire import OpenRequest
+    from trackio.storage.records import RunRequest
+
+    request = RunRequest("r", run_id, "allow", None, None, None, [], {})
+    return encode_batch(batch_id, project, [OpenRequest(run_id, request)], [batch])
+
+
+def _post(team, body, token=WRITE_TOKEN, gzip_header=True, host=None):
+    headers = {"Content-Type": "application/json"}
+    if gzip_header:
+        headers["Content-Encoding"] = "gzip"
+    if token is not None:
+        headers["X-Trackio-Write-Token"] = token
+    status, answer = team.request("/api/ingest", body, headers, host=host)
+    return status, json.loads(answer) if answer.startswith(b"{") else answer
+
+
+def test_tokens_are_required_and_checked(team):
+    assert _post(team, _batch(), token=None)[0] == 401
+    status, answer = _post(team, _batch(), token="wrong")
+    assert status == 403 and "wrong" in answer["error"]
+    assert "guarded" not in trackio.Api().projects()
+    assert _post(team, _batch())[0] == 200
+    assert [r["loss"] for r in trackio.Api().run("guarded/r").history()] == [1.0, 2.0]
+
+
+def test_duplicate_batches_are_stored_once(team):
+    body = _batch(batch_id="same-batch-id")
+    assert _post(team, body) == (200, {"stored": 2, "duplicate": False, "missing_runs": []})
+    assert _post(team, body)[1]["duplicate"] is True
+    assert len(trackio.Api().run("guarded/r").history()) == 2
+
+
+def test_malformed_and_oversized_batches_store_nothing(team, child_env, tmp_path):
+    good = json.loads(gzip.decompress(_batch()))
+    broken = json.loads(json.dumps(good))
+    broken["runs"].append({"run_id": "run00001", "series": {"x": {"steps": "AAAA", "times": "!"}}})
+    status, answer = _post(team, json.dumps(broken).encode(), gzip_header=False)
+    assert status == 400 and "runs[1]" in answer["error"]
+    for body in (b"not json", gzip.compress(b"[1, 2]"), b"\x1f\x8b broken gzip"):
+        assert _post(team, body, gzip_header=False)[0] == 400
+    assert "guarded" not in trackio.Api().projects()
+
+    small = TeamServer(child_env, tmp_path / "small", "--max-body-mb", "0.001").start()
+    try:
+        large = _batch(values=[float(i) for i in range(5000)])
+        assert _post(small, large)[0] == 413
+        assert _post(small, gzip.compress(b" " * 50_000), gzip_header=True)[0] == 413
+    finally:
+        small.stop()
+
+
+def test_a_host_header_that_is_not_allowed_is_refused(team):
+    assert _post(team, _batch(), host="evil.example")[0] == 400
+    assert "guarded" not in trackio.Api().projects()
+
+
+def test_a_wrong_token_says_so_once_and_keeps_everything_for_sync(
+    team, child_env, tmp_path, cli_env
+):
+    client_dir = tmp_path / "client"
+    env = client_env(
+        child_env, client_dir, team, TRACKIO_WRITE_TOKEN="nope", TRACKIO_FINISH_TIMEOUT="2"
+    )
+    client = _logger(env, "tokens", "r", 50, 2)
+    out, err = client.communicate(timeout=120)
+    assert client.returncode == 0, err
+    assert err.count("refused the write token") == 1, err
+    assert "stay in the local spool" in err
+    assert "tokens" not in trackio.Api().projects()
+
+    sync = subprocess.run(
+        [sys.executable, "-m", "trackio.cli", "sync", "--pending", "--write-token", WRITE_TOKEN],
+        env=dict(cli_env, TRACKIO_DIR=str(client_dir)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert sync.returncode == 0, sync.stdout + sync.stderr
+    run = _values_exactly_once("tokens", "r", 50, 2)
+    assert run.status == "finished"
+
+
+def test_sync_sends_a_local_project_and_twice_adds_nothing(team, child_env, tmp_path, cli_env):
+    local_dir = tmp_path / "laptop"
+    local_dir.mkdir()
+    script = textwrap.dedent(
+        """
+        import trackio
+        for name in ("a", "b"):
+            run = trackio.init(project="laptop", name=name, config={"who": name})
+            for step in range(300):
+                trackio.log({"loss": 1.0 / (step + 1), "acc": step})
+            run.summary["best"] = 1
+            trackio.finish()
+        """
+    )
+    made = subprocess.run(
+        [sys.executable, "-c", script],
+        env=dict(cli_env, TRACKIO_DIR=str(local_dir)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    command = [
+        sys.executable,
+        "-m",
+        "trackio.cli",
+        "sync",
+        "--project",
+        "laptop",
+        "--server-url",
+        team.url,
+    ]
+    env = dict(cli_env, TRACKIO_DIR=str(local_dir), TRACKIO_WRITE_TOKEN=WRITE_TOKEN)
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    assert "2 run(s), 1200 value(s)" in first.stdout
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 0 and "nothing new" in second.stdout, second.stdout
+    for name in ("a", "b"):
+        run = trackio.Api().run(f"laptop/{name}")
+        assert run.config == {"who": name} and run.status == "finished"
+        rows = run.history()
+        assert [row["acc"] for row in rows] == list(range(300))
+        assert run.summary["best"] == 1
+
+
+def test_reads_need_the_read_token_when_the_server_has_one(child_env, trackio_dir):
+    server = TeamServer(child_env, trackio_dir, "--read-token", "let-me-read").start()
+    try:
+        trackio.init(project="secret", name="r").finish()
+        assert server.request("/api/projects")[0] == 401
+        assert server.request("/version")[0] == 200
+        status, body = server.request("/openapi.json")
+        described = json.loads(body)["paths"]
+        assert status == 200 and {"/version", "/api/ingest", "/api/runs/open"} <= set(described)
+        status, body = server.request(
+            "/api/projects", headers={"X-Trackio-Read-Token": "let-me-read"}
+        )
+        assert status == 200 and json.loads(body) == {"projects": ["secret"]}
+        status, _ = server.request(
+            "/api/session",
+            json.dumps({"token": "nope"}).encode(),
+            {"Content-Type": "application/json"},
+        )
+        assert status == 403
+        request = urllib_request(
+            server.url + "/api/session", json.dumps({"token": "let-me-read"}).encode()
+        )
+        with request as response:
+            cookie = response.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+        status, _ = server.request("/api/projects", headers={"Cookie": cookie.split(";")[0]})
+        assert status == 200
+    finally:
+        server.stop()
+
+
+def urllib_request(url, body):
+    import urllib.request
+
+    return urllib.request.urlopen(
+        urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}),
+        timeout=30,
+    )

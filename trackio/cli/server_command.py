@@ -1,0 +1,119 @@
+"""`trackio server`: the team server, the dashboard plus the API clients log into."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import threading
+from typing import Any
+
+from trackio.cli.output import CommandError, port_number
+from trackio.storage.paths import data_dir
+
+LOOPBACK_BINDS = ("127.0.0.1", "localhost", "::1")
+
+
+def register(commands: Any) -> None:
+    """Add `server` to the command parser."""
+    parser = commands.add_parser(
+        "server",
+        help="run a team server: machines log to it with server_url=, everyone watches it",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=port_number, default=8000, help="port (default 8000)")
+    parser.add_argument("--dir", help="where the projects are kept (default TRACKIO_DIR)")
+    parser.add_argument(
+        "--write-token",
+        help="the token writes need (default TRACKIO_WRITE_TOKEN, else a new one, printed)",
+    )
+    parser.add_argument(
+        "--read-token",
+        help="the token reads need when bound beyond loopback (default TRACKIO_READ_TOKEN, "
+        "else a new one, printed)",
+    )
+    parser.add_argument(
+        "--public-read",
+        action="store_true",
+        help="let anyone who reaches the server read it, without a read token",
+    )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests for this host name (repeatable)",
+    )
+    parser.add_argument("--ssl-certfile", help="serve HTTPS with this certificate (PEM)")
+    parser.add_argument("--ssl-keyfile", help="the certificate's private key (PEM)")
+    parser.add_argument(
+        "--max-body-mb",
+        type=float,
+        default=64,
+        help="largest request body accepted, in MB, compressed or not (default 64)",
+    )
+    parser.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from trackio.server.access import Access, new_token
+    from trackio.server.app import start_server
+    from trackio.server.team import Team
+
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        raise CommandError("--ssl-certfile and --ssl-keyfile go together")
+    if not args.max_body_mb > 0:
+        raise CommandError(f"--max-body-mb must be more than 0, got {args.max_body_mb}")
+    if args.dir:
+        os.makedirs(args.dir, exist_ok=True)
+        os.environ["TRACKIO_DIR"] = os.path.abspath(args.dir)
+    write_token = args.write_token or os.environ.get("TRACKIO_WRITE_TOKEN")
+    made_write_token = write_token is None
+    write_token = write_token or new_token()
+    read_token = args.read_token or os.environ.get("TRACKIO_READ_TOKEN")
+    beyond_loopback = args.host not in LOOPBACK_BINDS
+    made_read_token = False
+    if read_token is None and beyond_loopback and not args.public_read:
+        read_token, made_read_token = new_token(), True
+    if args.public_read:
+        read_token = None
+    team = Team(
+        Access(write_token, read_token),
+        max_body_bytes=int(args.max_body_mb * 1024 * 1024),
+    )
+    try:
+        handle = start_server(
+            args.host,
+            args.port,
+            args.allowed_host,
+            team,
+            ssl_certfile=args.ssl_certfile,
+            ssl_keyfile=args.ssl_keyfile,
+        )
+    except OSError as error:
+        raise CommandError(f"cannot serve: {error}") from None
+    url = handle.url.rstrip("/")
+    if args.host in ("0.0.0.0", "::", ""):
+        shown = "[::]" if args.host == "::" else args.host
+        url = url.replace(f"//{shown}", f"//{socket.gethostname()}", 1)
+    print(f"* trackio server running at {url}/ (projects in {data_dir()})")
+    token_part = f" TRACKIO_WRITE_TOKEN={write_token}" if made_write_token else ""
+    print(f"* log to it from any machine with:\n  TRACKIO_SERVER_URL={url}{token_part}")
+    if made_write_token:
+        print("* (a new write token: pass --write-token or TRACKIO_WRITE_TOKEN to keep one)")
+    if made_read_token:
+        print(f"* reading needs the read token: {read_token} (the dashboard asks for it once)")
+    elif read_token is None and beyond_loopback:
+        print("* anyone who can reach this server can read its projects (--public-read)")
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        while not stopped.is_set() and handle.thread.is_alive():
+            stopped.wait(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("* stopping the trackio server")
+        handle.stop()
+    return 0

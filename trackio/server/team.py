@@ -1,0 +1,225 @@
+"""What a team server adds to the dashboard: the ingest API clients log through, and
+tokens guarding writes (always) and reads (when the server has a read token).
+
+- `GET /version`: what this server speaks (open to anyone).
+- `POST /api/runs/open`: open (or continue) a run for a client's `init()`.
+- `POST /api/ingest`: store one batch (`trackio.remote.wire`), exactly once per id.
+- `POST /api/session`: the dashboard's sign-in: a correct read token sets a cookie.
+
+Bodies are read up to `max_body_bytes` (413 past it, compressed or not); decoding and
+storing run in worker threads, so a big batch never stalls the dashboard.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+import trackio
+from trackio.remote.wire import WireFormatError, decode_batch, decode_run_request
+from trackio.server.access import READ_COOKIE, Access
+from trackio.server.openapi import openapi_document
+from trackio.server.responses import HANDLED, JSONResponse, error_response
+from trackio.server.writers import ProjectWriters
+from trackio.storage.paths import validate_project_name
+
+API_VERSION = 1
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+_OPEN_PATHS = ("/version", "/openapi.json", "/api/session")
+
+
+class BodyTooLarge(Exception):
+    """A request body over the server's limit."""
+
+
+@dataclass
+class Team:
+    """A team server's settings and its writable stores."""
+
+    access: Access
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    writers: ProjectWriters = field(default_factory=ProjectWriters)
+
+
+def _refused(request: Request, access: Access) -> Response | None:
+    if access.can_write(request):
+        return None
+    if request.headers.get("x-trackio-write-token") or request.query_params.get("write_token"):
+        return JSONResponse({"error": "the write token is wrong"}, status_code=403)
+    return JSONResponse(
+        {"error": "writing needs the server's write token (header X-Trackio-Write-Token)"},
+        status_code=401,
+    )
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, gunzipped when its `Content-Encoding` says gzip; `BodyTooLarge`
+    when it (or what it unpacks to) is over `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if request.headers.get("content-encoding", "").lower() == "gzip":
+        unpacker = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            body = unpacker.decompress(body, limit + 1)
+        except zlib.error as error:
+            raise WireFormatError(f"the body is not valid gzip: {error}") from None
+        if len(body) > limit or unpacker.unconsumed_tail:
+            raise BodyTooLarge
+    return body
+
+
+def team_routes(team: Team) -> list[Route]:
+    """The routes a team server adds to the dashboard's."""
+
+    async def version(request: Request) -> Response:
+        return JSONResponse(
+            {"api_version": API_VERSION, "server": "trackio", "version": trackio.__version__}
+        )
+
+    async def guarded_body(request: Request) -> bytes | Response:
+        refusal = _refused(request, team.access)
+        if refusal is not None:
+            return refusal
+        try:
+            return await read_body(request, team.max_body_bytes)
+        except BodyTooLarge:
+            return JSONResponse(
+                {"error": f"the body is over this server's limit of {team.max_body_bytes} bytes"},
+                status_code=413,
+            )
+        except WireFormatError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+
+    async def ingest(request: Request) -> Response:
+        body = await guarded_body(request)
+        if isinstance(body, Response):
+            return body
+        try:
+            return JSONResponse(await run_in_threadpool(_store_batch, team, body))
+        except HANDLED as error:
+            return error_response(error)
+
+    async def open_run(request: Request) -> Response:
+        body = await guarded_body(request)
+        if isinstance(body, Response):
+            return body
+        try:
+            return JSONResponse(await run_in_threadpool(_open_run, team, body))
+        except HANDLED as error:
+            return error_response(error)
+
+    async def session(request: Request) -> Response:
+        try:
+            token = (await request.json()).get("token")
+        except (ValueError, AttributeError):
+            token = None
+        if not team.access.is_read_token(token if isinstance(token, str) else None):
+            return JSONResponse({"error": "that is not this server's read token"}, 403)
+        response = JSONResponse({"ok": True})
+        response.set_cookie(
+            READ_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(openapi_document(trackio.__version__))
+
+    return [
+        Route("/version", version),
+        Route("/openapi.json", openapi),
+        Route("/api/ingest", ingest, methods=["POST"]),
+        Route("/api/runs/open", open_run, methods=["POST"]),
+        Route("/api/session", session, methods=["POST"]),
+    ]
+
+
+def _store_batch(team: Team, body: bytes) -> dict[str, Any]:
+    batch = decode_batch(body)
+    store = team.writers.store(batch.project)
+    if store.has_batch(batch.batch_id):
+        return {"stored": 0, "duplicate": True, "missing_runs": []}
+    for opening in batch.opens:
+        store.open_run(opening.request)
+    result = store.append(batch.runs, batch_id=batch.batch_id)
+    return {
+        "stored": 0 if result.duplicate else batch.points,
+        "duplicate": result.duplicate,
+        "missing_runs": result.missing_runs,
+    }
+
+
+def _open_run(team: Team, body: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(body)
+    except ValueError as error:
+        raise WireFormatError(f"the body is not JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise WireFormatError("the body must be a JSON object")
+    try:
+        project = validate_project_name(document.get("project"))
+    except (TypeError, ValueError) as error:
+        raise WireFormatError(f"'project': {error}") from None
+    request = decode_run_request(document.get("run"), "run", needs_id=False)
+    opened = team.writers.store(project).open_run(request)
+    record = opened.record
+    return {
+        "run_id": record.run_id,
+        "name": record.name,
+        "group": record.group,
+        "job_type": record.job_type,
+        "notes": record.notes,
+        "tags": record.tags,
+        "config": record.config,
+        "summary_overrides": record.summary_overrides,
+        "metric_defs": record.metric_defs,
+        "start_step": opened.start_step,
+        "resumed": opened.previous is not None,
+    }
+
+
+class ReadGuard:
+    """ASGI middleware: API reads need the read token (the app's own files do not, so
+    the dashboard can load and ask for it)."""
+
+    def __init__(self, app: ASGIApp, access: Access) -> None:
+        self.app = app
+        self.access = access
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse an `/api/` read without the read token with 401."""
+        path = scope.get("path", "")
+        if (
+            scope["type"] == "http"
+            and path.startswith("/api/")
+            and path not in _OPEN_PATHS
+            and scope.get("method") == "GET"
+            and not self.access.can_read(Request(scope))
+        ):
+            response = JSONResponse(
+                {"error": "this dashboard needs its read token", "needs": "read_token"},
+                status_code=401,
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
