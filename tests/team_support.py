@@ -125,3 +125,30 @@ def send_signal(process: subprocess.Popen, sig: int) -> None:
     """Send `sig` and wait for the process to end."""
     os.kill(process.pid, sig)
     process.wait(timeout=60)
+
+
+def latest_line(process: subprocess.Popen, prefix: str, timeout: float = 5.0) -> str:
+    """The last whole line starting with `prefix` that `process` has printed so far
+    (reading everything it printed, waiting up to `timeout` s for the first one)."""
+    import select
+
+    fd = process.stdout.fileno()
+    buffer = b""
+    deadline = time.monotonic() + timeout
+    found = None
+    while True:
+        wait = max(0.0, deadline - time.monotonic()) if found is None else 0.0
+        ready, _, _ = select.select([fd], [], [], wait)
+        if not ready:
+            break
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        buffer += chunk
+        for line in buffer[: buffer.rfind(b"\n") + 1].splitlines():
+            if line.startswith(prefix.encode()):
+                found = line.decode()
+        buffer = buffer[buffer.rfind(b"\n") + 1 :]
+    if found is None:
+        raise AssertionError(f"the process printed no line starting with {prefix!r}")
+    return found

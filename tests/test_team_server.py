@@ -18,6 +18,7 @@ from team_support import (
     WRITE_TOKEN,
     TeamServer,
     client_env,
+    latest_line,
     send_signal,
     spool_files,
 )
@@ -38,6 +39,8 @@ for step in range(steps):
         time.sleep(pause)
     if step == steps // 2:
         print("halfway", flush=True)
+    if pause and step % 50 == 0:
+        print("at", step, flush=True)
 print("logged", flush=True)
 trackio.finish()
 print("finished", flush=True)
@@ -142,7 +145,8 @@ def test_clients_killed_while_the_server_is_down_then_sync_pending(
         wait_for_line(client, "started")
     time.sleep(2)
     send_signal(termed, signal.SIGTERM)
-    time.sleep(1.0)
+    logged_by = int(latest_line(killed, "at ").split()[1])
+    time.sleep(0.6)
     send_signal(killed, signal.SIGKILL)
     assert spool_files(client_dir)
 
@@ -164,6 +168,7 @@ def test_clients_killed_while_the_server_is_down_then_sync_pending(
         assert len(steps) > 100
         assert all(row["m1"] == row["step"] * 10.0 + 1 for row in rows)
     assert runs["termed"].status == "failed"
+    assert len(runs["killed"].history()) > logged_by, "a value logged 0.6 s before SIGKILL is lost"
     again = subprocess.run(
         [sys.executable, "-m", "trackio.cli", "sync", "--pending"],
         env=dict(cli_env, TRACKIO_DIR=str(client_dir), TRACKIO_WRITE_TOKEN=WRITE_TOKEN),
