@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trackio.remote.http import NETWORK_ERRORS, Connection, ServerAddress, error_text
+from trackio.remote.pypi_protocol import is_pypi_server
 from trackio.storage.records import RunRequest
 
 OPEN_TIMEOUT_SECONDS = 5.0
@@ -81,6 +82,10 @@ def open_on_server(
     with its message."""
     connection = Connection(address, timeout=OPEN_TIMEOUT_SECONDS)
     try:
+        status, answer = connection.request("GET", "/version")
+        if status == 200 and is_pypi_server(answer):
+            # Its protocol has no opening: the run begins with its first values there.
+            return None
         status, answer = connection.post_json(OPEN_PATH, request_document(project, request))
     except NETWORK_ERRORS as error:
         _say(

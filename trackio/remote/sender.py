@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from trackio.remote.http import NETWORK_ERRORS, Connection, ServerAddress, error_text
+from trackio.remote.pypi_protocol import BULK_LOG_PATH, RunMemory, bulk_log_body, is_pypi_server
 from trackio.storage.spool import Spool, orphaned_spools
 
 BACKOFF_START_SECONDS = 0.25
@@ -37,6 +38,7 @@ class Sender:
         self._wake = threading.Event()
         self._idle = threading.Condition()
         self._connection = Connection(address)
+        self._delivery = Delivery(address.url, self._connection, self._warn)
         self._stopped = False
         self._auth_error: str | None = refused
         self._warned: set[str] = set()
@@ -124,7 +126,7 @@ class Sender:
 
     def _deliver(self, spool: Spool) -> bool:
         """Send the oldest batch of `spool`; False when there is none."""
-        return send_oldest(spool, self.address.url, self._connection, self._warn)
+        return self._delivery.send_oldest(spool)
 
     def _warn(self, message: str, topic: str | None = None) -> None:
         # Printed, not warned: it happens in a background thread, where a warning's
@@ -141,34 +143,62 @@ class Sender:
         self._thread.join(timeout=5)
 
 
-def send_oldest(
-    spool: Spool, server_url: str, connection: Connection, warn: Callable[[str], None]
-) -> bool:
-    """Send the oldest batch `spool` holds for `server_url` and forget it once the
-    server has it; False when there is none. A batch the server refuses as malformed
-    is set aside (`warn` says so); refused credentials raise `AuthRefused`, an
-    unreachable or failing server one of `NETWORK_ERRORS`."""
-    oldest = spool.oldest(server_url)
-    if oldest is None:
-        return False
-    seq, _, project, body = oldest
-    status, answer = connection.request(
-        "POST",
-        INGEST_PATH,
-        body,
-        {"Content-Type": "application/json", "Content-Encoding": "gzip"},
-    )
-    if status == 200:
-        spool.remove(seq)
-    elif status in (401, 403):
-        raise AuthRefused(error_text(status, answer))
-    elif 400 <= status < 500 and status not in (404, 408, 429):
-        reason = error_text(status, answer)
-        spool.refuse(seq, reason)
-        warn(
-            f"trackio: the server {server_url} refused a batch of project {project!r} "
-            f"({reason}); it is kept, set aside, in {spool.path}"
-        )
-    else:
-        raise ConnectionError(f"the server answered {error_text(status, answer)}")
-    return True
+class Delivery:
+    """Sends one server the batches of spools, in its protocol: ours, or the PyPI
+    trackio's v1 (`pypi_protocol`), found out from its `/version` on first use."""
+
+    def __init__(self, server_url: str, connection: Connection, warn: Callable[[str], None]):
+        self.server_url = server_url
+        self.connection = connection
+        self.warn = warn
+        self._pypi: bool | None = None
+        self._memory = RunMemory()
+
+    def _speaks_v1(self) -> bool:
+        if self._pypi is None:
+            status, answer = self.connection.request("GET", "/version")
+            if status >= 500:
+                raise ConnectionError(f"the server answered {error_text(status, answer)}")
+            self._pypi = is_pypi_server(answer)
+        return self._pypi
+
+    def send_oldest(self, spool: Spool) -> bool:
+        """Send the oldest batch `spool` holds for this server and forget it once the
+        server has it; False when there is none. A batch the server refuses as malformed
+        is set aside (`warn` says so); refused credentials raise `AuthRefused`, an
+        unreachable or failing server one of `NETWORK_ERRORS`."""
+        oldest = spool.oldest(self.server_url)
+        if oldest is None:
+            return False
+        seq, _, project, body = oldest
+        if self._speaks_v1():
+            request, skipped = bulk_log_body(body, self._memory)
+            if skipped:
+                self.warn(
+                    f"trackio: {self.server_url} is a PyPI trackio server; media values are "
+                    "not sent to it (metrics and configs are)"
+                )
+            if request is None:
+                spool.remove(seq)
+                return True
+            path, headers, sent = BULK_LOG_PATH, {"Content-Type": "application/json"}, request
+        else:
+            path = INGEST_PATH
+            headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+            sent = body
+        status, answer = self.connection.request("POST", path, sent, headers)
+        failed = isinstance(answer, dict) and answer.get("error") is not None
+        if status == 200 and not failed:
+            spool.remove(seq)
+        elif status in (401, 403) or (failed and "write_token" in str(answer.get("error"))):
+            raise AuthRefused(error_text(status, answer))
+        elif 400 <= status < 500 and status not in (404, 408, 429):
+            reason = error_text(status, answer)
+            spool.refuse(seq, reason)
+            self.warn(
+                f"trackio: the server {self.server_url} refused a batch of project "
+                f"{project!r} ({reason}); it is kept, set aside, in {spool.path}"
+            )
+        else:
+            raise ConnectionError(f"the server answered {error_text(status, answer)}")
+        return True

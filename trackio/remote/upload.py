@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trackio.remote.http import NETWORK_ERRORS, Connection, ServerAddress
-from trackio.remote.sender import AuthRefused, send_oldest
+from trackio.remote.sender import AuthRefused, Delivery
 from trackio.remote.wire import OpenRequest, encode_batch
 from trackio.storage import open_store
 from trackio.storage.records import ImportedRun, RunBatch, RunRequest
@@ -168,9 +168,10 @@ def deliver_pending(only_server: str | None = None) -> tuple[PendingResult, list
                 if only_server is not None and server != only_server.rstrip("/"):
                     continue
                 connection = Connection(ServerAddress(server))
+                delivery = Delivery(server, connection, problems.append)
                 before = spool.pending(server)[0]
                 try:
-                    while send_oldest(spool, server, connection, problems.append):
+                    while delivery.send_oldest(spool):
                         pass
                 except AuthRefused as refused:
                     problems.append(f"{server} refused the write token ({refused})")
