@@ -12,8 +12,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from child_output import wait_for_line
-
 WRITE_TOKEN = "test-write-token"
 
 
@@ -54,7 +52,7 @@ class TeamServer:
         self.process = subprocess.Popen(
             command, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
-        wait_for_line(self.process, "* trackio server running at", timeout=60)
+        self.banner = _banner(self.process)
         return self
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
@@ -88,6 +86,28 @@ class TeamServer:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
+
+
+def _banner(process: subprocess.Popen, timeout: float = 60.0) -> list[str]:
+    """What a starting server prints, up to a moment after its "running at" line."""
+    import select
+
+    fd = process.stdout.fileno()
+    text = b""
+    deadline = time.monotonic() + timeout
+    while b"* trackio server running at" not in text or not text.endswith(b"\n"):
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(fd, 65536) if ready else b""
+        if not chunk:
+            errors = process.stderr.read().decode() if process.poll() is not None else ""
+            raise AssertionError(f"the server did not start: {text!r} {errors}")
+        text += chunk
+    while select.select([fd], [], [], 0.5)[0]:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        text += chunk
+    return text.decode().splitlines()
 
 
 def client_env(

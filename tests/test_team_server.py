@@ -349,3 +349,21 @@ def urllib_request(url, body):
         urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}),
         timeout=30,
     )
+
+
+def test_bound_beyond_loopback_reads_need_a_printed_read_token(child_env, trackio_dir):
+    server = TeamServer(child_env, trackio_dir, "--host", "0.0.0.0").start()
+    try:
+        (line,) = [line for line in server.banner if line.startswith("* reading needs")]
+        token = line.split(":", 1)[1].split()[0]
+        trackio.init(project="lan", name="r").finish()
+        assert server.request("/api/projects")[0] == 401
+        status, body = server.request("/api/projects", headers={"X-Trackio-Read-Token": token})
+        assert status == 200 and json.loads(body) == {"projects": ["lan"]}
+    finally:
+        server.stop()
+    public = TeamServer(child_env, trackio_dir, "--host", "0.0.0.0", "--public-read").start()
+    try:
+        assert public.request("/api/projects")[0] == 200
+    finally:
+        public.stop()

@@ -1,3 +1,5 @@
+import { askForReadToken } from "./signin.js";
+
 export class ApiError extends Error {
   constructor(message, status) {
     super(message);
@@ -22,6 +24,7 @@ async function getJSON(name, params = {}, signal) {
     body = null;
   }
   if (!response.ok) {
+    if (response.status === 401 && body?.needs === "read_token") askForReadToken();
     throw new ApiError(body?.error || `${response.status} ${response.statusText}`, response.status);
   }
   return body;
