@@ -30,7 +30,7 @@ def _assert_imported(project):
     rows = run.history()
     assert [r["step"] for r in rows] == [0, 1, 2]
     assert [r["loss"] for r in rows] == [1.0, 0.5, 1.0 / 3]
-    assert [r["step"] for r in rows] == [0, 1, 2]
+    assert [r["__step"] for r in rows] == [0, 10, 20], "a metric logged as `step` is `__step`"
     assert all(math.isnan(r["acc"]) for r in rows)
     assert rows[2]["peak"] == math.inf
 

@@ -26,7 +26,9 @@ from trackio.storage.sqlite.series_writer import SeriesWriter
 
 BACKUP_SUFFIX = ".pypi-trackio-backup"
 _MAX_FILE_STEM_BYTES = 200
-_RESERVED_KEYS = {"project", "run", "timestamp", "step", "time", "metrics"}
+_RESERVED_KEYS = {"project", "run", "timestamp", "time", "metrics"}
+"""Keys the PyPI trackio stores as `__<key>`, given back their names. Not `step`: a
+metric of that name is stored as `__step` here too (in rows, `step` is the row's)."""
 _SPECIAL_FLOATS = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
 
 
