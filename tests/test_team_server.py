@@ -24,7 +24,7 @@ from team_support import (
 )
 
 import trackio
-from trackio.remote.wire import encode_batch
+from trackio.remote.wire import MAGIC, encode_batch
 from trackio.storage.records import RunBatch
 
 LOGGER = """
@@ -216,11 +216,21 @@ def test_duplicate_batches_are_stored_once(team):
 
 
 def test_malformed_and_oversized_batches_store_nothing(team, child_env, tmp_path):
-    good = json.loads(gzip.decompress(_batch()))
-    broken = json.loads(json.dumps(good))
-    broken["runs"].append({"run_id": "run00001", "series": {"x": {"steps": "AAAA", "times": "!"}}})
-    status, answer = _post(team, json.dumps(broken).encode(), gzip_header=False)
-    assert status == 400 and "runs[1]" in answer["error"]
+    frame = gzip.decompress(_batch())
+    start = len(MAGIC) + 8
+    size = int.from_bytes(frame[len(MAGIC) : start], "little")
+    header, columns = json.loads(frame[start : start + size]), frame[start + size :]
+
+    def framed(document, blob=columns):
+        text = json.dumps(document).encode()
+        return MAGIC + len(text).to_bytes(8, "little") + text + blob
+
+    broken = json.loads(json.dumps(header))
+    broken["runs"].append({"run_id": "run00001", "series": {"x": {"steps": 0, "times": 99}}})
+    status, answer = _post(team, framed(broken), gzip_header=False)
+    assert status == 400 and "runs[1]" in answer["error"] and "columns" in answer["error"]
+    status, answer = _post(team, framed(header, columns[:-8]), gzip_header=False)
+    assert status == 400 and "columns add up to" in answer["error"]
     for body in (b"not json", gzip.compress(b"[1, 2]"), b"\x1f\x8b broken gzip"):
         assert _post(team, body, gzip_header=False)[0] == 400
     assert "guarded" not in trackio.Api().projects()

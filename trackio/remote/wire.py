@@ -1,10 +1,13 @@
 """The body of a batch a client sends to a team server (`POST /api/ingest`), both ways.
 
-A batch is one project's values from one client, with a client-made id, gzip-compressed
-JSON. Each series travels as columns: steps as little-endian int64 and times as float64,
-base64-encoded; values likewise when they are all floats or all 64-bit integers (the
-usual case), else as a list of tagged JSON items, so every value comes back with its
-type (NaN and infinities, integers of any size, strings, media files) exactly as
+A batch is one project's values from one client, with a client-made id, gzip-compressed.
+Its frame is `MAGIC`, the length of a JSON header as 8 little-endian bytes, the header,
+then the raw columns the header points at by index (`"columns"` lists their byte
+lengths). Each series is columns: steps as little-endian int64 and times as float64,
+shared by the series of a run that have the same ones (a row of ten metrics sends its
+steps once); values likewise when they are all floats or all 64-bit integers (the usual
+case), else a list of tagged JSON items in the header, so every value comes back with
+its type (NaN and infinities, integers of any size, strings, media files) exactly as
 logged. `decode_batch` checks the whole body before anything is stored: a malformed one
 is a `WireFormatError` naming the problem.
 """
@@ -18,6 +21,7 @@ import math
 import re
 import tempfile
 import uuid
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,7 @@ from trackio.storage.paths import validate_project_name
 from trackio.storage.records import RunBatch, RunRequest
 
 WIRE_VERSION = 1
+MAGIC = b"TRACKIO-BATCH\n"
 OPERATIONS = frozenset({"config", "summary", "metric_defs", "finish"})
 _INT64 = (-(2**63), 2**63 - 1)
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
@@ -69,14 +74,47 @@ def encode_batch(
     batch_id: str, project: str, opens: list[OpenRequest], runs: list[RunBatch]
 ) -> bytes:
     """The gzip-compressed body of a batch."""
+    columns = _Columns()
     document = {
         "v": WIRE_VERSION,
         "batch_id": batch_id,
         "project": project,
         "opens": [_encode_open(item) for item in opens],
-        "runs": [_encode_run(run) for run in runs],
+        "runs": [_encode_run(run, columns) for run in runs],
+        "columns": [len(data) for data in columns.data],
     }
-    return gzip.compress(json.dumps(document, separators=(",", ":")).encode(), compresslevel=1)
+    header = json.dumps(document, separators=(",", ":")).encode()
+    frame = b"".join([MAGIC, len(header).to_bytes(8, "little"), header, *columns.data])
+    return gzip.compress(frame, compresslevel=1)
+
+
+class _Columns:
+    """The raw columns of a batch; a run's series with equal steps or times share one."""
+
+    def __init__(self) -> None:
+        self.data: list[bytes] = []
+        self._seen: list[tuple[str, list[Any], int]] = []
+
+    def add(self, kind: str, values: list[Any], shared: bool) -> int:
+        import numpy as np
+
+        if shared:
+            for seen_kind, seen, index in self._seen:
+                if (
+                    seen_kind == kind
+                    and seen is values
+                    or (seen_kind == kind and len(seen) == len(values) and seen == values)
+                ):
+                    return index
+        dtype = np.dtype("<i8") if kind == "i64" else np.dtype("<f8")
+        self.data.append(np.asarray(values, dtype=dtype).tobytes())
+        index = len(self.data) - 1
+        if shared:
+            self._seen.append((kind, values, index))
+        return index
+
+    def start_run(self) -> None:
+        self._seen.clear()
 
 
 def _encode_open(item: OpenRequest) -> dict[str, Any]:
@@ -95,34 +133,31 @@ def _encode_open(item: OpenRequest) -> dict[str, Any]:
     }
 
 
-def _encode_run(run: RunBatch) -> dict[str, Any]:
+def _encode_run(run: RunBatch, columns: _Columns) -> dict[str, Any]:
+    columns.start_run()
     return {
         "run_id": run.run_id,
         "last_time": run.last_time,
         "series": {
-            name: _encode_series(steps, values, times)
+            name: _encode_series(steps, values, times, columns)
             for name, (steps, values, times) in run.series.items()
         },
         "operations": [[name, payload] for name, payload in run.operations],
     }
 
 
-def _b64(array: Any) -> str:
-    return base64.b64encode(array.astype(array.dtype.newbyteorder("<")).tobytes()).decode()
-
-
-def _encode_series(steps: list[int], values: list[Any], times: list[float]) -> dict[str, Any]:
-    import numpy as np
-
+def _encode_series(
+    steps: list[int], values: list[Any], times: list[float], columns: _Columns
+) -> dict[str, Any]:
     encoded: dict[str, Any] = {
-        "steps": _b64(np.asarray(steps, dtype=np.int64)),
-        "times": _b64(np.asarray(times, dtype=np.float64)),
+        "steps": columns.add("i64", steps, shared=True),
+        "times": columns.add("f64", times, shared=True),
     }
     types = set(map(type, values))
     if types == {float}:
-        encoded["f64"] = _b64(np.asarray(values, dtype=np.float64))
+        encoded["f64"] = columns.add("f64", values, shared=False)
     elif types == {int} and _INT64[0] <= min(values) and max(values) <= _INT64[1]:
-        encoded["i64"] = _b64(np.asarray(values, dtype=np.int64))
+        encoded["i64"] = columns.add("i64", values, shared=False)
     else:
         encoded["items"] = [_encode_item(value) for value in values]
     return encoded
@@ -166,14 +201,18 @@ def decode_batch(body: bytes) -> DecodedBatch:
     if body[:2] == b"\x1f\x8b":
         try:
             body = gzip.decompress(body)
-        except (OSError, EOFError) as error:
+        except (OSError, EOFError, zlib.error) as error:
             raise WireFormatError(f"the body is not valid gzip: {error}") from None
+    if not body.startswith(MAGIC):
+        raise WireFormatError("the body is not a trackio batch (it does not start with its mark)")
+    start = len(MAGIC) + 8
+    size = int.from_bytes(body[len(MAGIC) : start], "little")
     try:
-        document = json.loads(body)
+        document = json.loads(body[start : start + size])
     except (UnicodeDecodeError, ValueError) as error:
-        raise WireFormatError(f"the body is not JSON: {error}") from None
+        raise WireFormatError(f"the batch header is not JSON: {error}") from None
     if not isinstance(document, dict):
-        raise WireFormatError("the body must be a JSON object")
+        raise WireFormatError("the batch header must be a JSON object")
     if document.get("v") != WIRE_VERSION:
         raise WireFormatError(f"unknown batch version {document.get('v')!r} (this server: 1)")
     batch_id = document.get("batch_id")
@@ -184,9 +223,26 @@ def decode_batch(body: bytes) -> DecodedBatch:
         project = validate_project_name(project)
     except (TypeError, ValueError) as error:
         raise WireFormatError(f"'project': {error}") from None
+    columns = _decode_columns(document, memoryview(body)[start + size :])
     opens = [decode_open(item, f"opens[{i}]") for i, item in enumerate(_list(document, "opens"))]
-    runs = [_decode_run(item, index) for index, item in enumerate(_list(document, "runs"))]
+    runs = [_decode_run(item, index, columns) for index, item in enumerate(_list(document, "runs"))]
     return DecodedBatch(batch_id, project, opens, runs)
+
+
+def _decode_columns(document: dict[str, Any], blob: memoryview) -> list[memoryview]:
+    lengths = _list(document, "columns")
+    if not all(_is_integer(n) and n >= 0 and n % 8 == 0 for n in lengths):
+        raise WireFormatError("'columns' must list byte lengths that are multiples of 8")
+    if sum(lengths) != len(blob):
+        raise WireFormatError(
+            f"the columns add up to {sum(lengths)} bytes but {len(blob)} follow the header"
+        )
+    columns = []
+    offset = 0
+    for length in lengths:
+        columns.append(blob[offset : offset + length])
+        offset += length
+    return columns
 
 
 def _list(document: dict[str, Any], key: str) -> list[Any]:
@@ -253,7 +309,7 @@ def decode_run_request(item: Any, where: str, *, needs_id: bool = True) -> RunRe
     )
 
 
-def _decode_run(item: Any, index: int) -> RunBatch:
+def _decode_run(item: Any, index: int, columns: list[memoryview]) -> RunBatch:
     where = f"runs[{index}]"
     if not isinstance(item, dict):
         raise WireFormatError(f"{where} must be an object")
@@ -268,7 +324,7 @@ def _decode_run(item: Any, index: int) -> RunBatch:
     for name, encoded in series.items():
         if not name:
             raise WireFormatError(f"{where}: a metric name is empty")
-        batch.series[name] = _decode_series(encoded, f"{where}.series[{name!r}]")
+        batch.series[name] = _decode_series(encoded, f"{where}.series[{name!r}]", columns)
     operations = item.get("operations", [])
     if not isinstance(operations, list):
         raise WireFormatError(f"{where}: 'operations' must be a list")
@@ -285,30 +341,28 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _column(encoded: dict[str, Any], key: str, dtype: str, where: str) -> list[Any]:
+def _column(
+    encoded: dict[str, Any], key: str, dtype: str, where: str, columns: list[memoryview]
+) -> list[Any]:
     import numpy as np
 
-    text = encoded.get(key)
-    if not isinstance(text, str):
-        raise WireFormatError(f"{where}: {key!r} must be a base64 string")
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except ValueError:
-        raise WireFormatError(f"{where}: {key!r} is not valid base64") from None
-    if len(raw) % 8:
-        raise WireFormatError(f"{where}: {key!r} is not a whole number of 8-byte values")
-    return np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).tolist()
+    index = encoded.get(key)
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(columns):
+        raise WireFormatError(f"{where}: {key!r} must be the index of one of the columns")
+    return np.frombuffer(columns[index], dtype=np.dtype(dtype)).tolist()
 
 
-def _decode_series(encoded: Any, where: str) -> tuple[list[int], list[Any], list[float]]:
+def _decode_series(
+    encoded: Any, where: str, columns: list[memoryview]
+) -> tuple[list[int], list[Any], list[float]]:
     if not isinstance(encoded, dict):
         raise WireFormatError(f"{where} must be an object")
-    steps = _column(encoded, "steps", "i8", where)
-    times = _column(encoded, "times", "f8", where)
+    steps = _column(encoded, "steps", "<i8", where, columns)
+    times = _column(encoded, "times", "<f8", where, columns)
     if "f64" in encoded:
-        values = _column(encoded, "f64", "f8", where)
+        values = _column(encoded, "f64", "<f8", where, columns)
     elif "i64" in encoded:
-        values = _column(encoded, "i64", "i8", where)
+        values = _column(encoded, "i64", "<i8", where, columns)
     elif isinstance(encoded.get("items"), list):
         values = [
             _decode_item(value, f"{where}.items[{i}]") for i, value in enumerate(encoded["items"])

@@ -244,7 +244,7 @@ class ServerHandle:
         self.thread.join(timeout=10)
         self.reader.close()
         if self.team is not None:
-            self.team.writers.close()
+            self.team.close()
 
 
 def start_server(

@@ -106,11 +106,13 @@ def openapi_document(version: str) -> dict[str, Any]:
             "/api/ingest": {
                 "post": {
                     "summary": "Store one batch of values, exactly once per batch_id",
-                    "description": "gzip JSON (Content-Encoding: gzip): {v: 1, batch_id, "
-                    "project, opens: [run], runs: [{run_id, last_time, series: {metric: "
-                    "{steps, times, f64 | i64 | items}}, operations: [[name, payload]]}]}; "
-                    "columns are little-endian base64 (int64 steps, float64 times and "
-                    "values). Checked whole before anything is written.",
+                    "description": "gzip (Content-Encoding: gzip) of: TRACKIO-BATCH\\n, "
+                    "the header's length (8 bytes, little-endian), a JSON header {v: 1, "
+                    "batch_id, project, opens: [run], runs: [{run_id, last_time, series: "
+                    "{metric: {steps, times, f64 | i64 | items}}, operations: [[name, "
+                    "payload]]}], columns: [byte lengths]}, then the raw little-endian "
+                    "columns the series index (int64 steps, float64 times and values). "
+                    "Checked whole before anything is written.",
                     "security": _TOKEN,
                     "responses": {
                         "200": _json(

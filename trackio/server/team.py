@@ -12,10 +12,13 @@ storing run in worker threads, so a big batch never stalls the dashboard.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -24,16 +27,23 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import trackio
-from trackio.remote.wire import WireFormatError, decode_batch, decode_run_request
+from trackio.remote.wire import DecodedBatch, WireFormatError, decode_batch, decode_run_request
 from trackio.server.access import READ_COOKIE, Access
 from trackio.server.openapi import openapi_document
+from trackio.server.pypi_compat import pypi_routes
 from trackio.server.responses import HANDLED, JSONResponse, error_response
 from trackio.server.writers import ProjectWriters
 from trackio.storage.paths import validate_project_name
+from trackio.storage.records import RunRequest
 
+T = TypeVar("T")
 API_VERSION = 1
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 _OPEN_PATHS = ("/version", "/openapi.json", "/api/session")
+
+
+def _one_thread(name: str) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
 
 
 class BodyTooLarge(Exception):
@@ -42,22 +52,60 @@ class BodyTooLarge(Exception):
 
 @dataclass
 class Team:
-    """A team server's settings and its writable stores."""
+    """A team server's settings, its writable stores, and the one thread that writes.
+
+    Every write runs on that thread: the stores keep a run's not-yet-merged chunks per
+    writing connection, and a run's implicit steps are numbered without races. Reading
+    and checking a request body happen on the other worker threads."""
 
     access: Access
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     writers: ProjectWriters = field(default_factory=ProjectWriters)
+    _writing: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="trackio-ingest"
+        )
+    )
+
+    async def write(self, action: Callable[[], T]) -> T:
+        """Run `action` on the writing thread and return its result."""
+        return await asyncio.wrap_future(self._writing.submit(action))
+
+    def close(self) -> None:
+        """Finish the writes under way, then close the stores."""
+        self._writing.shutdown(wait=True)
+        self.writers.close()
 
 
-def _refused(request: Request, access: Access) -> Response | None:
-    if access.can_write(request):
+def refused(request: Request, access: Access, *, write: bool = True) -> Response | None:
+    """None if the request may write (or, with `write=False`, read); else the answer:
+    401 without a token, 403 with a wrong one."""
+    if (access.can_write if write else access.can_read)(request):
         return None
     if request.headers.get("x-trackio-write-token") or request.query_params.get("write_token"):
         return JSONResponse({"error": "the write token is wrong"}, status_code=403)
+    what = "writing" if write else "reading"
     return JSONResponse(
-        {"error": "writing needs the server's write token (header X-Trackio-Write-Token)"},
+        {"error": f"{what} needs the server's token (header X-Trackio-Write-Token)"},
         status_code=401,
     )
+
+
+async def guarded_body(request: Request, team: Team, *, write: bool = True) -> bytes | Response:
+    """The request's body if it may write (or read), else the refusal; 413 for a body
+    over the limit, 400 for broken gzip."""
+    refusal = refused(request, team.access, write=write)
+    if refusal is not None:
+        return refusal
+    try:
+        return await read_body(request, team.max_body_bytes)
+    except BodyTooLarge:
+        return JSONResponse(
+            {"error": f"the body is over this server's limit of {team.max_body_bytes} bytes"},
+            status_code=413,
+        )
+    except WireFormatError as error:
+        return JSONResponse({"error": str(error)}, status_code=400)
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -93,35 +141,23 @@ def team_routes(team: Team) -> list[Route]:
             {"api_version": API_VERSION, "server": "trackio", "version": trackio.__version__}
         )
 
-    async def guarded_body(request: Request) -> bytes | Response:
-        refusal = _refused(request, team.access)
-        if refusal is not None:
-            return refusal
-        try:
-            return await read_body(request, team.max_body_bytes)
-        except BodyTooLarge:
-            return JSONResponse(
-                {"error": f"the body is over this server's limit of {team.max_body_bytes} bytes"},
-                status_code=413,
-            )
-        except WireFormatError as error:
-            return JSONResponse({"error": str(error)}, status_code=400)
-
     async def ingest(request: Request) -> Response:
-        body = await guarded_body(request)
+        body = await guarded_body(request, team)
         if isinstance(body, Response):
             return body
         try:
-            return JSONResponse(await run_in_threadpool(_store_batch, team, body))
+            batch = await run_in_threadpool(decode_batch, body)
+            return JSONResponse(await team.write(lambda: _store_batch(team, batch)))
         except HANDLED as error:
             return error_response(error)
 
     async def open_run(request: Request) -> Response:
-        body = await guarded_body(request)
+        body = await guarded_body(request, team)
         if isinstance(body, Response):
             return body
         try:
-            return JSONResponse(await run_in_threadpool(_open_run, team, body))
+            project, run = await run_in_threadpool(_open_request, body)
+            return JSONResponse(await team.write(lambda: _open_run(team, project, run)))
         except HANDLED as error:
             return error_response(error)
 
@@ -151,11 +187,11 @@ def team_routes(team: Team) -> list[Route]:
         Route("/api/ingest", ingest, methods=["POST"]),
         Route("/api/runs/open", open_run, methods=["POST"]),
         Route("/api/session", session, methods=["POST"]),
+        *pypi_routes(team),
     ]
 
 
-def _store_batch(team: Team, body: bytes) -> dict[str, Any]:
-    batch = decode_batch(body)
+def _store_batch(team: Team, batch: DecodedBatch) -> dict[str, Any]:
     store = team.writers.store(batch.project)
     if store.has_batch(batch.batch_id):
         return {"stored": 0, "duplicate": True, "missing_runs": []}
@@ -169,7 +205,7 @@ def _store_batch(team: Team, body: bytes) -> dict[str, Any]:
     }
 
 
-def _open_run(team: Team, body: bytes) -> dict[str, Any]:
+def _open_request(body: bytes) -> tuple[str, RunRequest]:
     try:
         document = json.loads(body)
     except ValueError as error:
@@ -180,7 +216,10 @@ def _open_run(team: Team, body: bytes) -> dict[str, Any]:
         project = validate_project_name(document.get("project"))
     except (TypeError, ValueError) as error:
         raise WireFormatError(f"'project': {error}") from None
-    request = decode_run_request(document.get("run"), "run", needs_id=False)
+    return project, decode_run_request(document.get("run"), "run", needs_id=False)
+
+
+def _open_run(team: Team, project: str, request: RunRequest) -> dict[str, Any]:
     opened = team.writers.store(project).open_run(request)
     record = opened.record
     return {
