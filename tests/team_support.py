@@ -56,9 +56,12 @@ class TeamServer:
         return self
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Stop the server with `sig`; what it printed since it started is added to
+        `banner`."""
         assert self.process is not None
         self.process.send_signal(sig)
-        self.process.wait(timeout=30)
+        out, err = self.process.communicate(timeout=30)
+        self.banner += (out + err).decode(errors="replace").splitlines()
         self.process = None
 
     def stop(self) -> None:

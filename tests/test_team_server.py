@@ -21,6 +21,7 @@ from team_support import (
     latest_line,
     send_signal,
     spool_files,
+    wait_until,
 )
 
 import trackio
@@ -377,3 +378,44 @@ def test_bound_beyond_loopback_reads_need_a_printed_read_token(child_env, tracki
         assert public.request("/api/projects")[0] == 200
     finally:
         public.stop()
+
+
+def test_the_next_process_logging_there_delivers_a_dead_process_spool(team, child_env, tmp_path):
+    client_dir = tmp_path / "client"
+    env = client_env(child_env, client_dir, team)
+    team.kill(signal.SIGKILL)
+    dead = _logger(env, "relay", "dead", 1_000_000, 2, 0.001)
+    wait_for_line(dead, "started")
+    time.sleep(1.5)
+    logged_by = int(latest_line(dead, "at ").split()[1])
+    time.sleep(0.6)
+    send_signal(dead, signal.SIGKILL)
+    assert spool_files(client_dir)
+    team.start()
+
+    later = _logger(env, "relay", "later", 20, 2)
+    out, err = later.communicate(timeout=120)
+    assert later.returncode == 0, err
+    def dead_rows():
+        runs = [r for r in trackio.Api().runs("relay") if r.name == "dead"]
+        return runs[0].history() if runs else []
+
+    wait_until(lambda: len(dead_rows()) > logged_by, timeout=60)
+    rows = dead_rows()
+    assert [row["step"] for row in rows] == list(range(len(rows)))
+    _values_exactly_once("relay", "later", 20, 2)
+    wait_until(lambda: spool_files(client_dir) == [], timeout=30)
+
+
+def test_a_token_in_the_url_never_reaches_the_server_output(child_env, trackio_dir):
+    server = TeamServer(child_env, trackio_dir).start()
+    try:
+        status, _ = server.request(
+            f"/api/ingest?write_token={WRITE_TOKEN}", _batch(), {"Content-Encoding": "gzip"}
+        )
+        assert status == 200
+        assert server.request("/api/ingest?write_token=not-the-token", _batch())[0] == 403
+    finally:
+        server.kill(signal.SIGTERM)
+    process_output = "\n".join(server.banner)
+    assert WRITE_TOKEN not in process_output and "not-the-token" not in process_output

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 FLUSH_INTERVAL_SECONDS = 0.5
 WAKE_AT_ENTRIES = 2000
+REMOTE_BATCH_ENTRIES = 5000
 MAX_QUEUED_ENTRIES = 200_000
 _FAILURE_BACKOFF_SECONDS = 1.0
 
@@ -204,14 +205,20 @@ class Writer:
                 by_server.setdefault((target.server, target.project), []).append(item)
         errors: list[BaseException] = []
         for (server, project), entries in by_server.items():
-            try:
-                batches, finished = _collect(entries)
-                _prepare_media(batches.values())
-                self._remote.spool_batch(server, project, list(batches.values()), finished)
-            except OSError as error:
-                errors.append(error)
-                queue.extendleft(reversed(entries))
-                self._warn_once(f"trackio could not write to its local spool: {error}; will retry")
+            # Spooled in slices, so the server stores one while the next is encoded.
+            for start in range(0, len(entries), REMOTE_BATCH_ENTRIES):
+                piece = entries[start : start + REMOTE_BATCH_ENTRIES]
+                try:
+                    batches, finished = _collect(piece)
+                    _prepare_media(batches.values())
+                    self._remote.spool_batch(server, project, list(batches.values()), finished)
+                except OSError as error:
+                    errors.append(error)
+                    queue.extendleft(reversed(entries[start:]))
+                    self._warn_once(
+                        f"trackio could not write to its local spool: {error}; will retry"
+                    )
+                    break
         for key, entries in by_store.items():
             try:
                 self._write(key, entries)

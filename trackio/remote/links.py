@@ -35,10 +35,17 @@ class RemoteLinks:
 
     def register(self, address: ServerAddress) -> str:
         """Remember how to reach a server (its token included); returns its URL, the
-        key runs name it by."""
+        key runs name it by. Its spool and sender are set up in the background."""
         with self._lock:
             self._addresses[address.url] = address
+        threading.Thread(
+            target=self._prepare, args=(address.url,), name="trackio-prepare", daemon=True
+        ).start()
         return address.url
+
+    def _prepare(self, server: str) -> None:
+        # Else the first batch pays for the spool file and the sender thread.
+        self._sender(server)
 
     def refuse(self, server: str, message: str) -> None:
         """`server` refused this process's token, as `message` told the user: batches

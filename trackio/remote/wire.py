@@ -14,11 +14,13 @@ is a `WireFormatError` naming the problem.
 
 from __future__ import annotations
 
+import array
 import base64
 import gzip
 import json
 import math
 import re
+import sys
 import tempfile
 import uuid
 import zlib
@@ -96,8 +98,6 @@ class _Columns:
         self._seen: list[tuple[str, list[Any], int]] = []
 
     def add(self, kind: str, values: list[Any], shared: bool) -> int:
-        import numpy as np
-
         if shared:
             for seen_kind, seen, index in self._seen:
                 if (
@@ -106,8 +106,7 @@ class _Columns:
                     or (seen_kind == kind and len(seen) == len(values) and seen == values)
                 ):
                     return index
-        dtype = np.dtype("<i8") if kind == "i64" else np.dtype("<f8")
-        self.data.append(np.asarray(values, dtype=dtype).tobytes())
+        self.data.append(_little_endian(kind, values))
         index = len(self.data) - 1
         if shared:
             self._seen.append((kind, values, index))
@@ -131,6 +130,15 @@ def _encode_open(item: OpenRequest) -> dict[str, Any]:
         "pid": request.pid,
         "host": request.host,
     }
+
+
+def _little_endian(kind: str, values: list[Any]) -> bytes:
+    """The values as little-endian int64 or float64 bytes (the stdlib's `array`: the
+    client pays no numpy import for it)."""
+    column = array.array("q" if kind == "i64" else "d", values)
+    if sys.byteorder == "big":
+        column.byteswap()
+    return column.tobytes()
 
 
 def _encode_run(run: RunBatch, columns: _Columns) -> dict[str, Any]:
@@ -342,14 +350,16 @@ def _is_number(value: Any) -> bool:
 
 
 def _column(
-    encoded: dict[str, Any], key: str, dtype: str, where: str, columns: list[memoryview]
+    encoded: dict[str, Any], key: str, kind: str, where: str, columns: list[memoryview]
 ) -> list[Any]:
-    import numpy as np
-
     index = encoded.get(key)
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(columns):
         raise WireFormatError(f"{where}: {key!r} must be the index of one of the columns")
-    return np.frombuffer(columns[index], dtype=np.dtype(dtype)).tolist()
+    column = array.array("q" if kind == "i64" else "d")
+    column.frombytes(columns[index])
+    if sys.byteorder == "big":
+        column.byteswap()
+    return column.tolist()
 
 
 def _decode_series(
@@ -357,12 +367,12 @@ def _decode_series(
 ) -> tuple[list[int], list[Any], list[float]]:
     if not isinstance(encoded, dict):
         raise WireFormatError(f"{where} must be an object")
-    steps = _column(encoded, "steps", "<i8", where, columns)
-    times = _column(encoded, "times", "<f8", where, columns)
+    steps = _column(encoded, "steps", "i64", where, columns)
+    times = _column(encoded, "times", "f64", where, columns)
     if "f64" in encoded:
-        values = _column(encoded, "f64", "<f8", where, columns)
+        values = _column(encoded, "f64", "f64", where, columns)
     elif "i64" in encoded:
-        values = _column(encoded, "i64", "<i8", where, columns)
+        values = _column(encoded, "i64", "i64", where, columns)
     elif isinstance(encoded.get("items"), list):
         values = [
             _decode_item(value, f"{where}.items[{i}]") for i, value in enumerate(encoded["items"])

@@ -103,9 +103,15 @@ class Spool:
         return None if row is None else (row[0], row[1], row[2], bytes(row[3]))
 
     def remove(self, seq: int) -> None:
-        """Forget a delivered batch."""
-        with self._mutex, self._conn:
-            self._conn.execute("DELETE FROM batches WHERE seq = ?", (seq,))
+        """Forget a delivered batch. Not synced to disk at once: should a crash undo the
+        removal, the batch is sent again and the server, which knows its id, ignores it."""
+        with self._mutex:
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with self._conn:
+                    self._conn.execute("DELETE FROM batches WHERE seq = ?", (seq,))
+            finally:
+                self._conn.execute("PRAGMA synchronous=FULL")
 
     def refuse(self, seq: int, reason: str) -> None:
         """Keep a batch the server refused as malformed, but stop sending it."""
