@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import shutil
 import signal
 import subprocess
 import sys
@@ -396,6 +397,7 @@ def test_the_next_process_logging_there_delivers_a_dead_process_spool(team, chil
     later = _logger(env, "relay", "later", 20, 2)
     out, err = later.communicate(timeout=120)
     assert later.returncode == 0, err
+
     def dead_rows():
         runs = [r for r in trackio.Api().runs("relay") if r.name == "dead"]
         return runs[0].history() if runs else []
@@ -419,3 +421,64 @@ def test_a_token_in_the_url_never_reaches_the_server_output(child_env, trackio_d
         server.kill(signal.SIGTERM)
     process_output = "\n".join(server.banner)
     assert WRITE_TOKEN not in process_output and "not-the-token" not in process_output
+
+
+def _self_signed(folder):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a certificate for the HTTPS test")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def test_https_with_the_servers_certificate_and_one_message_without_it(
+    child_env, trackio_dir, tmp_path
+):
+    cert, key = _self_signed(tmp_path)
+    server = TeamServer(
+        child_env, trackio_dir, "--ssl-certfile", str(cert), "--ssl-keyfile", str(key)
+    )
+    server.url = server.url.replace("http://", "https://")
+    server.start()
+    try:
+        assert any(
+            line.startswith("* trackio server running at https://") for line in server.banner
+        )
+        trusted = client_env(child_env, tmp_path / "trusted", server, TRACKIO_CA_BUNDLE=str(cert))
+        client = _logger(trusted, "tls", "ok", 30, 2)
+        out, err = client.communicate(timeout=120)
+        assert client.returncode == 0, err
+        _values_exactly_once("tls", "ok", 30, 2)
+
+        untrusted = client_env(
+            child_env, tmp_path / "untrusted", server, TRACKIO_FINISH_TIMEOUT="2"
+        )
+        client = _logger(untrusted, "tls", "refused", 30, 2)
+        out, err = client.communicate(timeout=120)
+        assert client.returncode == 0, err
+        assert err.count("CERTIFICATE_VERIFY_FAILED") == 1, err
+        assert "stay in the local spool" in err
+        assert [r.name for r in trackio.Api().runs("tls")] == ["ok"]
+    finally:
+        server.stop()

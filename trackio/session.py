@@ -266,7 +266,7 @@ def _open_remote_run(
     writer.ensure_started()
     url = writer.link(address)
     try:
-        opened = open_on_server(address, project, request)
+        opened = open_on_server(address, project, request, lambda: writer.said_unreachable(url))
     except TokenRefused as refused:
         message = token_refused_message(address, str(refused))
         print(message, file=sys.stderr, flush=True)

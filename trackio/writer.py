@@ -333,6 +333,10 @@ class Writer:
         """Log to the server at `address` from now on; returns the URL runs name it by."""
         return self._remote.register(address)
 
+    def said_unreachable(self, server: str) -> None:
+        """The user was told `server` cannot be reached: the sender need not say it."""
+        self._remote.said_unreachable(server)
+
     def refused(self, server: str, message: str) -> None:
         """The server refused this process's token (already said): spool, do not send."""
         self._remote.refuse(server, message)

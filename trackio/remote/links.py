@@ -32,6 +32,7 @@ class RemoteLinks:
         self._opens: dict[tuple[str, str], list[OpenRequest]] = {}
         self._open_runs: dict[tuple[str, str], set[str]] = {}
         self._refused: dict[str, str] = {}
+        self._unreachable_said: set[str] = set()
 
     def register(self, address: ServerAddress) -> str:
         """Remember how to reach a server (its token included); returns its URL, the
@@ -46,6 +47,14 @@ class RemoteLinks:
     def _prepare(self, server: str) -> None:
         # Else the first batch pays for the spool file and the sender thread.
         self._sender(server)
+
+    def said_unreachable(self, server: str) -> None:
+        """The user was told `server` cannot be reached; its sender keeps quiet about it."""
+        with self._lock:
+            self._unreachable_said.add(server)
+            sender = self._senders.get(server)
+        if sender is not None:
+            sender.quiet_about_unreachable()
 
     def refuse(self, server: str, message: str) -> None:
         """`server` refused this process's token, as `message` told the user: batches
@@ -141,4 +150,6 @@ class RemoteLinks:
                 sender = self._senders[server] = Sender(
                     self._addresses[server], self._spool, refused=self._refused.get(server)
                 )
+                if server in self._unreachable_said:
+                    sender.quiet_about_unreachable()
             return sender

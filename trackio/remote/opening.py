@@ -9,6 +9,7 @@ its first spooled batch, and nothing logged is lost.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,12 +75,16 @@ def request_document(project: str, request: RunRequest) -> dict[str, Any]:
 
 
 def open_on_server(
-    address: ServerAddress, project: str, request: RunRequest
+    address: ServerAddress,
+    project: str,
+    request: RunRequest,
+    said_unreachable: Callable[[], None] = lambda: None,
 ) -> OpenedRemotely | None:
     """The run as the server opened it, or None if the server could not be asked (a
-    message says why). Refused credentials raise `TokenRefused`; a request the server
-    refuses (`resume="must"` for a run it does not have, a bad name) is a `ValueError`
-    with its message."""
+    message says why, and `said_unreachable` is called when it was not reached).
+    Refused credentials raise `TokenRefused`; a request the server refuses
+    (`resume="must"` for a run it does not have, a bad name) is a `ValueError` with
+    its message."""
     connection = Connection(address, timeout=OPEN_TIMEOUT_SECONDS)
     try:
         status, answer = connection.request("GET", "/version")
@@ -92,6 +97,7 @@ def open_on_server(
             f"trackio: cannot reach the server {address.url} ({error}); the run starts here and "
             "its values wait in a local spool until the server answers"
         )
+        said_unreachable()
         return None
     finally:
         connection.close()

@@ -70,6 +70,10 @@ class Sender:
         """Why the server refused this process's token, if it did."""
         return self._auth_error
 
+    def quiet_about_unreachable(self) -> None:
+        """The user already knows the server cannot be reached."""
+        self._warned.add("unreachable")
+
     def refused(self, message: str) -> None:
         """The server refused the token (the user was told): stop sending."""
         self._auth_error = message
