@@ -30,7 +30,7 @@ import trackio
 from trackio.remote.wire import DecodedBatch, WireFormatError, decode_batch, decode_run_request
 from trackio.server.access import READ_COOKIE, Access
 from trackio.server.openapi import openapi_document
-from trackio.server.pypi_compat import pypi_routes
+from trackio.server.pypi import pypi_routes
 from trackio.server.responses import HANDLED, JSONResponse, error_response
 from trackio.server.writers import ProjectWriters
 from trackio.storage.paths import validate_project_name
