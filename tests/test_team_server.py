@@ -233,6 +233,14 @@ def test_malformed_and_oversized_batches_store_nothing(team, child_env, tmp_path
     assert status == 400 and "runs[1]" in answer["error"] and "columns" in answer["error"]
     status, answer = _post(team, framed(header, columns[:-8]), gzip_header=False)
     assert status == 400 and "columns add up to" in answer["error"]
+    for steps, times, problem in (
+        ([-1, 0], [1.0, 2.0], "steps must be 0 or more"),
+        ([0, 1], [1.0, math.nan], "times must be finite"),
+    ):
+        odd = RunBatch("run00001")
+        odd.series["loss"] = (steps, [1.0, 2.0], times)
+        status, answer = _post(team, encode_batch("odd-batch-id", "guarded", [], [odd]))
+        assert status == 400 and problem in answer["error"]
     for body in (b"not json", gzip.compress(b"[1, 2]"), b"\x1f\x8b broken gzip"):
         assert _post(team, body, gzip_header=False)[0] == 400
     assert "guarded" not in trackio.Api().projects()

@@ -237,7 +237,7 @@ def decode_batch(body: bytes) -> DecodedBatch:
     return DecodedBatch(batch_id, project, opens, runs)
 
 
-def _decode_columns(document: dict[str, Any], blob: memoryview) -> list[memoryview]:
+def _decode_columns(document: dict[str, Any], blob: memoryview) -> _ColumnReader:
     lengths = _list(document, "columns")
     if not all(_is_integer(n) and n >= 0 and n % 8 == 0 for n in lengths):
         raise WireFormatError("'columns' must list byte lengths that are multiples of 8")
@@ -250,7 +250,7 @@ def _decode_columns(document: dict[str, Any], blob: memoryview) -> list[memoryvi
     for length in lengths:
         columns.append(blob[offset : offset + length])
         offset += length
-    return columns
+    return _ColumnReader(columns)
 
 
 def _list(document: dict[str, Any], key: str) -> list[Any]:
@@ -317,7 +317,7 @@ def decode_run_request(item: Any, where: str, *, needs_id: bool = True) -> RunRe
     )
 
 
-def _decode_run(item: Any, index: int, columns: list[memoryview]) -> RunBatch:
+def _decode_run(item: Any, index: int, columns: _ColumnReader) -> RunBatch:
     where = f"runs[{index}]"
     if not isinstance(item, dict):
         raise WireFormatError(f"{where} must be an object")
@@ -349,30 +349,55 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _column(
-    encoded: dict[str, Any], key: str, kind: str, where: str, columns: list[memoryview]
-) -> list[Any]:
-    index = encoded.get(key)
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(columns):
-        raise WireFormatError(f"{where}: {key!r} must be the index of one of the columns")
-    column = array.array("q" if kind == "i64" else "d")
-    column.frombytes(columns[index])
-    if sys.byteorder == "big":
-        column.byteswap()
-    return column.tolist()
+class _ColumnReader:
+    """The batch's columns as lists, each decoded and checked once however many series
+    share it (a fresh copy each time, so no two series share a list)."""
+
+    def __init__(self, columns: list[memoryview]) -> None:
+        self._columns = columns
+        self._decoded: dict[tuple[int, str], list[Any]] = {}
+        self._checked: set[tuple[int, str]] = set()
+
+    def read(self, encoded: dict[str, Any], key: str, kind: str, where: str) -> list[Any]:
+        index = encoded.get(key)
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise WireFormatError(f"{where}: {key!r} must be the index of one of the columns")
+        if not 0 <= index < len(self._columns):
+            raise WireFormatError(f"{where}: {key!r} must be the index of one of the columns")
+        decoded = self._decoded.get((index, kind))
+        if decoded is None:
+            column = array.array("q" if kind == "i64" else "d")
+            column.frombytes(self._columns[index])
+            if sys.byteorder == "big":
+                column.byteswap()
+            decoded = self._decoded[(index, kind)] = column.tolist()
+        return list(decoded)
+
+    def check(self, encoded: dict[str, Any], key: str, rule: str, where: str) -> None:
+        """Check the column `key` points at once: `steps` (none negative) or `times`
+        (all finite: a NaN or infinity makes their sum so)."""
+        index = encoded[key]
+        if (index, rule) in self._checked:
+            return
+        values = self._decoded[(index, "i64" if rule == "steps" else "f64")]
+        if rule == "steps" and values and min(values) < 0:
+            raise WireFormatError(f"{where}: steps must be 0 or more")
+        if rule == "times" and not math.isfinite(sum(values)):
+            raise WireFormatError(f"{where}: times must be finite")
+        self._checked.add((index, rule))
 
 
 def _decode_series(
-    encoded: Any, where: str, columns: list[memoryview]
+    encoded: Any, where: str, columns: _ColumnReader
 ) -> tuple[list[int], list[Any], list[float]]:
     if not isinstance(encoded, dict):
         raise WireFormatError(f"{where} must be an object")
-    steps = _column(encoded, "steps", "i64", where, columns)
-    times = _column(encoded, "times", "f64", where, columns)
+    steps = columns.read(encoded, "steps", "i64", where)
+    times = columns.read(encoded, "times", "f64", where)
     if "f64" in encoded:
-        values = _column(encoded, "f64", "f64", where, columns)
+        values = columns.read(encoded, "f64", "f64", where)
     elif "i64" in encoded:
-        values = _column(encoded, "i64", "i64", where, columns)
+        values = columns.read(encoded, "i64", "i64", where)
     elif isinstance(encoded.get("items"), list):
         values = [
             _decode_item(value, f"{where}.items[{i}]") for i, value in enumerate(encoded["items"])
@@ -383,10 +408,8 @@ def _decode_series(
         raise WireFormatError(
             f"{where}: {len(steps)} steps, {len(values)} values and {len(times)} times differ"
         )
-    if any(step < 0 for step in steps):
-        raise WireFormatError(f"{where}: steps must be 0 or more")
-    if not all(math.isfinite(stamp) for stamp in times):
-        raise WireFormatError(f"{where}: times must be finite")
+    columns.check(encoded, "steps", "steps", where)
+    columns.check(encoded, "times", "times", where)
     return steps, values, times
 
 
