@@ -402,31 +402,56 @@ _NUMBERS = frozenset({float, int, bool})
 
 def _collect(entries: list[LoggedRow | RunOperation]) -> tuple[dict[str, RunBatch], list[str]]:
     """The entries as one batch per run (points per metric, then operations), and the
-    runs they finish."""
+    runs they finish.
+
+    Consecutive rows of a run with the same keys (the usual training loop) are
+    gathered as one segment: its steps and times once, a list of values per key."""
     batches: dict[str, RunBatch] = {}
     finished: list[str] = []
+    segments: dict[str, list[tuple[tuple[str, ...], list[int], list[float], list[list[Any]]]]] = {}
     for entry in entries:
         if isinstance(entry, RunOperation):
-            batch = batches.get(entry.target.run_id)
-            if batch is None:
-                batch = batches[entry.target.run_id] = RunBatch(entry.target.run_id)
-            batch.operations.append((entry.name, entry.payload))
+            run_id = entry.target.run_id
+            if run_id not in batches:
+                batches[run_id] = RunBatch(run_id)
+            batches[run_id].operations.append((entry.name, entry.payload))
             if entry.name == "finish":
-                finished.append(entry.target.run_id)
+                finished.append(run_id)
             continue
         target, step, stamp, row = entry
-        batch = batches.get(target.run_id)
+        run_id = target.run_id
+        batch = batches.get(run_id)
         if batch is None:
-            batch = batches[target.run_id] = RunBatch(target.run_id)
-        series = batch.series
+            batch = batches[run_id] = RunBatch(run_id)
         batch.last_time = stamp
-        for name, value in row.items():
-            points = series.get(name)
-            if points is None:
-                points = series[name] = ([], [], [])
-            points[0].append(step)
-            points[1].append(value)
-            points[2].append(stamp)
+        runs_segments = segments.setdefault(run_id, [])
+        keys = tuple(row)
+        if runs_segments and runs_segments[-1][0] == keys:
+            _, steps, times, columns = runs_segments[-1]
+        else:
+            steps, times = [], []
+            columns = [[] for _ in keys]
+            runs_segments.append((keys, steps, times, columns))
+        steps.append(step)
+        times.append(stamp)
+        for column, value in zip(columns, row.values(), strict=True):
+            column.append(value)
+    for run_id, runs_segments in segments.items():
+        series = batches[run_id].series
+        private: set[str] = set()
+        for keys, steps, times, columns in runs_segments:
+            for name, values in zip(keys, columns, strict=True):
+                points = series.get(name)
+                if points is None:
+                    # The series of one segment share its steps and times lists.
+                    series[name] = (steps, values, times)
+                    continue
+                if name not in private:
+                    points = series[name] = (list(points[0]), points[1], list(points[2]))
+                    private.add(name)
+                points[0].extend(steps)
+                points[1].extend(values)
+                points[2].extend(times)
     return batches, finished
 
 
