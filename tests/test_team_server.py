@@ -291,10 +291,13 @@ def test_sync_sends_a_local_project_and_twice_adds_nothing(team, child_env, tmp_
     script = textwrap.dedent(
         """
         import trackio
+        import numpy as np
         for name in ("a", "b"):
             run = trackio.init(project="laptop", name=name, config={"who": name})
             for step in range(300):
                 trackio.log({"loss": 1.0 / (step + 1), "acc": step})
+            pixels = np.full((3, 5, 3), 200, dtype=np.uint8)
+            trackio.log({"picture": trackio.Image(pixels, caption=name)}, step=299)
             run.summary["best"] = 1
             trackio.finish()
         """
@@ -320,7 +323,7 @@ def test_sync_sends_a_local_project_and_twice_adds_nothing(team, child_env, tmp_
     env = dict(cli_env, TRACKIO_DIR=str(local_dir), TRACKIO_WRITE_TOKEN=WRITE_TOKEN)
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert first.returncode == 0, first.stderr
-    assert "2 run(s), 1200 value(s)" in first.stdout
+    assert "2 run(s), 1202 value(s)" in first.stdout
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert second.returncode == 0 and "nothing new" in second.stdout, second.stdout
     for name in ("a", "b"):
@@ -329,6 +332,12 @@ def test_sync_sends_a_local_project_and_twice_adds_nothing(team, child_env, tmp_
         rows = run.history()
         assert [row["acc"] for row in rows] == list(range(300))
         assert run.summary["best"] == 1
+        picture = rows[299]["picture"]
+        assert picture["_type"] == "image" and picture["caption"] == name
+        from PIL import Image
+
+        with Image.open(picture["path"]) as image:
+            assert image.size == (5, 3) and image.getpixel((0, 0))[0] == 200
 
 
 def test_reads_need_the_read_token_when_the_server_has_one(child_env, trackio_dir):
