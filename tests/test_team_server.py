@@ -349,6 +349,7 @@ def test_reads_need_the_read_token_when_the_server_has_one(child_env, trackio_di
         status, body = server.request("/openapi.json")
         described = json.loads(body)["paths"]
         assert status == 200 and {"/version", "/api/ingest", "/api/runs/open"} <= set(described)
+        assert {"/api/bulk_log", "/api/upload", "/api/get_run_summary"} <= set(described)
         status, body = server.request(
             "/api/projects", headers={"X-Trackio-Read-Token": "let-me-read"}
         )

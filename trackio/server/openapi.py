@@ -39,6 +39,31 @@ _RUN = {
 }
 
 
+_PYPI_CALLS = {
+    "bulk_log": "metric entries {project, run, run_id, metrics, step, config, log_id}",
+    "bulk_log_system": "system metric entries {project, run, run_id, metrics, timestamp, log_id}",
+    "bulk_alert": "alerts {project, run, run_id, title, text, level, step, timestamp, alert_id}",
+    "upload": "multipart `files`; answers {paths: [...]}",
+    "bulk_upload_media": "uploads {project, run, run_id, step, uploaded_file: {path, orig_name}}",
+    "get_runs_for_project": "{project}: the runs, for resuming",
+    "get_run_summary": "{project, run_id | run}: a run's last step, metrics and config",
+}
+
+
+def _pypi_paths() -> dict[str, Any]:
+    """The PyPI trackio's v1 calls, taken as `{"args": [], "kwargs": {...}}` bodies."""
+    return {
+        f"/api/{name}": {
+            "post": {
+                "summary": f"PyPI trackio v1 protocol: {what}",
+                "security": _TOKEN,
+                "responses": {"200": _json("done", {"data": {}}), "400": _ERROR, "401": _ERROR},
+            }
+        }
+        for name, what in _PYPI_CALLS.items()
+    }
+
+
 def openapi_document(version: str) -> dict[str, Any]:
     """The description of the ingest API (the read API is described in the README)."""
     refusals = {"400": _ERROR, "401": _ERROR, "403": _ERROR, "413": _ERROR}
@@ -146,5 +171,6 @@ def openapi_document(version: str) -> dict[str, Any]:
                     },
                 }
             },
+            **_pypi_paths(),
         },
     }
