@@ -127,3 +127,65 @@ def test_two_processes_resume_same_run_with_disjoint_steps(child_env, read_run):
     assert all(r["s"] == r["step"] for r in rows)
     assert rows[0]["w"] == -1
     assert all(r["w"] == (r["step"] - 1) % 2 for r in rows[1:])
+
+
+def _chunk_counts(path):
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        return dict(
+            conn.execute(
+                "SELECT k.name, count(*) FROM chunks c JOIN metric_keys k ON k.id = c.metric "
+                "GROUP BY k.name"
+            ).fetchall()
+        ), conn.execute("SELECT sum(n) FROM chunks").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _alternating_appends(project, threads):
+    """Two series, 100 batches of 50 points each, appended in turns by `threads`
+    threads (1: one thread does both series' turns)."""
+    import threading
+
+    from trackio.storage import open_store
+    from trackio.storage.records import RunBatch, RunRequest
+
+    store = open_store(project, write=True, create=True)
+    run_id = store.open_run(RunRequest("r", None, "never", None, None, None, [], {})).record.run_id
+    turns = [threading.Event(), threading.Event()]
+    turns[0].set()
+
+    def write(series, count):
+        for index in range(count):
+            me = series[index % len(series)]
+            turns[me].wait()
+            turns[me].clear()
+            base = (index // len(series)) * 50
+            batch = RunBatch(run_id)
+            batch.series[f"m{me}"] = (
+                list(range(base, base + 50)),
+                [float(v) for v in range(50)],
+                [1.0] * 50,
+            )
+            store.append([batch])
+            turns[1 - me].set()
+
+    plans = [([0, 1], 200)] if threads == 1 else [([0], 100), ([1], 100)]
+    workers = [threading.Thread(target=write, args=plan) for plan in plans]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    store.close()
+
+
+def test_one_store_written_from_two_threads_merges_chunks_as_one_thread_does(trackio_dir):
+    _alternating_appends("one-thread", 1)
+    _alternating_appends("two-threads", 2)
+    alone, alone_points = _chunk_counts(trackio_dir / "one-thread.db")
+    shared, shared_points = _chunk_counts(trackio_dir / "two-threads.db")
+    assert alone_points == shared_points == 2 * 100 * 50
+    assert alone["m0"] < 100, "small chunks of one thread are merged"
+    assert shared == alone, (shared, alone)

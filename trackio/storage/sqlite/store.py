@@ -15,6 +15,7 @@ import shlex
 import shutil
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -122,7 +123,9 @@ class SQLiteProjectStore:
         """Whether opening this store created the project file."""
         self._empty = False
         self._metric_ids: dict[str, int] = {}
-        self._sink: tuple[sqlite3.Connection, SeriesWriter] | None = None
+        self._sinks: dict[int, tuple[sqlite3.Connection, SeriesWriter]] = {}
+        """The series writer of each writing thread's connection (by thread id): each
+        keeps the chunks it has not merged yet."""
         self._migrated = False
         self._connections = ConnectionCache(self.path, writable=write)
         if write:
@@ -142,7 +145,7 @@ class SQLiteProjectStore:
 
     def close(self, *, checkpoint: bool = False) -> None:
         """Close every connection, after a `checkpoint` if asked."""
-        self._sink = None
+        self._sinks = {}
         self._connections.close_all(checkpoint=checkpoint)
 
     def checkpoint(self) -> None:
@@ -909,10 +912,11 @@ class SQLiteProjectStore:
 
     def _writer(self) -> SeriesWriter:
         conn = self._conn()
-        if self._sink is None or self._sink[0] is not conn:
+        sink = self._sinks.get(threading.get_ident())
+        if sink is None or sink[0] is not conn:
             make_durable(conn)
-            self._sink = (conn, SeriesWriter(conn, self.media_dir))
-        return self._sink[1]
+            sink = self._sinks[threading.get_ident()] = (conn, SeriesWriter(conn, self.media_dir))
+        return sink[1]
 
     def append(self, batches: list[RunBatch], *, batch_id: str | None = None) -> AppendResult:
         """Write each run's new points, then its operations, in one transaction; a run
@@ -927,7 +931,7 @@ class SQLiteProjectStore:
         try:
             return self._append(batches, batch_id)
         except BaseException:
-            self._sink = None
+            self._sinks.pop(threading.get_ident(), None)
             raise
 
     def _append(self, batches: list[RunBatch], batch_id: str | None) -> AppendResult:
