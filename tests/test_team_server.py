@@ -500,3 +500,59 @@ def test_https_with_the_servers_certificate_and_one_message_without_it(
         assert [r.name for r in trackio.Api().runs("tls")] == ["ok"]
     finally:
         server.stop()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"needs root to mount a small tmpfs: {mounted.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=True)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="mounts a tmpfs")
+def test_a_full_disk_on_the_server_is_a_503_and_the_client_waits(
+    small_disk, child_env, tmp_path, monkeypatch
+):
+    data = small_disk / "data"
+    server = TeamServer(child_env, data).start()
+    filler = small_disk / "filler"
+    try:
+        env = client_env(child_env, tmp_path / "client", server, TRACKIO_FINISH_TIMEOUT="120")
+        client = _logger(env, "full", "r", 3000, 10, 0.001)
+        wait_for_line(client, "started")
+        time.sleep(0.5)
+        with open(filler, "wb") as handle:
+            try:
+                while True:
+                    handle.write(b"\0" * 65536)
+                    handle.flush()
+            except OSError:
+                pass
+        status, answer = server.request(
+            "/api/ingest",
+            _batch(project="full-too", batch_id="full-disk-batch"),
+            {"Content-Encoding": "gzip", "X-Trackio-Write-Token": WRITE_TOKEN},
+        )
+        assert status == 503, (status, answer)
+        assert b"storage is not available" in answer
+        time.sleep(2)
+        filler.unlink()
+        out, err = client.communicate(timeout=180)
+        assert client.returncode == 0, err
+        assert "are not yet on" not in err, err
+    finally:
+        server.stop()
+        filler.unlink(missing_ok=True)
+    monkeypatch.setenv("TRACKIO_DIR", str(data))
+    run = _values_exactly_once("full", "r", 3000, 10)
+    assert run.status == "finished"

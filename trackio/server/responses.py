@@ -8,7 +8,13 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from trackio.storage.errors import NotFoundError, ProjectNeedsMigrationError, StoreError
+from trackio.storage.errors import (
+    NotFoundError,
+    ProjectNeedsMigrationError,
+    StorageFullError,
+    StorageUnavailableError,
+    StoreError,
+)
 
 
 class JSONResponse(Response):
@@ -37,13 +43,17 @@ HANDLED = (NotFoundError, StoreError, ValueError)
 """The errors a route answers as JSON (see `error_response`); others are bugs."""
 
 
-def error_response(error: Exception) -> JSONResponse:
+def error_response(error: Exception, *, writing: bool = False) -> JSONResponse:
     """Unknown names are 404, a file that needs `trackio migrate` 409, bad parameters
-    400, an unreadable project file 500."""
+    400; storage that is full or unavailable 503 (a client retries later), any other
+    store failure 500."""
     if isinstance(error, NotFoundError):
         return JSONResponse({"error": str(error)}, status_code=404)
     if isinstance(error, ProjectNeedsMigrationError):
         return JSONResponse({"error": str(error)}, status_code=409)
     if isinstance(error, ValueError):
         return JSONResponse({"error": str(error)}, status_code=400)
-    return JSONResponse({"error": f"cannot read the project file: {error}"}, status_code=500)
+    if isinstance(error, StorageFullError | StorageUnavailableError):
+        return JSONResponse({"error": f"storage is not available now: {error}"}, status_code=503)
+    what = "write to" if writing else "read"
+    return JSONResponse({"error": f"cannot {what} the project file: {error}"}, status_code=500)

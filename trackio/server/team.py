@@ -149,7 +149,7 @@ def team_routes(team: Team) -> list[Route]:
             batch = await run_in_threadpool(decode_batch, body)
             return JSONResponse(await team.write(lambda: _store_batch(team, batch)))
         except HANDLED as error:
-            return error_response(error)
+            return error_response(error, writing=True)
 
     async def open_run(request: Request) -> Response:
         body = await guarded_body(request, team)
@@ -159,7 +159,7 @@ def team_routes(team: Team) -> list[Route]:
             project, run = await run_in_threadpool(_open_request, body)
             return JSONResponse(await team.write(lambda: _open_run(team, project, run)))
         except HANDLED as error:
-            return error_response(error)
+            return error_response(error, writing=True)
 
     async def session(request: Request) -> Response:
         try:

@@ -53,7 +53,7 @@ def pypi_routes(team: Team) -> list[Route]:
                 entries = await run_in_threadpool(check_all)
                 await team.write(lambda: _store_all(team, entries))
             except HANDLED as error:
-                return error_response(error)
+                return error_response(error, writing=True)
             return JSONResponse({"data": None})
 
         return endpoint
@@ -66,7 +66,7 @@ def pypi_routes(team: Team) -> list[Route]:
         try:
             handles = await run_in_threadpool(save_uploads, content_type, body)
         except HANDLED as error:
-            return error_response(error)
+            return error_response(error, writing=True)
         return JSONResponse({"paths": handles})
 
     async def upload_media(request: Request) -> Response:
@@ -82,7 +82,7 @@ def pypi_routes(team: Team) -> list[Route]:
             uploads = await run_in_threadpool(check_all)
             await team.write(lambda: _store_uploads(team, uploads))
         except HANDLED as error:
-            return error_response(error)
+            return error_response(error, writing=True)
         return JSONResponse({"data": None})
 
     def read(api: str, answer: Callable[[dict[str, Any]], Any]) -> Callable[[Request], Any]:
