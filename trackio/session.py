@@ -258,25 +258,50 @@ def _open_remote_run(
         open_on_server,
         token_refused_message,
     )
-    from trackio.remote.wire import OpenRequest
+    from trackio.remote.wire import OpenRequest, is_wire_run_id
 
     address = ServerAddress(server)
+    if request.run_id is not None and not is_wire_run_id(request.run_id):
+        raise ValueError(
+            f"run id {request.run_id!r} cannot be sent to a server: use letters, digits, "
+            "'.', '_' and '-'"
+        )
     request.pid, request.host = os.getpid(), this_host()
+    if request.resume == "never" and request.run_id is None:
+        # Made here, so an opening whose answer was lost is continued, not made twice.
+        request.run_id = new_run_id()
     writer = get_writer()
     writer.ensure_started()
     url = writer.link(address)
+    unreachable: list[bool] = []
+
+    def said_unreachable() -> None:
+        unreachable.append(True)
+        writer.said_unreachable(url)
+
     try:
-        opened = open_on_server(address, project, request, lambda: writer.said_unreachable(url))
+        opened = open_on_server(address, project, request, said_unreachable)
     except TokenRefused as refused:
         message = token_refused_message(address, str(refused))
         print(message, file=sys.stderr, flush=True)
         writer.refused(url, message)
+        unreachable.append(True)
         opened = None
     if opened is None:
         if request.resume == "must":
             raise ValueError(
                 f"resume='must' needs the server {address.url} to find the run, and it cannot "
                 "be asked now"
+            )
+        if unreachable and request.resume == "allow" and (request.run_id or request.name):
+            # The server would continue the run at step 0 over its values: a new run.
+            wanted = request.run_id or request.name
+            request.run_id, request.resume = new_run_id(), "never"
+            print(
+                f"trackio: run {wanted!r} cannot be resumed while {address.url} cannot be "
+                f"asked; logging to a new run ({request.run_id}) instead",
+                file=sys.stderr,
+                flush=True,
             )
         run_id = request.run_id or new_run_id()
         name = request.name or generate_run_name(random.randint(1, 9999), set())

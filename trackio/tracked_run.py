@@ -393,7 +393,13 @@ class Run:
         """Wait a bounded time (`TRACKIO_FINISH_TIMEOUT`, 30 s) for the spooled values to
         reach the server, then say what is left and how it will be sent."""
         timeout = float(os.environ.get("TRACKIO_FINISH_TIMEOUT", "30"))
-        batches, values = self._writer.deliver(server, timeout)
+        batches, values, refused = self._writer.deliver(server, timeout)
+        if refused:
+            print(
+                f"* trackio: {server} refused {refused} values as malformed or too large; they "
+                "are kept, set aside, in the local spool (see the messages above)",
+                file=sys.stderr,
+            )
         if batches:
             print(
                 f"* trackio: {values} values ({batches} batches) of run {self.name!r} are not yet "

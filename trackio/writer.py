@@ -14,6 +14,7 @@ stays open for the next run of the process).
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 import warnings
@@ -204,21 +205,61 @@ class Writer:
             else:
                 by_server.setdefault((target.server, target.project), []).append(item)
         errors: list[BaseException] = []
-        for (server, project), entries in by_server.items():
-            # Spooled in slices, so the server stores one while the next is encoded.
-            for start in range(0, len(entries), REMOTE_BATCH_ENTRIES):
-                piece = entries[start : start + REMOTE_BATCH_ENTRIES]
-                try:
-                    batches, finished = _collect(piece)
-                    _prepare_media(batches.values())
-                    self._remote.spool_batch(server, project, list(batches.values()), finished)
-                except OSError as error:
-                    errors.append(error)
-                    queue.extendleft(reversed(entries[start:]))
-                    self._warn_once(
-                        f"trackio could not write to its local spool: {error}; will retry"
-                    )
-                    break
+        try:
+            for (server, project), entries in by_server.items():
+                self._spool_entries(server, project, entries, errors)
+            self._write_stores(by_store, errors)
+        finally:
+            for marker in syncs:
+                marker.errors.extend(errors)
+                marker.done.set()
+        return bool(errors)
+
+    def _spool_entries(
+        self,
+        server: str,
+        project: str,
+        entries: list[LoggedRow | RunOperation],
+        errors: list[BaseException],
+    ) -> None:
+        """Spool one project's entries for `server` in slices, so the server stores one
+        while the next is encoded. A local disk problem puts them back on the queue; an
+        entry that cannot be encoded at all is dropped alone, with a warning."""
+        for start in range(0, len(entries), REMOTE_BATCH_ENTRIES):
+            piece = entries[start : start + REMOTE_BATCH_ENTRIES]
+            try:
+                self._spool_piece(server, project, piece)
+            except (OSError, sqlite3.Error) as error:
+                errors.append(error)
+                self._queue.extendleft(reversed(entries[start:]))
+                self._warn_once(f"trackio could not write to its local spool: {error}; will retry")
+                return
+            except Exception:  # noqa: BLE001 - sent one by one below, nothing lost silently
+                for offset, entry in enumerate(piece):
+                    try:
+                        self._spool_piece(server, project, [entry])
+                    except (OSError, sqlite3.Error) as error:
+                        errors.append(error)
+                        self._queue.extendleft(reversed(entries[start + offset :]))
+                        return
+                    except Exception as error:  # noqa: BLE001 - this entry only
+                        self._warn_once(
+                            f"trackio dropped an entry it cannot send to {server}: {error!r}"
+                        )
+
+    def _spool_piece(
+        self, server: str, project: str, entries: list[LoggedRow | RunOperation]
+    ) -> None:
+        batches, finished = _collect(entries)
+        _prepare_media(batches.values())
+        self._remote.spool_batch(server, project, list(batches.values()), finished)
+
+    def _write_stores(
+        self,
+        by_store: dict[StoreKey, list[LoggedRow | RunOperation]],
+        errors: list[BaseException],
+    ) -> None:
+        queue = self._queue
         for key, entries in by_store.items():
             try:
                 self._write(key, entries)
@@ -235,10 +276,6 @@ class Writer:
             except Exception:  # noqa: BLE001 - written one by one below, nothing lost silently
                 self._forget(key)
                 errors.extend(self._write_one_by_one(key, entries))
-        for marker in syncs:
-            marker.errors.extend(errors)
-            marker.done.set()
-        return bool(errors)
 
     def _write_one_by_one(
         self, key: StoreKey, entries: list[LoggedRow | RunOperation]
@@ -350,9 +387,9 @@ class Writer:
         is left in it is sent by the next process logging to its server)."""
         self._remote.close()
 
-    def deliver(self, server: str, timeout: float) -> tuple[int, int]:
+    def deliver(self, server: str, timeout: float) -> tuple[int, int, int]:
         """Wait up to `timeout` s for this process's batches to reach `server`; returns
-        the (batches, values) still in the spool."""
+        the (batches, values) still in the spool and the values the server refused."""
         return self._remote.wait_delivered(server, timeout)
 
     def _heartbeat(self) -> None:

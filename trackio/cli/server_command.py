@@ -95,8 +95,11 @@ def _serve(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot serve: {error}") from None
     url = handle.url.rstrip("/")
     if args.host in ("0.0.0.0", "::", ""):
+        # A name the server answers to: the first --allowed-host, else (every name is
+        # answered then) this machine's.
         shown = "[::]" if args.host == "::" else args.host
-        url = url.replace(f"//{shown}", f"//{socket.gethostname()}", 1)
+        name = args.allowed_host[0] if args.allowed_host else socket.gethostname()
+        url = url.replace(f"//{shown}", f"//{name}", 1)
     print(f"* trackio server running at {url}/ (projects in {data_dir()})")
     token_part = f" TRACKIO_WRITE_TOKEN={write_token}" if made_write_token else ""
     print(f"* log to it from any machine with:\n  TRACKIO_SERVER_URL={url}{token_part}")

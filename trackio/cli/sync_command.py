@@ -43,10 +43,15 @@ def _sync(args: argparse.Namespace) -> int:
         print(
             f"delivered {result.delivered} spooled batch(es) from {result.spools} spool(s); "
             f"{result.left} left"
+            + (
+                f"; {result.set_aside} refused by the server, kept aside"
+                if result.set_aside
+                else ""
+            )
         )
         for problem in problems:
             print(f"trackio: {problem}")
-        return 1 if result.left else 0
+        return 1 if result.left or result.set_aside else 0
     if not args.project:
         raise CommandError("say what to send: --project P (or --pending)")
     if not server:

@@ -74,19 +74,32 @@ class Connection:
         sent = {"Accept": "application/json", **(headers or {})}
         if self.address.token:
             sent[WRITE_TOKEN_HEADER] = self.address.token
+        reused = self._conn is not None
         try:
-            conn = self._connection()
-            conn.request(method, self.address.base_path + path, body=body, headers=sent)
-            response = conn.getresponse()
-            data = response.read()
+            response, data = self._send(method, path, body, sent)
         except NETWORK_ERRORS:
             self.close()
-            raise
+            if not reused:
+                raise
+            # A kept-alive connection the server closed while idle: once more, afresh.
+            try:
+                response, data = self._send(method, path, body, sent)
+            except NETWORK_ERRORS:
+                self.close()
+                raise
         try:
             answer = json.loads(data) if data else None
         except ValueError:
             answer = None
         return response.status, answer
+
+    def _send(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[http.client.HTTPResponse, bytes]:
+        conn = self._connection()
+        conn.request(method, self.address.base_path + path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response, response.read()
 
     def post_json(self, path: str, document: Any) -> tuple[int, Any]:
         """POST a JSON document."""

@@ -108,13 +108,15 @@ class RemoteLinks:
         for (server, project), run_ids in open_runs.items():
             self.spool_batch(server, project, [RunBatch(run_id) for run_id in run_ids], [])
 
-    def wait_delivered(self, server: str, timeout: float) -> tuple[int, int]:
-        """Wait for the spooled batches of `server` to be delivered; returns what is left."""
+    def wait_delivered(self, server: str, timeout: float) -> tuple[int, int, int]:
+        """Wait for the spooled batches of `server` to be delivered; returns the
+        (batches, values) left, and the values the server refused (set aside)."""
         sender = self._senders.get(server)
         if sender is None:
-            return 0, 0
+            return 0, 0, 0
         sender.wait_delivered(timeout)
-        return sender.spool.pending(server)
+        batches, values = sender.spool.pending(server)
+        return batches, values, sender.spool.set_aside(server)[1]
 
     def auth_error(self, server: str) -> str | None:
         """Why `server` refused this process's token, if it did."""

@@ -107,7 +107,12 @@ def open_on_server(
         raise ValueError(
             f"the server {address.url} refused to open the run: {error_text(status, answer)}"
         )
-    if status != 200 or not isinstance(answer, dict):
+    if (
+        status != 200
+        or not isinstance(answer, dict)
+        or not isinstance(answer.get("run_id"), str)
+        or not isinstance(answer.get("name"), str)
+    ):
         _say(
             f"trackio: the server {address.url} could not open the run "
             f"({error_text(status, answer)}); the run starts here and its values wait in a "

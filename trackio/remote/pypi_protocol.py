@@ -48,16 +48,23 @@ class RunMemory:
         self.names: dict[str, str] = {}
         self.configs: dict[str, dict[str, Any]] = {}
 
+    def sent(self, run_ids: list[str]) -> None:
+        """The server has the entries carrying these runs' configs: forget them."""
+        for run_id in run_ids:
+            self.configs.pop(run_id, None)
 
-def bulk_log_body(body: bytes, memory: RunMemory) -> tuple[bytes | None, int]:
-    """The `bulk_log` request for one spooled batch (None if it holds no values), and
-    how many media values it leaves out."""
+
+def bulk_log_body(body: bytes, memory: RunMemory) -> tuple[bytes | None, int, list[str]]:
+    """The `bulk_log` request for one spooled batch (None if it holds no values), how
+    many media values it leaves out, and the runs whose config it carries (forget them
+    with `memory.sent` once the server has it)."""
     batch = decode_batch(body)
     run_names, configs = memory.names, memory.configs
     for opening in batch.opens:
         run_names[opening.run_id] = opening.request.name or opening.run_id
         configs[opening.run_id] = opening.request.config
     logs = []
+    carried: list[str] = []
     skipped_media = 0
     for run in batch.runs:
         by_step: dict[int, dict[str, Any]] = {}
@@ -67,7 +74,9 @@ def bulk_log_body(body: bytes, memory: RunMemory) -> tuple[bytes | None, int]:
                     skipped_media += 1
                     continue
                 by_step.setdefault(step, {})[name] = _wire_value(value)
-        config = configs.pop(run.run_id, None) if by_step else None
+        config = configs.get(run.run_id) if by_step else None
+        if config is not None:
+            carried.append(run.run_id)
         for step in sorted(by_step):
             logs.append(
                 {
@@ -82,6 +91,6 @@ def bulk_log_body(body: bytes, memory: RunMemory) -> tuple[bytes | None, int]:
             )
             config = None
     if not logs:
-        return None, skipped_media
+        return None, skipped_media, carried
     document = {"args": [], "kwargs": {"logs": logs, "hf_token": None}}
-    return json.dumps(document, separators=(",", ":")).encode(), skipped_media
+    return json.dumps(document, separators=(",", ":")).encode(), skipped_media, carried

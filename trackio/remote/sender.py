@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from trackio.remote.http import NETWORK_ERRORS, Connection, ServerAddress, error_text
 from trackio.remote.pypi_protocol import BULK_LOG_PATH, RunMemory, bulk_log_body, is_pypi_server
+from trackio.remote.wire import WireFormatError
 from trackio.storage.spool import Spool, orphaned_spools
 
 BACKOFF_START_SECONDS = 0.25
@@ -104,6 +105,20 @@ class Sender:
                 self._wake.clear()
                 delay = min(delay * 2, BACKOFF_MAX_SECONDS)
                 continue
+            except Exception as error:  # noqa: BLE001 - the sender must keep going
+                self._warn(
+                    f"trackio: sending to {self.address.url} failed ({error!r}); values are kept "
+                    "in the local spool and it is tried again",
+                    topic="failed",
+                )
+                self._wake.wait(delay * (0.5 + random.random()))
+                self._wake.clear()
+                delay = min(delay * 2, BACKOFF_MAX_SECONDS)
+                continue
+            if delay != BACKOFF_START_SECONDS:
+                # It answers again: a later outage is worth saying.
+                self._warned.discard("unreachable")
+                self._warned.discard("failed")
             delay = BACKOFF_START_SECONDS
             with self._idle:
                 self._idle.notify_all()
@@ -144,7 +159,19 @@ class Sender:
         """Stop after the current attempt (waiting a moment for it)."""
         self._stopped = True
         self._wake.set()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=1)
+
+
+BATCH_CONTENT_TYPE = "application/vnd.trackio.batch"
+
+
+def _acknowledged(answer: object, pypi: bool | None) -> bool:
+    """Whether a 200 answer is a trackio server's acknowledgement of the batch."""
+    if not isinstance(answer, dict):
+        return False
+    if pypi:
+        return answer.get("error") is None
+    return "duplicate" in answer and "stored" in answer
 
 
 class Delivery:
@@ -176,7 +203,15 @@ class Delivery:
             return False
         seq, _, project, body = oldest
         if self._speaks_v1():
-            request, skipped = bulk_log_body(body, self._memory)
+            try:
+                request, skipped, opened = bulk_log_body(body, self._memory)
+            except WireFormatError as error:
+                spool.refuse(seq, f"cannot be sent to a PyPI trackio server: {error}")
+                self.warn(
+                    f"trackio: a batch of project {project!r} cannot be sent to the PyPI trackio "
+                    f"server {self.server_url} ({error}); it is kept, set aside, in {spool.path}"
+                )
+                return True
             if skipped:
                 self.warn(
                     f"trackio: {self.server_url} is a PyPI trackio server; media values are "
@@ -184,18 +219,32 @@ class Delivery:
                 )
             if request is None:
                 spool.remove(seq)
+                self._memory.sent(opened)
                 return True
             path, headers, sent = BULK_LOG_PATH, {"Content-Type": "application/json"}, request
         else:
+            opened = []
             path = INGEST_PATH
-            headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+            headers = {"Content-Type": BATCH_CONTENT_TYPE, "Content-Encoding": "gzip"}
             sent = body
         status, answer = self.connection.request("POST", path, sent, headers)
         failed = isinstance(answer, dict) and answer.get("error") is not None
-        if status == 200 and not failed:
+        if status == 200 and _acknowledged(answer, self._pypi):
             spool.remove(seq)
+            self._memory.sent(opened)
+            missing = answer.get("missing_runs") if isinstance(answer, dict) else None
+            if missing:
+                self.warn(
+                    f"trackio: the server {self.server_url} has no run {', '.join(missing)} in "
+                    f"project {project!r} (deleted there?); values logged to it were not stored"
+                )
+        elif status == 200:
+            raise ConnectionError(f"the answer is not trackio's: {error_text(status, answer)}")
         elif status in (401, 403) or (failed and "write_token" in str(answer.get("error"))):
             raise AuthRefused(error_text(status, answer))
+        elif not isinstance(answer, dict):
+            # Not an answer of trackio's (a proxy, a Host refused): a setting to fix, retried.
+            raise ConnectionError(f"the server answered {error_text(status, answer)}")
         elif 400 <= status < 500 and status not in (404, 408, 429):
             reason = error_text(status, answer)
             spool.refuse(seq, reason)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trackio.remote.http import NETWORK_ERRORS, Connection, ServerAddress
-from trackio.remote.sender import AuthRefused, Delivery
+from trackio.remote.sender import BATCH_CONTENT_TYPE, AuthRefused, Delivery
 from trackio.remote.wire import OpenRequest, encode_batch
 from trackio.storage import open_store
 from trackio.storage.records import ImportedRun, RunBatch, RunRequest
@@ -65,7 +65,7 @@ def _post(connection: Connection, body: bytes) -> dict[str, Any]:
             "POST",
             INGEST_PATH,
             body,
-            {"Content-Type": "application/json", "Content-Encoding": "gzip"},
+            {"Content-Type": BATCH_CONTENT_TYPE, "Content-Encoding": "gzip"},
         )
     except NETWORK_ERRORS as error:
         raise SyncError(f"cannot reach {connection.address.url}: {error}") from None
@@ -153,6 +153,8 @@ class PendingResult:
 
     delivered: int = 0
     left: int = 0
+    set_aside: int = 0
+    """Batches servers refused as malformed; kept in their spools."""
     spools: int = 0
 
 
@@ -164,10 +166,14 @@ def deliver_pending(only_server: str | None = None) -> tuple[PendingResult, list
     for spool in orphaned_spools():
         result.spools += 1
         try:
+            wanted = None if only_server is None else ServerAddress(only_server)
             for server in spool.servers():
-                if only_server is not None and server != only_server.rstrip("/"):
+                if wanted is not None and server != wanted.url:
                     continue
-                connection = Connection(ServerAddress(server))
+                address = ServerAddress(server)
+                if wanted is not None and wanted.token:
+                    address.token = wanted.token
+                connection = Connection(address)
                 delivery = Delivery(server, connection, problems.append)
                 before = spool.pending(server)[0]
                 try:
@@ -181,6 +187,7 @@ def deliver_pending(only_server: str | None = None) -> tuple[PendingResult, list
                     connection.close()
                 result.delivered += before - spool.pending(server)[0]
             result.left += spool.pending()[0]
+            result.set_aside += spool.set_aside()[0]
         finally:
             spool.close()
     return result, problems

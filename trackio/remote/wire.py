@@ -23,12 +23,13 @@ import re
 import sys
 import tempfile
 import uuid
+import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from trackio.media.base import Media, atomic_write, is_media
+from trackio.media.base import Media, MediaEncodingError, atomic_write, is_media
 from trackio.storage.paths import validate_project_name
 from trackio.storage.records import RunBatch, RunRequest
 
@@ -39,6 +40,22 @@ _INT64 = (-(2**63), 2**63 - 1)
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _RESUME = frozenset({"never", "allow", "must"})
+_IMAGE = frozenset({"png", "jpg", "jpeg", "gif", "webp", "bmp"})
+_VIDEO = frozenset({"mp4", "webm", "gif", "ogg", "ogv", "mov"})
+_AUDIO = frozenset({"wav", "mp3", "ogg", "oga", "flac", "m4a"})
+MEDIA_FILE_SUFFIXES = {
+    "image": _IMAGE,
+    "video": _VIDEO,
+    "audio": _AUDIO,
+    "table": _IMAGE | _VIDEO | _AUDIO | {"json"},
+    "histogram": frozenset(),
+}
+"""The file types a media value of each kind may bring (a table: its cells' too), so
+no client can put a page or a script in the dashboard's media folder."""
+
+
+_SKIPPED = object()
+"""A value left out of a batch: a media object that could not be encoded."""
 
 
 class WireFormatError(ValueError):
@@ -147,8 +164,9 @@ def _encode_run(run: RunBatch, columns: _Columns) -> dict[str, Any]:
         "run_id": run.run_id,
         "last_time": run.last_time,
         "series": {
-            name: _encode_series(steps, values, times, columns)
+            name: encoded
             for name, (steps, values, times) in run.series.items()
+            if (encoded := _encode_series(steps, values, times, columns)) is not None
         },
         "operations": [[name, payload] for name, payload in run.operations],
     }
@@ -156,7 +174,8 @@ def _encode_run(run: RunBatch, columns: _Columns) -> dict[str, Any]:
 
 def _encode_series(
     steps: list[int], values: list[Any], times: list[float], columns: _Columns
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
+    """The series' columns and items; None when every value was left out."""
     encoded: dict[str, Any] = {
         "steps": columns.add("i64", steps, shared=True),
         "times": columns.add("f64", times, shared=True),
@@ -167,7 +186,15 @@ def _encode_series(
     elif types == {int} and _INT64[0] <= min(values) and max(values) <= _INT64[1]:
         encoded["i64"] = columns.add("i64", values, shared=False)
     else:
-        encoded["items"] = [_encode_item(value) for value in values]
+        items = [_encode_item(value) for value in values]
+        if any(item is _SKIPPED for item in items):
+            kept = [i for i, item in enumerate(items) if item is not _SKIPPED]
+            if not kept:
+                return None
+            encoded["steps"] = columns.add("i64", [steps[i] for i in kept], shared=False)
+            encoded["times"] = columns.add("f64", [times[i] for i in kept], shared=False)
+            items = [items[i] for i in kept]
+        encoded["items"] = items
     return encoded
 
 
@@ -178,7 +205,17 @@ def _encode_item(value: Any) -> Any:
         return value
     if is_media(value):
         items = value if isinstance(value, tuple) else (value,)
-        return {"media": [_encode_media(item) for item in items], "many": isinstance(value, tuple)}
+        encoded = []
+        for item in items:
+            try:
+                encoded.append(_encode_media(item))
+            except MediaEncodingError as error:
+                warnings.warn(
+                    f"trackio skipped a {item.kind}: {error}", RuntimeWarning, stacklevel=2
+                )
+        if not encoded:
+            return _SKIPPED
+        return {"media": encoded, "many": isinstance(value, tuple)}
     return {"json": value}
 
 
@@ -203,21 +240,26 @@ def _encode_media(item: Media) -> dict[str, Any]:
 # --- decoding (server) -------------------------------------------------------------
 
 
-def decode_batch(body: bytes) -> DecodedBatch:
-    """The batch in a gzip-compressed (or plain) JSON body; `WireFormatError` if any
-    part of it is malformed."""
+def decode_batch(body: bytes, max_size: int | None = None) -> DecodedBatch:
+    """The batch in a body, gunzipped if it is compressed (to at most `max_size`
+    bytes); `WireFormatError` if any part of it is malformed."""
     if body[:2] == b"\x1f\x8b":
+        unpacker = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError, zlib.error) as error:
+            body = unpacker.decompress(body, max_size or 0)
+        except zlib.error as error:
             raise WireFormatError(f"the body is not valid gzip: {error}") from None
+        if unpacker.unconsumed_tail:
+            raise WireFormatError(f"the body unpacks to more than {max_size} bytes")
+        if not unpacker.eof:
+            raise WireFormatError("the body is not valid gzip: it is cut short")
     if not body.startswith(MAGIC):
         raise WireFormatError("the body is not a trackio batch (it does not start with its mark)")
     start = len(MAGIC) + 8
     size = int.from_bytes(body[len(MAGIC) : start], "little")
     try:
         document = json.loads(body[start : start + size])
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise WireFormatError(f"the batch header is not JSON: {error}") from None
     if not isinstance(document, dict):
         raise WireFormatError("the batch header must be a JSON object")
@@ -258,6 +300,11 @@ def _list(document: dict[str, Any], key: str) -> list[Any]:
     if not isinstance(value, list):
         raise WireFormatError(f"{key!r} must be a list")
     return value
+
+
+def is_wire_run_id(value: str) -> bool:
+    """Whether a run id can travel to a server (letters, digits, '.', '_', '-')."""
+    return bool(_RUN_ID.match(value))
 
 
 def _run_id(value: Any, where: str) -> str:
@@ -323,8 +370,8 @@ def _decode_run(item: Any, index: int, columns: _ColumnReader) -> RunBatch:
         raise WireFormatError(f"{where} must be an object")
     batch = RunBatch(_run_id(item.get("run_id"), where))
     last_time = item.get("last_time")
-    if last_time is not None and not _is_number(last_time):
-        raise WireFormatError(f"{where}: 'last_time' must be a number or null")
+    if last_time is not None and not (_is_number(last_time) and math.isfinite(last_time)):
+        raise WireFormatError(f"{where}: 'last_time' must be a finite number or null")
     batch.last_time = last_time
     series = item.get("series", {})
     if not isinstance(series, dict):
@@ -437,7 +484,7 @@ def _decode_media(item: Any, where: str) -> ReceivedMedia:
     if not isinstance(item, dict):
         raise WireFormatError(f"{where} must be an object")
     kind = item.get("kind")
-    if kind not in ("image", "video", "audio", "table", "histogram"):
+    if kind not in MEDIA_FILE_SUFFIXES:
         raise WireFormatError(f"{where}: unknown media kind {kind!r}")
     files = item.get("files") or {}
     if not isinstance(files, dict):
@@ -446,6 +493,8 @@ def _decode_media(item: Any, where: str) -> ReceivedMedia:
     for name, text in files.items():
         if not _FILE_NAME.match(name) or ".." in name:
             raise WireFormatError(f"{where}: file name {name!r} is not allowed")
+        if name.rpartition(".")[2].lower() not in MEDIA_FILE_SUFFIXES[kind]:
+            raise WireFormatError(f"{where}: a {kind} cannot bring a file named {name!r}")
         try:
             decoded[name] = base64.b64decode(text, validate=True)
         except (TypeError, ValueError):
@@ -475,6 +524,7 @@ def _decode_operation(operation: Any, where: str) -> tuple[str, Any]:
                 or (isinstance(payload[1], int) and not isinstance(payload[1], bool))
             )
             or not _is_number(payload[2])
+            or not math.isfinite(payload[2])
         ):
             raise WireFormatError(f"{where}: finish takes [status, exit_code, time]")
         return name, tuple(payload)

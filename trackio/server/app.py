@@ -173,8 +173,10 @@ def create_app(
             path, content_type = media_file(store, required(request, "path"))
         except HANDLED as error:
             return error_response(error)
-        # Media file names are unique per logged object and never rewritten.
-        return FileResponse(path, media_type=content_type, headers={"Cache-Control": _IMMUTABLE})
+        # Media file names are unique per logged object and never rewritten. Opened as a
+        # page, a file runs no script (sandbox), whoever logged it.
+        headers = {"Cache-Control": _IMMUTABLE, "Content-Security-Policy": "sandbox"}
+        return FileResponse(path, media_type=content_type, headers=headers)
 
     routes: list[Any] = [
         *(team_routes(team) if team is not None else []),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 import orjson
@@ -23,8 +25,26 @@ class JSONResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        """The JSON bytes of `content`."""
-        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+        """The JSON bytes of `content` (integers beyond 64 bits, which orjson refuses,
+        through the standard library)."""
+        try:
+            return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+        except TypeError:
+            return json.dumps(_json_safe(content), separators=(",", ":")).encode()
+
+
+def _json_safe(value: Any) -> Any:
+    """`value` with NaN and infinities as null and numpy arrays as lists, as orjson
+    writes them."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    if hasattr(value, "tolist"):
+        return _json_safe(value.tolist())
+    return value
 
 
 class BadRequestError(ValueError):

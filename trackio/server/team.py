@@ -33,6 +33,7 @@ from trackio.server.openapi import openapi_document
 from trackio.server.pypi import pypi_routes
 from trackio.server.responses import HANDLED, JSONResponse, error_response
 from trackio.server.writers import ProjectWriters
+from trackio.storage.errors import ProjectFileGoneError
 from trackio.storage.paths import validate_project_name
 from trackio.storage.records import RunRequest
 
@@ -146,7 +147,7 @@ def team_routes(team: Team) -> list[Route]:
         if isinstance(body, Response):
             return body
         try:
-            batch = await run_in_threadpool(decode_batch, body)
+            batch = await run_in_threadpool(decode_batch, body, team.max_body_bytes)
             return JSONResponse(await team.write(lambda: _store_batch(team, batch)))
         except HANDLED as error:
             return error_response(error, writing=True)
@@ -157,14 +158,15 @@ def team_routes(team: Team) -> list[Route]:
             return body
         try:
             project, run = await run_in_threadpool(_open_request, body)
-            return JSONResponse(await team.write(lambda: _open_run(team, project, run)))
+            # Not queued behind big batches on the writing thread: init() is waiting.
+            return JSONResponse(await run_in_threadpool(_open_run, team, project, run))
         except HANDLED as error:
             return error_response(error, writing=True)
 
     async def session(request: Request) -> Response:
         try:
-            token = (await request.json()).get("token")
-        except (ValueError, AttributeError):
+            token = json.loads(await read_body(request, 4096)).get("token")
+        except (ValueError, AttributeError, BodyTooLarge, RecursionError):
             token = None
         if not team.access.is_read_token(token if isinstance(token, str) else None):
             return JSONResponse({"error": "that is not this server's read token"}, 403)
@@ -192,6 +194,15 @@ def team_routes(team: Team) -> list[Route]:
 
 
 def _store_batch(team: Team, batch: DecodedBatch) -> dict[str, Any]:
+    try:
+        return _store_batch_once(team, batch)
+    except ProjectFileGoneError:
+        # The project was deleted on the server: a new one begins with this batch.
+        team.writers.forget(batch.project)
+        return _store_batch_once(team, batch)
+
+
+def _store_batch_once(team: Team, batch: DecodedBatch) -> dict[str, Any]:
     store = team.writers.store(batch.project)
     if store.has_batch(batch.batch_id):
         return {"stored": 0, "duplicate": True, "missing_runs": []}
@@ -208,7 +219,7 @@ def _store_batch(team: Team, batch: DecodedBatch) -> dict[str, Any]:
 def _open_request(body: bytes) -> tuple[str, RunRequest]:
     try:
         document = json.loads(body)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise WireFormatError(f"the body is not JSON: {error}") from None
     if not isinstance(document, dict):
         raise WireFormatError("the body must be a JSON object")
@@ -252,7 +263,7 @@ class ReadGuard:
             scope["type"] == "http"
             and path.startswith("/api/")
             and path not in _OPEN_PATHS
-            and scope.get("method") == "GET"
+            and scope.get("method") in ("GET", "HEAD")
             and not self.access.can_read(Request(scope))
         ):
             response = JSONResponse(

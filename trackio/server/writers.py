@@ -32,10 +32,20 @@ class ProjectWriters:
             kept = self._stores.setdefault(path, store)
             if kept is not store:
                 store.close()
+            evicted = []
             while len(self._stores) > self._capacity:
-                # Dropped, not closed: a request may still be writing through it.
-                self._stores.popitem(last=False)
-            return kept
+                evicted.append(self._stores.popitem(last=False)[1])
+        # All writes run on one thread, this one: nothing is writing through them.
+        for old in evicted:
+            old.close(checkpoint=True)
+        return kept
+
+    def forget(self, project: str) -> None:
+        """Close and drop the store of `project` (its file was deleted or replaced)."""
+        with self._lock:
+            store = self._stores.pop(project_db_path(project), None)
+        if store is not None:
+            store.close()
 
     def close(self) -> None:
         """Close every store, folding its write-ahead log into the file."""

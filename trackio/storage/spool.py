@@ -68,9 +68,13 @@ class Spool:
         # The writer thread adds and the sender thread reads and removes.
         self._mutex = threading.Lock()
         self._conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute(_SCHEMA)
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute(_SCHEMA)
+        except sqlite3.Error:
+            self._conn.close()
+            raise
 
     @classmethod
     def create(cls, directory: Path | None = None) -> Spool:
@@ -129,6 +133,17 @@ class Spool:
             count, points = self._conn.execute(query, args).fetchone()
         return int(count), int(points)
 
+    def set_aside(self, server_url: str | None = None) -> tuple[int, int]:
+        """(batches, values) the server refused as malformed (413, 400...), kept here."""
+        query = "SELECT count(*), coalesce(sum(points), 0) FROM batches WHERE refused IS NOT NULL"
+        args: tuple[str, ...] = ()
+        if server_url is not None:
+            query += " AND server_url = ?"
+            args = (server_url,)
+        with self._mutex:
+            count, points = self._conn.execute(query, args).fetchone()
+        return int(count), int(points)
+
     def servers(self) -> list[str]:
         """The servers this spool holds batches for."""
         with self._mutex:
@@ -158,11 +173,25 @@ def orphaned_spools(directory: Path | None = None) -> Iterator[Spool]:
     folder = spool_dir(directory)
     if not folder.is_dir():
         return
-    for path in sorted(folder.glob(f"*{SPOOL_SUFFIX}"), key=lambda p: p.stat().st_mtime):
+    for path in sorted(folder.glob(f"*{SPOOL_SUFFIX}"), key=_modified):
         lock = _try_lock(path.with_suffix(".lock"))
         if lock is None:
             continue
         if not path.exists():
             lock.close()
             continue
-        yield Spool(path, lock)
+        try:
+            spool = Spool(path, lock)
+        except sqlite3.DatabaseError:
+            # Not a spool any more (a disk fault, a stray file): kept aside, out of the way.
+            lock.close()
+            path.rename(path.with_name(path.name + ".bad"))
+            continue
+        yield spool
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0

@@ -65,7 +65,7 @@ def decode_call(body: bytes, api: str) -> dict[str, Any]:
     """The keyword arguments of the JSON call of `api` in `body` (`call_arguments`)."""
     try:
         document = json.loads(body)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise PypiRequestError(f"the body is not JSON: {error}") from None
     return call_arguments(document, api)
 
@@ -106,7 +106,14 @@ def run_request(entry: dict[str, Any], where: str) -> RunRequest:
         raise PypiRequestError(str(error)) from None
     if request.run_id is None and request.name is None:
         raise PypiRequestError(f"{where}: 'run_id' or 'run' is needed")
+    # Their client is elsewhere: its run reads crashed by heartbeat only, never because
+    # this server's own process id is gone after a restart.
+    request.host = PYPI_CLIENT_HOST
     return request
+
+
+PYPI_CLIENT_HOST = "pypi-trackio-client"
+"""The host stored with runs the PyPI trackio's clients write."""
 
 
 RunKey = tuple[str | None, str | None]
