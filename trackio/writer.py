@@ -14,7 +14,6 @@ stays open for the next run of the process).
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 import time
 import warnings
@@ -229,7 +228,7 @@ class Writer:
             piece = entries[start : start + REMOTE_BATCH_ENTRIES]
             try:
                 self._spool_piece(server, project, piece)
-            except (OSError, sqlite3.Error) as error:
+            except OSError as error:
                 errors.append(error)
                 self._queue.extendleft(reversed(entries[start:]))
                 self._warn_once(f"trackio could not write to its local spool: {error}; will retry")
@@ -238,7 +237,7 @@ class Writer:
                 for offset, entry in enumerate(piece):
                     try:
                         self._spool_piece(server, project, [entry])
-                    except (OSError, sqlite3.Error) as error:
+                    except OSError as error:
                         errors.append(error)
                         self._queue.extendleft(reversed(entries[start + offset :]))
                         return

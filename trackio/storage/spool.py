@@ -87,13 +87,17 @@ class Spool:
         return cls(path, lock)
 
     def add(self, batch_id: str, server_url: str, project: str, points: int, body: bytes) -> None:
-        """Keep a batch until `remove`; on disk when this returns."""
-        with self._mutex, self._conn:
-            self._conn.execute(
-                "INSERT INTO batches (batch_id, server_url, project, points, body, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (batch_id, server_url, project, points, body, time.time()),
-            )
+        """Keep a batch until `remove`; on disk when this returns. A disk that is full or
+        failing raises `OSError`, nothing kept."""
+        try:
+            with self._mutex, self._conn:
+                self._conn.execute(
+                    "INSERT INTO batches (batch_id, server_url, project, points, body, "
+                    "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (batch_id, server_url, project, points, body, time.time()),
+                )
+        except sqlite3.Error as error:
+            raise OSError(f"cannot write the spool {self.path}: {error}") from error
 
     def oldest(self, server_url: str) -> tuple[int, str, str, bytes] | None:
         """(seq, batch id, project, body) of the oldest batch for `server_url` that the
