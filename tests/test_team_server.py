@@ -130,7 +130,7 @@ def test_server_killed_mid_run_and_restarted_loses_nothing(team, child_env, tmp_
     out, err = client.communicate(timeout=120)
     assert client.returncode == 0, err
     assert "finished" in out and "are not yet on" not in err
-    assert err.count("cannot reach") == 1, err
+    assert err.count("cannot be reached") == 1, err
     run = _values_exactly_once("outage", "r", 400, 4)
     assert run.status == "finished"
 

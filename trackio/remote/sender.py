@@ -26,6 +26,11 @@ ORPHAN_SCAN_SECONDS = 10.0
 INGEST_PATH = "/api/ingest"
 
 
+class NotAnswering(ConnectionError):
+    """The server answered, but not as a trackio server takes a batch (a proxy's page,
+    a 404, a 5xx): retried like an outage."""
+
+
 class AuthRefused(RuntimeError):
     """The server refused the write token."""
 
@@ -96,8 +101,13 @@ class Sender:
                     self._idle.notify_all()
                 return
             except NETWORK_ERRORS as error:
+                problem = (
+                    "does not take the batch"
+                    if isinstance(error, NotAnswering)
+                    else ("cannot be reached")
+                )
                 self._warn(
-                    f"trackio: cannot reach {self.address.url} ({error}); values are kept in "
+                    f"trackio: {self.address.url} {problem} ({error}); values are kept in "
                     "the local spool and sent when it answers",
                     topic="unreachable",
                 )
@@ -239,12 +249,12 @@ class Delivery:
                     f"project {project!r} (deleted there?); values logged to it were not stored"
                 )
         elif status == 200:
-            raise ConnectionError(f"the answer is not trackio's: {error_text(status, answer)}")
+            raise NotAnswering(f"the answer is not trackio's: {error_text(status, answer)}")
         elif status in (401, 403) or (failed and "write_token" in str(answer.get("error"))):
             raise AuthRefused(error_text(status, answer))
         elif not isinstance(answer, dict):
             # Not an answer of trackio's (a proxy, a Host refused): a setting to fix, retried.
-            raise ConnectionError(f"the server answered {error_text(status, answer)}")
+            raise NotAnswering(f"it answered {error_text(status, answer)}")
         elif 400 <= status < 500 and status not in (404, 408, 429):
             reason = error_text(status, answer)
             spool.refuse(seq, reason)
@@ -253,5 +263,5 @@ class Delivery:
                 f"{project!r} ({reason}); it is kept, set aside, in {spool.path}"
             )
         else:
-            raise ConnectionError(f"the server answered {error_text(status, answer)}")
+            raise NotAnswering(f"it answered {error_text(status, answer)}")
         return True
