@@ -6,12 +6,15 @@ from __future__ import annotations
 import gzip
 import http.server
 import json
+import signal
 import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 import pytest
+from child_output import wait_for_line
 from team_support import WRITE_TOKEN, TeamServer, client_env, spool_files
 
 import trackio
@@ -295,3 +298,50 @@ def test_a_config_with_a_huge_integer_opens_and_lists(team, child_env, tmp_path)
     assert run.config == {"seed": 2**64}
     status, body = team.request("/api/runs?project=huge")
     assert status == 200 and json.loads(body)["runs"][0]["config"]["seed"] == 2**64
+
+
+def test_a_requeued_job_resumes_after_what_its_killed_run_left_in_the_spool(
+    team, child_env, tmp_path
+):
+    env = client_env(child_env, tmp_path / "c", team, TRACKIO_FINISH_TIMEOUT="1")
+    script = """
+import sys, time, trackio
+run = trackio.init(project="requeue", id="job00001", resume="allow")
+print("opened", flush=True)
+sys.stdin.readline()
+for step in range(300):
+    trackio.log({"x": float(step)})
+print("logged", flush=True)
+time.sleep(600)
+"""
+    first = subprocess.Popen(
+        [sys.executable, "-c", script],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    wait_for_line(first, "opened")
+    team.kill()
+    first.stdin.write(b"go\n")
+    first.stdin.flush()
+    wait_for_line(first, "logged")
+    time.sleep(1.0)
+    first.send_signal(signal.SIGTERM)
+    first.wait(timeout=60)
+    team.start()
+    second = _client(
+        env,
+        """
+        import trackio
+        run = trackio.init(project="requeue", id="job00001", resume="allow")
+        trackio.log({"x": 1000.0})
+        trackio.finish()
+    """,
+    )
+    assert second.returncode == 0, second.stderr
+    run = trackio.Api().run("requeue/job00001")
+    rows = run.history()
+    assert [row["x"] for row in rows] == [float(step) for step in range(300)] + [1000.0]
+    assert [row["step"] for row in rows] == list(range(301))
+    assert run.status == "finished"

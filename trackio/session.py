@@ -253,12 +253,15 @@ def _open_remote_run(
     with its opening sent along with its first values."""
     from trackio.remote.http import ServerAddress
     from trackio.remote.opening import (
+        OPEN_TIMEOUT_SECONDS,
         OpenedRemotely,
         TokenRefused,
         open_on_server,
         token_refused_message,
     )
+    from trackio.remote.upload import deliver_pending
     from trackio.remote.wire import OpenRequest, is_wire_run_id
+    from trackio.storage.spool import spooled_elsewhere
 
     address = ServerAddress(server)
     if request.run_id is not None and not is_wire_run_id(request.run_id):
@@ -279,6 +282,10 @@ def _open_remote_run(
         unreachable.append(True)
         writer.said_unreachable(url)
 
+    if spooled_elsewhere():
+        # What an ended process left for the server goes first: a requeued job that
+        # resumes its run must find that run's last values and status there.
+        deliver_pending(server, timeout=OPEN_TIMEOUT_SECONDS)
     try:
         opened = open_on_server(address, project, request, said_unreachable)
     except TokenRefused as refused:

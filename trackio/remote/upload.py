@@ -158,9 +158,12 @@ class PendingResult:
     spools: int = 0
 
 
-def deliver_pending(only_server: str | None = None) -> tuple[PendingResult, list[str]]:
-    """Deliver the spools of processes that are gone (all servers, or `only_server`);
-    returns what was delivered and a message per server that could not be reached."""
+def deliver_pending(
+    only_server: str | None = None, timeout: float = 30.0
+) -> tuple[PendingResult, list[str]]:
+    """Deliver the spools of processes that are gone (all servers, or `only_server`),
+    each request waiting up to `timeout` s; returns what was delivered and a message
+    per server that could not be reached."""
     result = PendingResult()
     problems: list[str] = []
     for spool in orphaned_spools():
@@ -173,7 +176,7 @@ def deliver_pending(only_server: str | None = None) -> tuple[PendingResult, list
                 address = ServerAddress(server)
                 if wanted is not None and wanted.token:
                     address.token = wanted.token
-                connection = Connection(address)
+                connection = Connection(address, timeout=timeout)
                 delivery = Delivery(server, connection, problems.append)
                 before = spool.pending(server)[0]
                 try:

@@ -172,6 +172,12 @@ class Spool:
         return [self.path.with_name(self.path.name + suffix) for suffix in ("-wal", "-shm")]
 
 
+def spooled_elsewhere(directory: Path | None = None) -> bool:
+    """Whether any spool file exists (an ended process may have left one)."""
+    folder = spool_dir(directory)
+    return folder.is_dir() and any(folder.glob(f"*{SPOOL_SUFFIX}"))
+
+
 def orphaned_spools(directory: Path | None = None) -> Iterator[Spool]:
     """The spools of processes that are gone, each locked for the caller, oldest first."""
     folder = spool_dir(directory)
