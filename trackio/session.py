@@ -260,7 +260,8 @@ def _open_remote_run(
         token_refused_message,
     )
     from trackio.remote.upload import deliver_pending
-    from trackio.remote.wire import OpenRequest, is_wire_run_id
+    from trackio.remote.wire import OpenRequest
+    from trackio.remote.wire_decoding import is_wire_run_id
     from trackio.storage.spool import spooled_elsewhere
 
     address = ServerAddress(server)

@@ -18,7 +18,7 @@ import math
 import uuid
 from typing import Any
 
-from trackio.remote.wire import decode_batch
+from trackio.remote.wire_decoding import decode_batch
 
 BULK_LOG_PATH = "/api/bulk_log"
 _LOG_IDS = uuid.UUID("6c1f3a52-9d1e-4b39-8f7e-2f4b1f0c7a11")

@@ -27,7 +27,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import trackio
-from trackio.remote.wire import DecodedBatch, WireFormatError, decode_batch, decode_run_request
+from trackio.remote.wire import DecodedBatch, WireFormatError
+from trackio.remote.wire_decoding import decode_batch, decode_run_request
 from trackio.server.access import READ_COOKIE, Access
 from trackio.server.openapi import openapi_document
 from trackio.server.pypi import pypi_routes

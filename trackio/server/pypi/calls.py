@@ -8,7 +8,8 @@ import math
 from datetime import datetime, timezone
 from typing import Any
 
-from trackio.remote.wire import WireFormatError, decode_run_request
+from trackio.remote.wire import WireFormatError
+from trackio.remote.wire_decoding import decode_run_request
 from trackio.storage.paths import validate_project_name
 from trackio.storage.records import RunRequest
 from trackio.values import MAX_NESTING
