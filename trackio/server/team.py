@@ -54,11 +54,10 @@ class BodyTooLarge(Exception):
 
 @dataclass
 class Team:
-    """A team server's settings, its writable stores, and the one thread that writes.
-
-    Every write runs on that thread: the stores keep a run's not-yet-merged chunks per
-    writing connection, and a run's implicit steps are numbered without races. Reading
-    and checking a request body happen on the other worker threads."""
+    """A team server's settings, its writable stores, and the one thread that stores
+    batches: a run's implicit steps are numbered without races, and batches are not
+    interleaved. Opening a run (one short write) runs on the worker threads, so an
+    `init()` never waits behind big batches; reading and checking bodies do too."""
 
     access: Access
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES

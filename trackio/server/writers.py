@@ -32,12 +32,10 @@ class ProjectWriters:
             kept = self._stores.setdefault(path, store)
             if kept is not store:
                 store.close()
-            evicted = []
             while len(self._stores) > self._capacity:
-                evicted.append(self._stores.popitem(last=False)[1])
-        # All writes run on one thread, this one: nothing is writing through them.
-        for old in evicted:
-            old.close(checkpoint=True)
+                # Dropped, not closed: a run being opened on another thread may still
+                # write through it; its connections close when the last reference goes.
+                self._stores.popitem(last=False)
         return kept
 
     def forget(self, project: str) -> None:

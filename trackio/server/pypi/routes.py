@@ -49,7 +49,7 @@ def pypi_routes(team: Team) -> list[Route]:
 
             try:
                 # Decoding runs in a worker thread, so a big batch never stalls the
-                # dashboard; storing on the PyPI writer thread.
+                # dashboard; storing on the team server's one writing thread.
                 entries = await run_in_threadpool(check_all)
                 await team.write(lambda: _store_all(team, entries))
             except HANDLED as error:
