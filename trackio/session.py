@@ -14,7 +14,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import trackio.context_vars as context_vars
 from trackio.names import generate_run_name, new_run_id
@@ -26,7 +26,10 @@ from trackio.storage import open_store
 from trackio.storage.paths import data_dir, project_db_path, validate_project_name
 from trackio.storage.records import RunRecord, RunRequest, this_host
 from trackio.tracked_run import DisabledRun, Run
-from trackio.writer import RunTarget, get_writer
+from trackio.writer import RunTarget, Writer, get_writer
+
+if TYPE_CHECKING:
+    from trackio.remote.opening import OpenedRemotely
 
 _RESUME_MODES = {
     None: "never",
@@ -226,18 +229,31 @@ def _open_run(
     writer.ensure_started()
     target = RunTarget(project, directory, record.run_id)
     writer.track(target)
+    return _run(record, opened.start_step, target, writer, space_id, server_url)
+
+
+def _run(
+    opened: RunRecord | OpenedRemotely,
+    start_step: int,
+    target: RunTarget,
+    writer: Writer,
+    space_id: str | None,
+    server_url: str | None,
+) -> Run:
+    """The `Run` of a run opened in the store or on a server (both describe it with
+    the same fields)."""
     return Run(
-        project=project,
-        name=record.name,
-        run_id=record.run_id,
-        group=record.group,
-        job_type=record.job_type,
-        tags=record.tags,
-        notes=record.notes,
-        config=record.config,
-        summary_overrides=record.summary_overrides,
-        metric_defs=record.metric_defs,
-        start_step=opened.start_step,
+        project=target.project,
+        name=opened.name,
+        run_id=opened.run_id,
+        group=opened.group,
+        job_type=opened.job_type,
+        tags=opened.tags,
+        notes=opened.notes,
+        config=opened.config,
+        summary_overrides=opened.summary_overrides,
+        metric_defs=opened.metric_defs,
+        start_step=start_step,
         target=target,
         writer=writer,
         space_id=space_id,
@@ -330,24 +346,7 @@ def _open_remote_run(
         writer.announce(target, OpenRequest(run_id, request))
     target = RunTarget(project, directory, opened.run_id, url)
     writer.track(target)
-    return Run(
-        project=project,
-        name=opened.name,
-        run_id=opened.run_id,
-        group=opened.group,
-        job_type=opened.job_type,
-        tags=opened.tags,
-        notes=opened.notes,
-        config=opened.config,
-        summary_overrides=opened.summary_overrides,
-        metric_defs=opened.metric_defs,
-        start_step=opened.start_step,
-        target=target,
-        writer=writer,
-        space_id=space_id,
-        server_url=url,
-        on_finish=_forget,
-    )
+    return _run(opened, opened.start_step, target, writer, space_id, url)
 
 
 def _warn_if_live(record: RunRecord) -> None:

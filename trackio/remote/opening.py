@@ -15,6 +15,7 @@ from typing import Any
 
 from trackio.remote.http import NETWORK_ERRORS, Connection, ServerAddress, error_text
 from trackio.remote.pypi_protocol import is_pypi_server
+from trackio.remote.wire import run_request_document
 from trackio.storage.records import RunRequest
 
 OPEN_TIMEOUT_SECONDS = 5.0
@@ -55,25 +56,6 @@ class OpenedRemotely:
     tags: list[str] = field(default_factory=list)
 
 
-def request_document(project: str, request: RunRequest) -> dict[str, Any]:
-    """The JSON body of an open request."""
-    return {
-        "project": project,
-        "run": {
-            "run_id": request.run_id,
-            "name": request.name,
-            "resume": request.resume,
-            "group": request.group,
-            "job_type": request.job_type,
-            "notes": request.notes,
-            "tags": request.tags,
-            "config": request.config,
-            "pid": request.pid,
-            "host": request.host,
-        },
-    }
-
-
 def open_on_server(
     address: ServerAddress,
     project: str,
@@ -91,7 +73,9 @@ def open_on_server(
         if status == 200 and is_pypi_server(answer):
             # Its protocol has no opening: the run begins with its first values there.
             return None
-        status, answer = connection.post_json(OPEN_PATH, request_document(project, request))
+        status, answer = connection.post_json(
+            OPEN_PATH, {"project": project, "run": run_request_document(request)}
+        )
     except NETWORK_ERRORS as error:
         _say(
             f"trackio: cannot reach the server {address.url} ({error}); the run starts here and "

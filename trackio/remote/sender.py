@@ -104,16 +104,14 @@ class Sender:
                 problem = (
                     "does not take the batch"
                     if isinstance(error, NotAnswering)
-                    else ("cannot be reached")
+                    else "cannot be reached"
                 )
                 self._warn(
                     f"trackio: {self.address.url} {problem} ({error}); values are kept in "
                     "the local spool and sent when it answers",
                     topic="unreachable",
                 )
-                self._wake.wait(delay * (0.5 + random.random()))
-                self._wake.clear()
-                delay = min(delay * 2, BACKOFF_MAX_SECONDS)
+                delay = self._back_off(delay)
                 continue
             except Exception as error:  # noqa: BLE001 - the sender must keep going
                 self._warn(
@@ -121,9 +119,7 @@ class Sender:
                     "in the local spool and it is tried again",
                     topic="failed",
                 )
-                self._wake.wait(delay * (0.5 + random.random()))
-                self._wake.clear()
-                delay = min(delay * 2, BACKOFF_MAX_SECONDS)
+                delay = self._back_off(delay)
                 continue
             if delay != BACKOFF_START_SECONDS:
                 # It answers again: a later outage is worth saying.
@@ -135,6 +131,12 @@ class Sender:
             if not sent:
                 self._wake.wait(1.0)
                 self._wake.clear()
+
+    def _back_off(self, delay: float) -> float:
+        """Wait about `delay` s (with jitter, cut short by `wake`); the next delay."""
+        self._wake.wait(delay * (0.5 + random.random()))
+        self._wake.clear()
+        return min(delay * 2, BACKOFF_MAX_SECONDS)
 
     def _deliver_orphans(self) -> bool:
         """Deliver spools of ended processes first (their values are older); looked for

@@ -89,7 +89,7 @@ def encode_batch(
         "v": WIRE_VERSION,
         "batch_id": batch_id,
         "project": project,
-        "opens": [_encode_open(item) for item in opens],
+        "opens": [{**run_request_document(item.request), "run_id": item.run_id} for item in opens],
         "runs": [_encode_run(run, columns) for run in runs],
         "columns": [len(data) for data in columns.data],
     }
@@ -124,10 +124,11 @@ class _Columns:
         self._seen.clear()
 
 
-def _encode_open(item: OpenRequest) -> dict[str, Any]:
-    request = item.request
+def run_request_document(request: RunRequest) -> dict[str, Any]:
+    """An `init()` request as JSON: a run opening in a batch, or the body of
+    `POST /api/runs/open`."""
     return {
-        "run_id": item.run_id,
+        "run_id": request.run_id,
         "name": request.name,
         "resume": request.resume,
         "group": request.group,

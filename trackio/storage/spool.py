@@ -128,18 +128,14 @@ class Spool:
 
     def pending(self, server_url: str | None = None) -> tuple[int, int]:
         """(batches, values) not yet delivered, for `server_url` or every server."""
-        query = "SELECT count(*), coalesce(sum(points), 0) FROM batches WHERE refused IS NULL"
-        args: tuple[str, ...] = ()
-        if server_url is not None:
-            query += " AND server_url = ?"
-            args = (server_url,)
-        with self._mutex:
-            count, points = self._conn.execute(query, args).fetchone()
-        return int(count), int(points)
+        return self._count("refused IS NULL", server_url)
 
     def set_aside(self, server_url: str | None = None) -> tuple[int, int]:
         """(batches, values) the server refused as malformed (413, 400...), kept here."""
-        query = "SELECT count(*), coalesce(sum(points), 0) FROM batches WHERE refused IS NOT NULL"
+        return self._count("refused IS NOT NULL", server_url)
+
+    def _count(self, which: str, server_url: str | None) -> tuple[int, int]:
+        query = f"SELECT count(*), coalesce(sum(points), 0) FROM batches WHERE {which}"
         args: tuple[str, ...] = ()
         if server_url is not None:
             query += " AND server_url = ?"
