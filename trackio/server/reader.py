@@ -10,17 +10,16 @@ from __future__ import annotations
 import threading
 import zlib
 from collections import OrderedDict
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from trackio.server.downsample import Downsampled, downsample, downsample_blocks
 from trackio.server.run_overview import run_overviews
+from trackio.server.store_cache import StoreCache
 from trackio.storage import ProjectStore, list_projects, open_store
 from trackio.storage.errors import MetricNotFoundError
 from trackio.storage.numeric import SeriesBlocks, pair_by_step
-from trackio.storage.paths import project_db_path
 from trackio.storage.records import RunRecord, SeriesVersion
 
 X_AXES = ("step", "time", "relative")
@@ -60,36 +59,16 @@ class ProjectReader:
     used), shared by its worker threads."""
 
     def __init__(self, capacity: int = 64) -> None:
-        self._stores: OrderedDict[Path, ProjectStore] = OrderedDict()
-        self._capacity = capacity
-        self._lock = threading.Lock()
+        self._stores = StoreCache(open_store, capacity)
         self._series_cache = SeriesCache()
 
     def store(self, project: str) -> ProjectStore:
-        """The read-only store of `project` (`ProjectNotFoundError` if it does not exist).
-
-        Stores are kept by file path: `TRACKIO_DIR` is read on every request."""
-        path = project_db_path(project)
-        with self._lock:
-            store = self._stores.get(path)
-            if store is not None:
-                self._stores.move_to_end(path)
-                return store
-        store = open_store(project)
-        with self._lock:
-            store = self._stores.setdefault(path, store)
-            while len(self._stores) > self._capacity:
-                # Dropped, not closed: a request may still be reading through it, and
-                # its connections close when the last reference goes.
-                self._stores.popitem(last=False)
-            return store
+        """The read-only store of `project` (`ProjectNotFoundError` if it does not exist)."""
+        return self._stores.store(project)
 
     def close(self) -> None:
         """Close every store."""
-        with self._lock:
-            stores, self._stores = list(self._stores.values()), OrderedDict()
-        for store in stores:
-            store.close()
+        self._stores.close()
 
     def projects(self) -> list[str]:
         """Every project name."""

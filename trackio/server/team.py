@@ -33,7 +33,8 @@ from trackio.server.access import READ_COOKIE, Access
 from trackio.server.openapi import openapi_document
 from trackio.server.pypi import pypi_routes
 from trackio.server.responses import HANDLED, JSONResponse, error_response
-from trackio.server.writers import ProjectWriters
+from trackio.server.store_cache import StoreCache
+from trackio.storage import ProjectStore, open_store
 from trackio.storage.errors import ProjectFileGoneError
 from trackio.storage.paths import validate_project_name
 from trackio.storage.records import RunRequest
@@ -42,6 +43,10 @@ T = TypeVar("T")
 API_VERSION = 1
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 _OPEN_PATHS = ("/version", "/openapi.json", "/api/session")
+
+
+def _open_for_writing(project: str) -> ProjectStore:
+    return open_store(project, write=True, create=True)
 
 
 def _one_thread(name: str) -> ThreadPoolExecutor:
@@ -61,7 +66,7 @@ class Team:
 
     access: Access
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    writers: ProjectWriters = field(default_factory=ProjectWriters)
+    writers: StoreCache = field(default_factory=lambda: StoreCache(_open_for_writing))
     _writing: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="trackio-ingest"
@@ -75,7 +80,7 @@ class Team:
     def close(self) -> None:
         """Finish the writes under way, then close the stores."""
         self._writing.shutdown(wait=True)
-        self.writers.close()
+        self.writers.close(checkpoint=True)
 
 
 def refused(request: Request, access: Access, *, write: bool = True) -> Response | None:

@@ -1,40 +1,45 @@
-"""The team server's writable project stores, shared by its worker threads."""
+"""The server's open project stores, one per project file (the most recently used),
+shared by its worker threads: read-only for the dashboard, writable for a team
+server's ingest."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
-from trackio.storage import ProjectStore, open_store
+from trackio.storage import ProjectStore
 from trackio.storage.paths import project_db_path
 
 
-class ProjectWriters:
-    """One writable store per project (the `capacity` most recently used), created on
-    first write; each store keeps a connection per thread."""
+class StoreCache:
+    """The stores `open_project` opens, the `capacity` most recently used kept; each
+    keeps a connection per thread. Stores are kept by file path, so `TRACKIO_DIR` is
+    read on every call."""
 
-    def __init__(self, capacity: int = 64) -> None:
+    def __init__(self, open_project: Callable[[str], ProjectStore], capacity: int = 64) -> None:
+        self._open = open_project
         self._stores: OrderedDict[Path, ProjectStore] = OrderedDict()
         self._capacity = capacity
         self._lock = threading.Lock()
 
     def store(self, project: str) -> ProjectStore:
-        """The writable store of `project`, created if it does not exist."""
+        """The store of `project`, opened on first use (errors as `open_project` raises)."""
         path = project_db_path(project)
         with self._lock:
             store = self._stores.get(path)
             if store is not None:
                 self._stores.move_to_end(path)
                 return store
-        store = open_store(project, write=True, create=True)
+        store = self._open(project)
         with self._lock:
             kept = self._stores.setdefault(path, store)
             if kept is not store:
                 store.close()
             while len(self._stores) > self._capacity:
-                # Dropped, not closed: a run being opened on another thread may still
-                # write through it; its connections close when the last reference goes.
+                # Dropped, not closed: another thread may still be using it; its
+                # connections close when the last reference goes.
                 self._stores.popitem(last=False)
         return kept
 
@@ -45,9 +50,9 @@ class ProjectWriters:
         if store is not None:
             store.close()
 
-    def close(self) -> None:
-        """Close every store, folding its write-ahead log into the file."""
+    def close(self, *, checkpoint: bool = False) -> None:
+        """Close every store (folding each write-ahead log into its file if asked)."""
         with self._lock:
             stores, self._stores = list(self._stores.values()), OrderedDict()
         for store in stores:
-            store.close(checkpoint=True)
+            store.close(checkpoint=checkpoint)
