@@ -115,3 +115,28 @@ def metrics():
         return {k: v for k, v in row.items() if k not in ("step", "timestamp")}
 
     return strip
+
+
+@pytest.fixture
+def mount_tmpfs(tmp_path):
+    """Mount a tmpfs of the given size (`"4m"`) under `tmp_path` and return its folder;
+    skips where mounting needs privileges the test lacks. Unmounted (lazily, in case a
+    child process still holds a file there) at teardown."""
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        mount_point = tmp_path / f"tmpfs-{len(mounted)}"
+        mount_point.mkdir()
+        result = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount_point)],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            pytest.skip(f"needs root to mount a small tmpfs: {result.stderr.strip()}")
+        mounted.append(mount_point)
+        return mount_point
+
+    yield mount
+    for mount_point in mounted:
+        subprocess.run(["umount", "-l", str(mount_point)], check=True)

@@ -109,20 +109,8 @@ def test_db_file_alone_holds_everything_after_the_process_ends(
 
 
 @pytest.fixture
-def small_disk(tmp_path):
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"needs root to mount a small tmpfs: {mounted.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", str(mount_point)], check=True)
+def small_disk(mount_tmpfs):
+    return mount_tmpfs("4m")
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="mounts a tmpfs")

@@ -503,20 +503,8 @@ def test_https_with_the_servers_certificate_and_one_message_without_it(
 
 
 @pytest.fixture
-def small_disk(tmp_path):
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"needs root to mount a small tmpfs: {mounted.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=True)
+def small_disk(mount_tmpfs):
+    return mount_tmpfs("8m")
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="mounts a tmpfs")
