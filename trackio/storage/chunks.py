@@ -75,7 +75,7 @@ def encode(kind: int, steps: Sequence[int], values: Sequence[Any], times: Sequen
         vmin,
         vmax,
         times[newest],
-        values[newest],
+        int(values[newest]) if kind == BOOL else values[newest],
         None if contiguous else _pack("q", steps),
         _pack(_TYPECODES[kind], values),
         _pack("d", times),
@@ -145,12 +145,13 @@ def _block_summaries(
 def scalar(kind: int, stored: Any) -> Any:
     """A chunk's `last_value` column as the Python value it was logged as.
 
-    SQLite stores NaN as NULL, so a float chunk's NULL means NaN.
+    SQLite stores NaN as NULL, so a float chunk's NULL means NaN; PostgreSQL keeps
+    the column as text (exact for int64 and float64 alike), hence the conversions.
     """
     if kind == FLOAT:
         return math.nan if stored is None else float(stored)
     if kind == BOOL:
-        return bool(stored)
+        return bool(int(stored))
     return int(stored)
 
 

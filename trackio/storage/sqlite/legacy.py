@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from trackio.storage.paths import data_dir, media_dir_for
-from trackio.storage.sqlite import runs_table
 from trackio.storage.sqlite.connection import connect, read_only_query
 from trackio.storage.sqlite.schema import table_names
-from trackio.storage.sqlite.series_writer import SeriesWriter
+from trackio.storage.tables import runs_table
+from trackio.storage.tables.series_writer import SeriesWriter
 
 BACKUP_SUFFIX = ".pypi-trackio-backup"
 _MAX_FILE_STEM_BYTES = 200

@@ -9,66 +9,31 @@ database delays a call instead of failing it.
 
 from __future__ import annotations
 
-import json
-import os
 import shlex
-import shutil
 import sqlite3
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
-from functools import partial
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from trackio.names import generate_run_name, new_run_id
-from trackio.storage import chunks
 from trackio.storage.errors import (
-    MetricNotFoundError,
     NewerSchemaError,
     NotAProjectFileError,
     ProjectFileGoneError,
     ProjectNeedsMigrationError,
     ProjectNotFoundError,
-    RunNotFoundError,
     StoreError,
 )
-from trackio.storage.extents import run_extent
-from trackio.storage.history import media_points, rows_by_step
-from trackio.storage.lookup import resolve_run
 from trackio.storage.paths import (
     HASHED_MARK,
     data_dir,
     media_dir_for,
     project_db_path,
-    saved_files_dir,
     validate_project_name,
 )
-from trackio.storage.records import (
-    AppendResult,
-    ImportedRun,
-    MediaRecord,
-    OpenedRun,
-    RunBatch,
-    RunChanges,
-    RunRecord,
-    RunRequest,
-    Series,
-    SeriesVersion,
-    this_host,
-)
-from trackio.storage.sqlite import (
-    chunks_table,
-    extras_table,
-    ingested_table,
-    legacy,
-    media_table,
-    metric_keys,
-    project_files,
-    runs_table,
-    schema,
-)
+from trackio.storage.sqlite import legacy, project_files, schema
 from trackio.storage.sqlite.connection import (
     ConnectionCache,
     as_store_error,
@@ -79,30 +44,22 @@ from trackio.storage.sqlite.connection import (
     snapshot,
     write_transaction,
 )
-from trackio.storage.sqlite.series_writer import CHUNK_POINTS, SeriesWriter
-from trackio.storage.summary import build_summary
-from trackio.storage.winner import latest_per_step, strictly_increasing
+from trackio.storage.tables import runs_table
+from trackio.storage.tables.series_writer import SeriesWriter
+from trackio.storage.tables.sql import Connection
+from trackio.storage.tables.store import TableProjectStore
 
 if TYPE_CHECKING:
-    from trackio.storage.numeric import NumericSeries, SeriesBlocks
+    from trackio.storage import ProjectStore
 
 T = TypeVar("T")
-_LOW, _HIGH = chunks.INT64_MIN, chunks.INT64_MAX
-_POINTS_PER_BUCKET_FOR_BLOCKS = 4 * chunks.BLOCK_POINTS
-"""Downsample from stored block summaries once a bucket spans at least four blocks."""
-_SCAN_WINDOW_STEPS = 2 * CHUNK_POINTS
-
-
-def _step_bounds(step_min: int | None, step_max: int | None) -> tuple[int, int]:
-    """The inclusive step range asked for, an open end taken as the int64 limit."""
-    return (_LOW if step_min is None else step_min, _HIGH if step_max is None else step_max)
 
 
 def _announce(message: str) -> None:
     print(f"trackio: {message}", file=sys.stderr)
 
 
-class SQLiteProjectStore:
+class SQLiteProjectStore(TableProjectStore):
     """One project's storage in `<TRACKIO_DIR>/<encoded name>.db` and its media folder."""
 
     def __init__(
@@ -113,6 +70,7 @@ class SQLiteProjectStore:
         create: bool = False,
         directory: Path | None = None,
     ) -> None:
+        super().__init__()
         validate_project_name(project)
         self.project = project
         self.directory = directory or data_dir()
@@ -122,7 +80,6 @@ class SQLiteProjectStore:
         self.created = False
         """Whether opening this store created the project file."""
         self._empty = False
-        self._metric_ids: dict[str, int] = {}
         self._sinks: dict[int, tuple[sqlite3.Connection, SeriesWriter]] = {}
         """The series writer of each writing thread's connection (by thread id): each
         keeps the chunks it has not merged yet."""
@@ -136,12 +93,6 @@ class SQLiteProjectStore:
                     self._migration_hint("written by the PyPI trackio")
                 )
             raise self._not_found()
-
-    def __enter__(self) -> SQLiteProjectStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self, *, checkpoint: bool = False) -> None:
         """Close every connection, after a `checkpoint` if asked."""
@@ -280,7 +231,7 @@ class SQLiteProjectStore:
             self._check_readable(conn)
         return conn
 
-    def _read(self, query: Callable[[sqlite3.Connection], T], *, statements: int = 2) -> T:
+    def _read(self, query: Callable[[Connection], T], *, statements: int = 2) -> T:
         """`query`'s result, its statements all reading one snapshot of the file (a
         writer committing in between cannot make them disagree); a query of one
         statement (`statements=1`) is a snapshot by itself."""
@@ -296,756 +247,38 @@ class SQLiteProjectStore:
         except sqlite3.DatabaseError as error:
             raise StoreError(f"cannot read project {self.project!r}: {error}") from error
 
-    def _require_writable(self) -> None:
-        if not self.writable:
-            raise StoreError(f"the store of project {self.project!r} was opened read-only")
+    def _writing(self) -> AbstractContextManager[Connection]:
+        return write_transaction(self._conn())
 
-    def _metric_id(self, conn: sqlite3.Connection, name: str) -> int | None:
-        known = self._metric_ids.get(name)
-        if known is None:
-            known = metric_keys.find_id(conn, name)
-            if known is not None:
-                self._metric_ids[name] = known
-        return known
+    @contextmanager
+    def _appending(self) -> Iterator[tuple[Connection, SeriesWriter, bool]]:
+        replacements = self._connections.replacements
+        try:
+            conn = self._conn()
+            sink = self._sinks.get(threading.get_ident())
+            if sink is None or sink[0] is not conn:
+                make_durable(conn)
+                sink = (conn, SeriesWriter(conn, self.media_dir))
+                self._sinks[threading.get_ident()] = sink
+            with write_transaction(conn):
+                yield conn, sink[1], self._connections.replacements != replacements
+        except BaseException:
+            self._sinks.pop(threading.get_ident(), None)
+            raise
 
-    # --- runs ----------------------------------------------------------------------
+    def _importing(self) -> AbstractContextManager[Connection]:
+        make_durable(self._conn())
+        return self._writing()
 
-    def list_runs(self) -> list[RunRecord]:
-        """Every run of the project, oldest first."""
-        return self._read(
-            lambda conn: [] if self._empty else runs_table.list_runs(conn), statements=1
-        )
+    def _open_sibling(self, project: str) -> ProjectStore:
+        return SQLiteProjectStore(project, write=True, create=True, directory=self.directory)
 
-    def run_changes(self, after: int | None = None) -> RunChanges:
-        """The runs written after change number `after` (every run if None), the runs
-        stored as running, and the number to ask with next time, from one snapshot."""
-        if self._empty:
-            return RunChanges(cursor=0, changed=[], running=[], run_ids=None)
-        return self._read(lambda conn: runs_table.changes(conn, after), statements=3)
-
-    def get_run(self, run_id: str) -> RunRecord:
-        """The run with id `run_id`; raises `RunNotFoundError`."""
-        record = self._read(
-            lambda conn: None if self._empty else runs_table.find_run(conn, run_id=run_id),
-            statements=1,
-        )
-        if record is None:
-            raise RunNotFoundError(f"project {self.project!r} has no run with id {run_id!r}")
-        return record
-
-    def resolve_run(self, key: str) -> RunRecord:
-        """The run whose id is `key`, else the one run named `key`."""
-        return resolve_run(self.list_runs(), self.project, key)
-
-    def open_run(self, request: RunRequest) -> OpenedRun:
-        """Create the run `init()` asks for, or reopen the one it resumes."""
-        self._require_writable()
-        config_json = json.dumps(request.config)
-        with self._writing() as conn:
-            existing = None
-            if request.resume == "must" and request.name is None and request.run_id is None:
-                raise ValueError("resume='must' needs a run name or id to resume")
-            if request.resume != "never":
-                existing = runs_table.find_run(conn, name=request.name, run_id=request.run_id)
-                if existing is None and request.resume == "must":
-                    what = (
-                        f"id {request.run_id!r}"
-                        if request.run_id is not None
-                        else f"name {request.name!r}"
-                    )
-                    raise ValueError(
-                        f"resume='must' but project {self.project!r} has no run with {what}"
-                    )
-            elif request.run_id is not None and runs_table.pk_of(conn, request.run_id):
-                raise ValueError(
-                    f"project {self.project!r} already has a run with id {request.run_id!r}; "
-                    "pass resume='allow' to continue it"
-                )
-            if existing is not None:
-                merged = json.dumps({**existing.config, **request.config})
-                runs_table.reopen_run(
-                    conn,
-                    existing.pk,
-                    merged,
-                    request.pid or os.getpid(),
-                    request.host or this_host(),
-                )
-                highest = self._last_step(conn, existing.pk)
-                record = runs_table.get_run(conn, existing.pk)
-                start_step = 0 if highest is None else highest + 1
-            else:
-                name = request.name
-                if name is None:
-                    taken = runs_table.names(conn)
-                    name = generate_run_name(len(taken) + 1, taken)
-                now = time.time()
-                pk = runs_table.insert_run(
-                    conn,
-                    run_id=request.run_id or new_run_id(),
-                    name=name,
-                    group=request.group,
-                    job_type=request.job_type,
-                    notes=request.notes,
-                    tags=request.tags,
-                    status="running",
-                    config_json=config_json,
-                    created_at=now,
-                    updated_at=now,
-                    pid=request.pid or os.getpid(),
-                    host=request.host or this_host(),
-                )
-                record = runs_table.get_run(conn, pk)
-                start_step = 0
-        assert record is not None
-        return OpenedRun(record, start_step, existing)
-
-    def rename_run(self, run_id: str, new_name: str) -> RunRecord:
-        """Give the run a new name; another run already named so is an error."""
-        self._require_writable()
-        with self._writing() as conn:
-            pk = self._pk(conn, run_id)
-            runs_table.rename_run(conn, pk, new_name)
-            record = runs_table.get_run(conn, pk)
-        assert record is not None
-        return record
-
-    def delete_run(self, run_id: str) -> None:
-        """Delete the run, every value it logged and its media files.
-
-        The files go first, so a failure leaves records without files rather than
-        files nothing points at.
-        """
-        self._require_writable()
-        with self._writing() as conn:
-            pk = self._pk(conn, run_id)
-            shutil.rmtree(self.media_dir / run_id, ignore_errors=True)
-            chunks_table.delete_run(conn, pk)
-            extras_table.delete_run(conn, pk)
-            media_table.delete_run(conn, pk)
-            runs_table.delete_run(conn, pk)
+    def _discard_if_created_empty(self) -> None:
+        if self.created and not self._read(runs_table.count):
+            self.close()
+            project_files.delete_project_files(self.project, self.directory)
 
     def delete_project(self) -> None:
         """Delete the whole project: its file, side files and media."""
         self.close()
         project_files.delete_project_files(self.project, self.directory)
-
-    def export_run(self, run_id: str) -> ImportedRun:
-        """The whole run as `import_runs` takes it: every stored point (repeated steps
-        included, in writing order), its metadata, and its media as files to copy."""
-        from trackio.media.stored import StoredMedia
-
-        def query(conn: sqlite3.Connection) -> ImportedRun:
-            record = runs_table.find_run(conn, run_id=run_id)
-            if record is None:
-                raise RunNotFoundError(f"project {self.project!r} has no run with id {run_id!r}")
-            run = ImportedRun(
-                record.name,
-                config=record.config,
-                group=record.group,
-                job_type=record.job_type,
-                notes=record.notes,
-                tags=record.tags,
-                status=record.status,
-                exit_code=record.exit_code,
-                created_at=record.created_at,
-                finished_at=record.finished_at,
-                run_id=record.run_id,
-                summary_overrides=record.summary_overrides,
-                metric_defs=record.metric_defs,
-            )
-            names = metric_keys.names_by_id(conn)
-            pk = record.pk
-            for mid in self._logged_metrics(conn, pk):
-                name = names[mid]
-                for row in chunks_table.encoded_points(conn, pk, mid):
-                    for step, value, stamp in zip(*chunks.decode(*row), strict=True):
-                        run.add(name, step, value, stamp)
-                for step, stamp, value in extras_table.points(conn, pk, mid, _LOW, _HIGH):
-                    run.add(name, step, value, stamp)
-                listed: dict[tuple[int, float], list[StoredMedia]] = {}
-                for step, stamp, kind, path, caption, details in media_table.records(
-                    conn, pk, mid, _LOW, _HIGH
-                ):
-                    source = None if path is None else self.media_dir / path
-                    own = {key: value for key, value in details.items() if key != "index"}
-                    item = StoredMedia(kind, source, caption, own)
-                    if "index" in details:
-                        listed.setdefault((step, stamp), []).append(item)
-                    else:
-                        run.add(name, step, item, stamp)
-                for (step, stamp), items in listed.items():
-                    run.add(name, step, tuple(items), stamp)
-            return run
-
-        return self._read(query)
-
-    def move_run(self, run_id: str, project: str) -> RunRecord:
-        """Move a finished (or crashed) run with its values and media to `project`
-        (created if needed); it keeps its id and name, which must be free there."""
-        self._require_writable()
-        if project == self.project:
-            raise ValueError(f"run {run_id!r} is already in project {project!r}")
-        run = self.export_run(run_id)
-        if run.status == "running":
-            raise ValueError(f"run {run.name!r} ({run_id}) is still running; finish it first")
-        from trackio.storage import open_store
-
-        with open_store(project, write=True, create=True, directory=self.directory) as destination:
-            if any(other.name == run.name for other in destination.list_runs()):
-                raise ValueError(
-                    f"project {project!r} already has a run named {run.name!r}; rename one of "
-                    "them first (trackio rename)"
-                )
-            destination.import_runs([run])
-            moved = destination.get_run(run_id)
-            saved = saved_files_dir(self.media_dir, run_id)
-            if saved.is_dir():
-                shutil.copytree(
-                    saved, saved_files_dir(destination.media_dir, run_id), dirs_exist_ok=True
-                )
-        self.delete_run(run_id)
-        return moved
-
-    def _pk(self, conn: sqlite3.Connection, run_id: str) -> int:
-        pk = runs_table.pk_of(conn, run_id)
-        if pk is None:
-            raise RunNotFoundError(f"project {self.project!r} has no run with id {run_id!r}")
-        return pk
-
-    # --- reading values ------------------------------------------------------------
-
-    def metric_names(self, run: RunRecord | None = None) -> list[str]:
-        """Names of every metric with values (of `run`, or of any run), first-logged first."""
-
-        def query(conn: sqlite3.Connection) -> list[str]:
-            if self._empty:
-                return []
-            names = metric_keys.names_by_id(conn)
-            return [names[i] for i in self._logged_metrics(conn, None if run is None else run.pk)]
-
-        return self._read(query)
-
-    def has_metric(self, name: str) -> bool:
-        """Whether anything was ever logged under metric `name` in the project."""
-        return self._read(
-            lambda conn: not self._empty and self._metric_id(conn, name) is not None,
-            statements=1,
-        )
-
-    def numeric_metric_names(self) -> list[str]:
-        """Names of the metrics with numeric values (chartable), first-logged first."""
-
-        def query(conn: sqlite3.Connection) -> list[str]:
-            if self._empty:
-                return []
-            names = metric_keys.names_by_id(conn)
-            return [names[i] for i in sorted(chunks_table.metric_ids(conn, None))]
-
-        return self._read(query)
-
-    def read_series(
-        self, run: RunRecord, name: str, step_min: int | None = None, step_max: int | None = None
-    ) -> Series:
-        """Every value of metric `name` of `run` within the steps, one per step (the
-        winner by `winner.latest_per_step`), sorted by step."""
-        low, high = _step_bounds(step_min, step_max)
-        return self._read(lambda conn: self._series(conn, run.pk, name, low, high))
-
-    def _series(self, conn: sqlite3.Connection, pk: int, name: str, low: int, high: int) -> Series:
-        mid = self._metric_id(conn, name)
-        if mid is None:
-            return Series([], [], [])
-        steps: list[int] = []
-        values: list[Any] = []
-        times: list[float] = []
-        ordered = True
-        for row in chunks_table.encoded_points(conn, pk, mid, low, high):
-            step_seq, value_list, time_seq = chunks.decode(*row)
-            if ordered and (
-                not strictly_increasing(step_seq) or (steps and step_seq[0] <= steps[-1])
-            ):
-                ordered = False
-            steps.extend(step_seq)
-            values.extend(value_list)
-            times.extend(time_seq)
-        others = extras_table.points(conn, pk, mid, low, high)
-        others += media_points(self.media_dir, media_table.records(conn, pk, mid, low, high))
-        if others:
-            ordered = False
-            for step, stamp, value in others:
-                steps.append(step)
-                times.append(stamp)
-                values.append(value)
-        if not ordered:
-            keep = latest_per_step(steps, times).tolist()
-            steps = [steps[i] for i in keep]
-            values = [values[i] for i in keep]
-            times = [times[i] for i in keep]
-        if low != _LOW or high != _HIGH:
-            inside = [i for i, step in enumerate(steps) if low <= step <= high]
-            if len(inside) != len(steps):
-                steps = [steps[i] for i in inside]
-                values = [values[i] for i in inside]
-                times = [times[i] for i in inside]
-        return Series(steps, values, times)
-
-    def history(
-        self,
-        run: RunRecord,
-        keys: list[str] | None = None,
-        step_min: int | None = None,
-        step_max: int | None = None,
-    ) -> list[dict[str, Any]]:
-        """One dict per step with `step`, `timestamp` and the metrics logged there.
-
-        With `keys`, only those metrics, and only the steps where all of them have a
-        value. A metric named `step` or `timestamp` is left out of the rows.
-        """
-        names = list(keys) if keys is not None else self.metric_names(run)
-        low, high = _step_bounds(step_min, step_max)
-        return self._rows(run, names, low, high, keys is not None)
-
-    def history_pages(
-        self, run: RunRecord, keys: list[str] | None = None, page_size: int = 1000
-    ) -> Iterator[list[dict[str, Any]]]:
-        """`history` in pages of at most `page_size` rows, read a window of steps at a
-        time (at least a chunk's worth, so no chunk is decoded once per page)."""
-        if page_size < 1:
-            raise ValueError(f"page_size must be positive, got {page_size}")
-        names = list(keys) if keys is not None else self.metric_names(run)
-        window = max(page_size, _SCAN_WINDOW_STEPS)
-        low = self._read(partial(self._first_step_from, pk=run.pk, low=_LOW))
-        while low is not None:
-            high = min(low + window - 1, _HIGH)
-            rows = self._rows(run, names, low, high, keys is not None)
-            for start in range(0, len(rows), page_size):
-                yield rows[start : start + page_size]
-            del rows
-            if high == _HIGH:
-                return
-            low = self._read(partial(self._first_step_from, pk=run.pk, low=high + 1))
-
-    def _rows(
-        self, run: RunRecord, names: list[str], low: int, high: int, require_all: bool
-    ) -> list[dict[str, Any]]:
-        return self._read(
-            lambda conn: rows_by_step(
-                names, lambda name: self._series(conn, run.pk, name, low, high), require_all
-            )
-        )
-
-    def _logged_metrics(self, conn: sqlite3.Connection, pk: int | None) -> list[int]:
-        """Ids of the metrics with values of run `pk` (None: of any run), first-logged first."""
-        return sorted(
-            chunks_table.metric_ids(conn, pk)
-            | extras_table.metric_ids(conn, pk)
-            | media_table.metric_ids(conn, pk)
-        )
-
-    def _first_step_from(self, conn: sqlite3.Connection, *, pk: int, low: int) -> int | None:
-        found = [
-            step
-            for step in (
-                chunks_table.first_step_from(conn, pk, low),
-                extras_table.first_step_from(conn, pk, low),
-                media_table.first_step_from(conn, pk, low),
-            )
-            if step is not None
-        ]
-        return min(found) if found else None
-
-    def _last_step(self, conn: sqlite3.Connection, pk: int) -> int | None:
-        found = [
-            step
-            for step in (
-                chunks_table.max_step(conn, pk),
-                extras_table.max_step(conn, pk),
-                media_table.max_step(conn, pk),
-            )
-            if step is not None
-        ]
-        return max(found) if found else None
-
-    def last_values(self, runs: list[RunRecord]) -> dict[str, dict[str, Any]]:
-        """Per run id, each metric's most recently logged value, first-logged metric first.
-
-        Reads one small row per (run, metric): no series is decoded.
-        """
-        if not runs:
-            return {}
-
-        def query(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
-            pks = [run.pk for run in runs]
-            newest: dict[tuple[int, int], tuple[float, Any]] = {}
-            for pk, metric, stamp, value in chunks_table.newest(conn, pks):
-                newest[(pk, metric)] = (stamp, value)
-            for pk, metric, stamp, value in extras_table.newest(conn, pks):
-                known = newest.get((pk, metric))
-                if known is None or stamp >= known[0]:
-                    newest[(pk, metric)] = (stamp, value)
-            for key, records in media_table.newest(conn, pks).items():
-                _, stamp, value = max(
-                    media_points(self.media_dir, records), key=lambda point: point[1]
-                )
-                known = newest.get(key)
-                if known is None or stamp >= known[0]:
-                    newest[key] = (stamp, value)
-            names = metric_keys.names_by_id(conn)
-            ids = {run.pk: run.run_id for run in runs}
-            result: dict[str, dict[str, Any]] = {run.run_id: {} for run in runs}
-            for (pk, metric), (_, value) in sorted(newest.items(), key=lambda item: item[0][1]):
-                result[ids[pk]][names[metric]] = value
-            return result
-
-        return self._read(query)
-
-    def summary(self, run: RunRecord, last: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The run's summary: per metric the value its `define_metric` mode asks for (the
-        last logged value by default), the user's overrides on top. `last` may hold the
-        run's entry of `last_values()` when it was read in bulk."""
-        if last is None:
-            last = self.last_values([run]).get(run.run_id, {})
-
-        def in_log_order(name: str) -> list[Any]:
-            series = self.read_series(run, name)
-            order = sorted(range(len(series.times)), key=series.times.__getitem__)
-            return [series.values[i] for i in order]
-
-        return build_summary(last, run.metric_defs, run.summary_overrides, in_log_order)
-
-    def run_extents(self, runs: list[RunRecord]) -> dict[str, tuple[int, int]]:
-        """Per run id: (last step, number of distinct steps any metric was logged at).
-
-        Chunks whose steps count up by one are intervals known from their columns
-        alone; only the step arrays of the others, and extras' steps, are read.
-        """
-        if not runs:
-            return {}
-
-        def query(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
-            pks = [run.pk for run in runs]
-            intervals: dict[int, list[tuple[int, int]]] = {pk: [] for pk in pks}
-            loose: dict[int, set[int]] = {pk: set() for pk in pks}
-            for pk, first, count, packed in chunks_table.step_layout(conn, pks):
-                if packed is None:
-                    intervals[pk].append((first, first + count - 1))
-                else:
-                    loose[pk].update(chunks.decode_steps(packed))
-            for pk, step in extras_table.steps(conn, pks) + media_table.steps(conn, pks):
-                loose[pk].add(step)
-            found = {}
-            for run in runs:
-                extent = run_extent(intervals[run.pk], loose[run.pk])
-                if extent is not None:
-                    found[run.run_id] = extent
-            return found
-
-        return self._read(query)
-
-    def numeric_series(
-        self,
-        run: RunRecord,
-        metric: str,
-        *,
-        step_min: int | None = None,
-        step_max: int | None = None,
-        with_times: bool = True,
-    ) -> NumericSeries:
-        """The numeric points of one series within the steps, as numpy arrays; with
-        `with_times=False` wall times are not read and come back as NaN."""
-        # Every array of the result comes from one statement (the second read, when
-        # repeated steps need times, replaces the first whole), so no snapshot is needed.
-        return self._read(
-            lambda conn: self._numeric(conn, run, metric, step_min, step_max, with_times),
-            statements=1,
-        )
-
-    def _numeric(
-        self,
-        conn: sqlite3.Connection,
-        run: RunRecord,
-        metric: str,
-        step_min: int | None,
-        step_max: int | None,
-        with_times: bool,
-    ) -> NumericSeries:
-        from trackio.storage import numeric
-
-        mid = self._known_metric(conn, metric)
-        low, high = _step_bounds(step_min, step_max)
-        rows = chunks_table.encoded_points(conn, run.pk, mid, low, high, with_times)
-        if not rows:
-            return numeric.empty_series()
-        steps = numeric.steps_of(rows)
-        resolve = numeric.needs_resolving(rows, steps)
-        if resolve and not with_times:
-            rows = chunks_table.encoded_points(conn, run.pk, mid, low, high)
-            steps = numeric.steps_of(rows)
-            with_times = True
-        times = numeric.times_of(rows) if with_times else None
-        return numeric.series_from_rows(rows, steps, resolve, step_min, step_max, times)
-
-    def _known_metric(self, conn: sqlite3.Connection, metric: str) -> int:
-        mid = self._metric_id(conn, metric)
-        if mid is None:
-            raise MetricNotFoundError(f"project {self.project!r} has no metric {metric!r}")
-        return mid
-
-    def series_version(
-        self,
-        run: RunRecord,
-        metric: str,
-        step_min: int | None = None,
-        step_max: int | None = None,
-    ) -> SeriesVersion:
-        """What the stored points of the series within the steps look like, without
-        their data: it changes whenever they change, so results computed from them may
-        be cached under it, and `chart_series` decides from it how to read them."""
-        low, high = _step_bounds(step_min, step_max)
-
-        def query(conn: sqlite3.Connection) -> SeriesVersion:
-            rows = chunks_table.extent(conn, run.pk, self._known_metric(conn, metric), low, high)
-            return SeriesVersion(
-                tuple((row[3], row[0], row[4]) for row in rows),
-                sum(row[0] for row in rows),
-                all(rows[i][1] > rows[i - 1][2] for i in range(1, len(rows))),
-            )
-
-        return self._read(query, statements=1)
-
-    def chart_series(
-        self,
-        run: RunRecord,
-        metric: str,
-        *,
-        max_points: int,
-        step_min: int | None = None,
-        step_max: int | None = None,
-        with_times: bool = True,
-        version: SeriesVersion | None = None,
-    ) -> NumericSeries | SeriesBlocks:
-        """The series as a chart of `max_points` points needs it: its points, or, when
-        so many points would fall in each bucket that stored block summaries serve as
-        well, its blocks (reading about 1/64 of the data). `version` is the series'
-        `series_version`, when the caller has just read it."""
-        from trackio.storage import numeric
-
-        low, high = _step_bounds(step_min, step_max)
-        shape = version or self.series_version(run, metric, step_min, step_max)
-        if shape.ordered and shape.points // max_points >= _POINTS_PER_BUCKET_FOR_BLOCKS:
-            return self._read(
-                lambda conn: numeric.blocks_from_rows(
-                    chunks_table.encoded_blocks(
-                        conn, run.pk, self._known_metric(conn, metric), low, high
-                    ),
-                    low,
-                    high,
-                ),
-                statements=1,
-            )
-        return self.numeric_series(
-            run, metric, step_min=step_min, step_max=step_max, with_times=with_times
-        )
-
-    # --- media ---------------------------------------------------------------------
-
-    def list_media(
-        self,
-        run_ids: list[str] | None = None,
-        kind: str | None = None,
-        key: str | None = None,
-        after: dict[str, int] | None = None,
-    ) -> list[MediaRecord]:
-        """Every media record, filtered by runs, kind and key, sorted by key, run and step;
-        for a run in `after`, only its records with a larger `media_id` than given."""
-
-        def query(conn: sqlite3.Connection) -> list[MediaRecord]:
-            if self._empty:
-                return []
-            ids_by_pk = runs_table.run_ids_by_pk(conn)
-            pks = None
-            if run_ids is not None:
-                wanted = set(run_ids)
-                pks = [pk for pk, run_id in ids_by_pk.items() if run_id in wanted]
-            metric = None
-            if key is not None:
-                metric = self._metric_id(conn, key)
-                if metric is None:
-                    return []
-            names = metric_keys.names_by_id(conn)
-            pk_of = {run_id: pk for pk, run_id in ids_by_pk.items()}
-            after_pks = {pk_of[r]: last for r, last in (after or {}).items() if r in pk_of}
-            found = [
-                MediaRecord(
-                    ids_by_pk[pk], names[mid], step, stamp, kind_, path, caption, meta, media_id
-                )
-                for pk, mid, step, stamp, kind_, path, caption, meta, media_id in (
-                    media_table.listing(conn, pks, kind, metric, after_pks)
-                )
-            ]
-            order = {pk: index for index, pk in enumerate(sorted(ids_by_pk))}
-            by_id = {run_id: order[pk] for pk, run_id in ids_by_pk.items()}
-            found.sort(key=lambda record: (record.key, by_id[record.run_id], record.step))
-            return found
-
-        return self._read(query)
-
-    def table_file(self, run: RunRecord, key: str, step: int | None = None) -> tuple[Path, int]:
-        """The file of the table logged under `key` at `step` (else the latest) and its step."""
-
-        def query(conn: sqlite3.Connection) -> tuple[str, int] | None:
-            mid = self._metric_id(conn, key)
-            return None if mid is None else media_table.latest_table(conn, run.pk, mid, step)
-
-        found = self._read(query)
-        if found is None:
-            at = f" at step {step}" if step is not None else ""
-            raise MetricNotFoundError(
-                f"run {run.run_id!r} of {self.project!r} has no table {key!r}{at}"
-            )
-        return self.media_dir / found[0], found[1]
-
-    # --- writing -------------------------------------------------------------------
-
-    def _writing(self) -> Any:
-        return write_transaction(self._conn())
-
-    def _writer(self) -> SeriesWriter:
-        conn = self._conn()
-        sink = self._sinks.get(threading.get_ident())
-        if sink is None or sink[0] is not conn:
-            make_durable(conn)
-            sink = self._sinks[threading.get_ident()] = (conn, SeriesWriter(conn, self.media_dir))
-        return sink[1]
-
-    def append(self, batches: list[RunBatch], *, batch_id: str | None = None) -> AppendResult:
-        """Write each run's new points, then its operations, in one transaction; a run
-        that has a heartbeat only (no points) records that its writer is alive.
-
-        Says which runs the project no longer has (deleted, or the file was replaced;
-        their batches are dropped) and whether the file was replaced since the last
-        write. On any error nothing is written. With a `batch_id`, a batch whose id was
-        stored before is not written again (`duplicate`): the id is stored with it.
-        """
-        self._require_writable()
-        try:
-            return self._append(batches, batch_id)
-        except BaseException:
-            self._sinks.pop(threading.get_ident(), None)
-            raise
-
-    def _append(self, batches: list[RunBatch], batch_id: str | None) -> AppendResult:
-        replacements = self._connections.replacements
-        sink = self._writer()
-        result = AppendResult(file_replaced=self._connections.replacements != replacements)
-        now = time.time()
-        with write_transaction(sink.conn) as conn:
-            if batch_id is not None and not ingested_table.record(conn, batch_id, now):
-                result.duplicate = True
-                return result
-            for batch in batches:
-                pk = runs_table.pk_of(conn, batch.run_id)
-                if pk is None:
-                    sink.forget_run(batch.run_id)
-                    result.missing_runs.append(batch.run_id)
-                    continue
-                runs_table.touch(conn, pk, batch.last_time, now)
-                for name, (steps, values, times) in batch.series.items():
-                    sink.write(pk, batch.run_id, name, steps, values, times)
-                for operation, payload in batch.operations:
-                    self._apply(conn, sink, pk, batch.run_id, operation, payload)
-        return result
-
-    def _apply(
-        self,
-        conn: sqlite3.Connection,
-        sink: SeriesWriter,
-        pk: int,
-        run_id: str,
-        operation: str,
-        payload: Any,
-    ) -> None:
-        if operation == "finish":
-            status, exit_code, finished_at = payload
-            sink.seal_run(run_id)
-            runs_table.finish_run(conn, pk, status, exit_code, finished_at)
-        else:
-            runs_table.set_json_field(conn, pk, operation, payload)
-
-    def has_batch(self, batch_id: str) -> bool:
-        """Whether a batch with this id was stored (see `append`)."""
-        return self._read(
-            lambda conn: not self._empty and ingested_table.contains(conn, batch_id), statements=1
-        )
-
-    def import_runs(self, runs: list[ImportedRun], *, allow_same_names: bool = False) -> list[str]:
-        """Add whole runs in one transaction; returns their ids.
-
-        A run named like an existing run of the project is an error unless
-        `allow_same_names`. On any error the project is left exactly as it was (a
-        project this store created is removed again).
-        """
-        self._require_writable()
-        ids: list[str] = []
-        try:
-            make_durable(self._conn())
-            with self._writing() as conn:
-                self._refuse_clashes(conn, runs, check_names=not allow_same_names)
-                sink = SeriesWriter(conn, self.media_dir)
-                for run in runs:
-                    ids.append(run.run_id or new_run_id())
-                    self._import_one(conn, sink, run, ids[-1])
-                sink.seal_all()
-        except BaseException:
-            for run_id in ids:
-                shutil.rmtree(self.media_dir / run_id, ignore_errors=True)
-            if self.created and not self._read(runs_table.count):
-                self.close()
-                project_files.delete_project_files(self.project, self.directory)
-            raise
-        return ids
-
-    def _refuse_clashes(
-        self, conn: sqlite3.Connection, runs: list[ImportedRun], *, check_names: bool
-    ) -> None:
-        taken = runs_table.names(conn) if check_names else set()
-        seen: set[str] = set()
-        for run in runs:
-            if run.run_id is not None and runs_table.pk_of(conn, run.run_id) is not None:
-                raise ValueError(
-                    f"project {self.project!r} already has a run with id {run.run_id!r}"
-                )
-            if check_names and (run.name in taken or run.name in seen):
-                raise ValueError(
-                    f"project {self.project!r} already has a run named {run.name!r}; "
-                    "choose another name (name=... / --name) or import into another project"
-                )
-            seen.add(run.name)
-
-    def _import_one(
-        self, conn: sqlite3.Connection, sink: SeriesWriter, run: ImportedRun, run_id: str
-    ) -> None:
-        all_times = [t for _, _, times in run.series.values() for t in times]
-        started = (
-            run.created_at if run.created_at is not None else min(all_times, default=time.time())
-        )
-        ended = run.finished_at if run.finished_at is not None else max(all_times, default=started)
-        pk = runs_table.insert_run(
-            conn,
-            run_id=run_id,
-            name=run.name,
-            group=run.group,
-            job_type=run.job_type,
-            notes=run.notes,
-            tags=run.tags,
-            status=run.status,
-            exit_code=run.exit_code,
-            config_json=json.dumps(run.config),
-            summary_json=json.dumps(run.summary_overrides),
-            metric_defs_json=json.dumps(run.metric_defs),
-            created_at=started,
-            updated_at=time.time(),
-            finished_at=ended,
-        )
-        for metric, (steps, values, times) in run.series.items():
-            sink.write(pk, run_id, metric, steps, values, times)

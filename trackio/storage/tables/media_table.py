@@ -4,17 +4,16 @@ pointing at its file in the project's media folder (histograms keep bins in `met
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
-from trackio.storage.sqlite.connection import placeholders
+from trackio.storage.tables.sql import Connection, placeholders
 
 MediaRow = tuple[int, float, str, "str | None", "str | None", dict[str, Any]]
 """(step, time, kind, path, caption, details) of one record."""
 
 
 def insert(
-    conn: sqlite3.Connection,
+    conn: Connection,
     run: int,
     metric: int,
     step: int,
@@ -39,7 +38,7 @@ def _decoded(rows: Any) -> list[MediaRow]:
     ]
 
 
-def records(conn: sqlite3.Connection, run: int, metric: int, low: int, high: int) -> list[MediaRow]:
+def records(conn: Connection, run: int, metric: int, low: int, high: int) -> list[MediaRow]:
     """The records of one series within steps [low, high], in writing order."""
     return _decoded(
         conn.execute(
@@ -50,7 +49,7 @@ def records(conn: sqlite3.Connection, run: int, metric: int, low: int, high: int
     )
 
 
-def newest(conn: sqlite3.Connection, runs: list[int]) -> dict[tuple[int, int], list[MediaRow]]:
+def newest(conn: Connection, runs: list[int]) -> dict[tuple[int, int], list[MediaRow]]:
     """Per (run, metric) of `runs`, the records sharing the newest time (one `log()`)."""
     marks = placeholders(len(runs))
     found: dict[tuple[int, int], list[MediaRow]] = {}
@@ -65,25 +64,25 @@ def newest(conn: sqlite3.Connection, runs: list[int]) -> dict[tuple[int, int], l
     return found
 
 
-def steps(conn: sqlite3.Connection, runs: list[int]) -> list[tuple[int, int]]:
+def steps(conn: Connection, runs: list[int]) -> list[tuple[int, int]]:
     """(run, step) of every record of `runs`."""
     return conn.execute(
         f"SELECT run, step FROM media WHERE run IN ({placeholders(len(runs))})", runs
     ).fetchall()
 
 
-def first_step_from(conn: sqlite3.Connection, run: int, low: int) -> int | None:
+def first_step_from(conn: Connection, run: int, low: int) -> int | None:
     """The lowest step of a record of `run` at or above `low`."""
     row = conn.execute("SELECT min(step) FROM media WHERE run = ? AND step >= ?", (run, low))
     return row.fetchone()[0]
 
 
-def max_step(conn: sqlite3.Connection, run: int) -> int | None:
+def max_step(conn: Connection, run: int) -> int | None:
     """The highest step of a record of `run`."""
     return conn.execute("SELECT max(step) FROM media WHERE run = ?", (run,)).fetchone()[0]
 
 
-def metric_ids(conn: sqlite3.Connection, run: int | None) -> set[int]:
+def metric_ids(conn: Connection, run: int | None) -> set[int]:
     """Metrics with records here, of one run or (None) of any run."""
     if run is None:
         return {row[0] for row in conn.execute("SELECT DISTINCT metric FROM media")}
@@ -93,7 +92,7 @@ def metric_ids(conn: sqlite3.Connection, run: int | None) -> set[int]:
 
 
 def listing(
-    conn: sqlite3.Connection,
+    conn: Connection,
     runs: list[int] | None,
     kind: str | None,
     metric: int | None,
@@ -132,7 +131,7 @@ def _with_runs(
 
 
 def latest_table(
-    conn: sqlite3.Connection, run: int, metric: int, step: int | None
+    conn: Connection, run: int, metric: int, step: int | None
 ) -> tuple[str, int] | None:
     """(path, step) of the table logged under `metric` at `step`, else the latest one."""
     query = "SELECT path, step FROM media WHERE run = ? AND metric = ? AND kind = 'table'"
@@ -144,6 +143,6 @@ def latest_table(
     return (row[0], row[1]) if row else None
 
 
-def delete_run(conn: sqlite3.Connection, run: int) -> None:
+def delete_run(conn: Connection, run: int) -> None:
     """Delete every record of `run` (its files are the store's to remove)."""
     conn.execute("DELETE FROM media WHERE run = ?", (run,))

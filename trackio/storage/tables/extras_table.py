@@ -4,11 +4,10 @@ other JSON), one row each."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from trackio.storage.sqlite.connection import placeholders
+from trackio.storage.tables.sql import Connection, placeholders
 
 
 def encode(value: Any) -> tuple[str, str]:
@@ -29,7 +28,7 @@ def decode(kind: str, text: str) -> Any:
     return json.loads(text)
 
 
-def insert(conn: sqlite3.Connection, rows: Iterable[tuple[int, int, int, float, Any]]) -> None:
+def insert(conn: Connection, rows: Iterable[tuple[int, int, int, float, Any]]) -> None:
     """Store (run, metric, step, time, value) rows."""
     conn.executemany(
         "INSERT INTO extras (run, metric, step, time, kind, value) VALUES (?, ?, ?, ?, ?, ?)",
@@ -38,7 +37,7 @@ def insert(conn: sqlite3.Connection, rows: Iterable[tuple[int, int, int, float, 
 
 
 def points(
-    conn: sqlite3.Connection, run: int, metric: int, low: int, high: int
+    conn: Connection, run: int, metric: int, low: int, high: int
 ) -> list[tuple[int, float, Any]]:
     """(step, time, value) of one series within [low, high], in writing order."""
     return [
@@ -51,26 +50,26 @@ def points(
     ]
 
 
-def newest(conn: sqlite3.Connection, runs: list[int]) -> list[tuple[int, int, float, Any]]:
+def newest(conn: Connection, runs: list[int]) -> list[tuple[int, int, float, Any]]:
     """Per (run, metric) of `runs`, the (run, metric, time, value) logged last."""
     marks = placeholders(len(runs))
     rows = conn.execute(
         "SELECT run, metric, time, kind, value FROM (SELECT run, metric, kind, time, value, "
         "row_number() OVER (PARTITION BY run, metric ORDER BY time DESC, id DESC) AS newest "
-        f"FROM extras WHERE run IN ({marks})) WHERE newest = 1",
+        f"FROM extras WHERE run IN ({marks})) AS ranked WHERE newest = 1",
         runs,
     )
     return [(run, metric, stamp, decode(kind, text)) for run, metric, stamp, kind, text in rows]
 
 
-def steps(conn: sqlite3.Connection, runs: list[int]) -> list[tuple[int, int]]:
+def steps(conn: Connection, runs: list[int]) -> list[tuple[int, int]]:
     """(run, step) of every value of `runs`."""
     return conn.execute(
         f"SELECT run, step FROM extras WHERE run IN ({placeholders(len(runs))})", runs
     ).fetchall()
 
 
-def first_step_from(conn: sqlite3.Connection, run: int, low: int) -> int | None:
+def first_step_from(conn: Connection, run: int, low: int) -> int | None:
     """The lowest step of a value of `run` at or above `low`."""
     row = conn.execute(
         "SELECT min(step) FROM extras WHERE run = ? AND step >= ?", (run, low)
@@ -78,12 +77,12 @@ def first_step_from(conn: sqlite3.Connection, run: int, low: int) -> int | None:
     return row[0]
 
 
-def max_step(conn: sqlite3.Connection, run: int) -> int | None:
+def max_step(conn: Connection, run: int) -> int | None:
     """The highest step of a value of `run`."""
     return conn.execute("SELECT max(step) FROM extras WHERE run = ?", (run,)).fetchone()[0]
 
 
-def metric_ids(conn: sqlite3.Connection, run: int | None) -> set[int]:
+def metric_ids(conn: Connection, run: int | None) -> set[int]:
     """Metrics with values here, of one run or (None) of any run."""
     if run is None:
         return {row[0] for row in conn.execute("SELECT DISTINCT metric FROM extras")}
@@ -92,6 +91,6 @@ def metric_ids(conn: sqlite3.Connection, run: int | None) -> set[int]:
     }
 
 
-def delete_run(conn: sqlite3.Connection, run: int) -> None:
+def delete_run(conn: Connection, run: int) -> None:
     """Delete every value of `run`."""
     conn.execute("DELETE FROM extras WHERE run = ?", (run,))

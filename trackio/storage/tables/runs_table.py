@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from typing import Any
 
 from trackio.storage.records import RunChanges, RunRecord, reported_status
+from trackio.storage.tables.sql import Connection
 
 _COLUMNS = (
     "id, run_id, name, group_name, job_type, notes, tags, status, exit_code, created_at, "
@@ -44,13 +44,13 @@ def _record(row: tuple[Any, ...], now: float) -> RunRecord:
     )
 
 
-def list_runs(conn: sqlite3.Connection) -> list[RunRecord]:
+def list_runs(conn: Connection) -> list[RunRecord]:
     """Every run of the project, oldest first."""
     now = time.time()
     return [_record(row, now) for row in conn.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY id")]
 
 
-def changes(conn: sqlite3.Connection, after: int | None) -> RunChanges:
+def changes(conn: Connection, after: int | None) -> RunChanges:
     """The runs written after change number `after` (all runs if None), every run
     stored as running, and the newest change number; read in the caller's snapshot."""
     now = time.time()
@@ -68,19 +68,19 @@ def changes(conn: sqlite3.Connection, after: int | None) -> RunChanges:
     return RunChanges(cursor=seq, changed=changed, running=running, run_ids=run_ids)
 
 
-def _next_change(conn: sqlite3.Connection) -> int:
+def _next_change(conn: Connection) -> int:
     """The next change number; call inside the write transaction that makes the change."""
     return int(conn.execute("UPDATE run_changes SET seq = seq + 1 RETURNING seq").fetchall()[0][0])
 
 
-def get_run(conn: sqlite3.Connection, pk: int) -> RunRecord | None:
+def get_run(conn: Connection, pk: int) -> RunRecord | None:
     """The run with row id `pk`, or None."""
     row = conn.execute(f"SELECT {_COLUMNS} FROM runs WHERE id = ?", (pk,)).fetchone()
     return _record(row, time.time()) if row else None
 
 
 def find_run(
-    conn: sqlite3.Connection, *, name: str | None = None, run_id: str | None = None
+    conn: Connection, *, name: str | None = None, run_id: str | None = None
 ) -> RunRecord | None:
     """The run with id `run_id` if given, else the newest run named `name`, or None."""
     if run_id is not None:
@@ -94,29 +94,29 @@ def find_run(
     return _record(row, time.time()) if row else None
 
 
-def pk_of(conn: sqlite3.Connection, run_id: str) -> int | None:
+def pk_of(conn: Connection, run_id: str) -> int | None:
     """The row id of the run with id `run_id`, or None."""
     row = conn.execute("SELECT id FROM runs WHERE run_id = ?", (run_id,)).fetchone()
     return row[0] if row else None
 
 
-def run_ids_by_pk(conn: sqlite3.Connection) -> dict[int, str]:
+def run_ids_by_pk(conn: Connection) -> dict[int, str]:
     """Every run's id by its row id."""
     return dict(conn.execute("SELECT id, run_id FROM runs"))
 
 
-def names(conn: sqlite3.Connection) -> set[str]:
+def names(conn: Connection) -> set[str]:
     """Every run name of the project."""
     return {row[0] for row in conn.execute("SELECT name FROM runs")}
 
 
-def count(conn: sqlite3.Connection) -> int:
+def count(conn: Connection) -> int:
     """How many runs the project has."""
     return int(conn.execute("SELECT count(*) FROM runs").fetchone()[0])
 
 
 def insert_run(
-    conn: sqlite3.Connection,
+    conn: Connection,
     *,
     run_id: str,
     name: str,
@@ -141,7 +141,7 @@ def insert_run(
         "INSERT INTO runs (run_id, name, group_name, job_type, notes, tags, status, exit_code, "
         "created_at, updated_at, finished_at, config, summary, metric_defs, heartbeat_at, pid, "
         "host, change_seq, config_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?)",
+        "?, ?) RETURNING id",
         (
             run_id,
             name,
@@ -164,11 +164,10 @@ def insert_run(
             change,
         ),
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    return int(cursor.fetchone()[0])
 
 
-def reopen_run(conn: sqlite3.Connection, pk: int, config_json: str, pid: int, host: str) -> None:
+def reopen_run(conn: Connection, pk: int, config_json: str, pid: int, host: str) -> None:
     """Mark a run running again in process `pid` of `host`, with its merged config."""
     now = time.time()
     change = _next_change(conn)
@@ -180,7 +179,7 @@ def reopen_run(conn: sqlite3.Connection, pk: int, config_json: str, pid: int, ho
     )
 
 
-def touch(conn: sqlite3.Connection, pk: int, updated_at: float | None, heartbeat_at: float) -> None:
+def touch(conn: Connection, pk: int, updated_at: float | None, heartbeat_at: float) -> None:
     """Record that run `pk` wrote values up to `updated_at` and its writer is alive."""
     if updated_at is None:
         conn.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (heartbeat_at, pk))
@@ -191,7 +190,7 @@ def touch(conn: sqlite3.Connection, pk: int, updated_at: float | None, heartbeat
         )
 
 
-def set_json_field(conn: sqlite3.Connection, pk: int, field: str, text: str) -> None:
+def set_json_field(conn: Connection, pk: int, field: str, text: str) -> None:
     """Replace the run's `config`, `summary` (overrides) or `metric_defs` JSON."""
     if field not in _SETTABLE:
         raise ValueError(f"unknown run field {field!r}")
@@ -204,7 +203,7 @@ def set_json_field(conn: sqlite3.Connection, pk: int, field: str, text: str) -> 
 
 
 def finish_run(
-    conn: sqlite3.Connection, pk: int, status: str, exit_code: int | None, finished_at: float
+    conn: Connection, pk: int, status: str, exit_code: int | None, finished_at: float
 ) -> None:
     """Mark the run finished (or failed) at `finished_at`."""
     conn.execute(
@@ -214,7 +213,7 @@ def finish_run(
     )
 
 
-def rename_run(conn: sqlite3.Connection, pk: int, new_name: str) -> None:
+def rename_run(conn: Connection, pk: int, new_name: str) -> None:
     """Rename run `pk`; another run already named `new_name` is an error."""
     if not isinstance(new_name, str) or not new_name.strip():
         raise ValueError("a run name must be a non-empty string")
@@ -227,7 +226,7 @@ def rename_run(conn: sqlite3.Connection, pk: int, new_name: str) -> None:
     )
 
 
-def delete_run(conn: sqlite3.Connection, pk: int) -> None:
+def delete_run(conn: Connection, pk: int) -> None:
     """Delete the run's row."""
     conn.execute("DELETE FROM runs WHERE id = ?", (pk,))
     conn.execute("UPDATE run_changes SET deleted_seq = ?", (_next_change(conn),))

@@ -3,35 +3,38 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 from trackio.storage import chunks
-from trackio.storage.sqlite.connection import placeholders
+from trackio.storage.tables.sql import Connection, placeholders
 
 _COLUMNS = (
-    "id, run, metric, kind, n, first_step, min_step, max_step, vmin, vmax, last_time, "
+    "run, metric, kind, n, first_step, min_step, max_step, vmin, vmax, last_time, "
     "last_value, steps, vals, times, blocks"
 )
-_INSERT = f"INSERT INTO chunks ({_COLUMNS}) VALUES ({placeholders(len(_COLUMNS.split(',')))})"
+_COUNT = len(_COLUMNS.split(","))
+_INSERT = f"INSERT INTO chunks ({_COLUMNS}) VALUES ({placeholders(_COUNT)}) RETURNING id"
+_INSERT_WITH_ID = f"INSERT INTO chunks (id, {_COLUMNS}) VALUES ({placeholders(_COUNT + 1)})"
 _LOW, _HIGH = chunks.INT64_MIN, chunks.INT64_MAX
 
 
 def insert(
-    conn: sqlite3.Connection,
+    conn: Connection,
     run: int,
     metric: int,
     encoded: tuple[Any, ...],
     chunk_id: int | None = None,
 ) -> int:
-    """Store one chunk (`chunks.encode`'s columns); returns its id."""
-    cursor = conn.execute(_INSERT, (chunk_id, run, metric, *encoded))
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    """Store one chunk (`chunks.encode`'s columns) under a new id, or `chunk_id`;
+    returns its id."""
+    if chunk_id is not None:
+        conn.execute(_INSERT_WITH_ID, (chunk_id, run, metric, *encoded))
+        return chunk_id
+    return int(conn.execute(_INSERT, (run, metric, *encoded)).fetchone()[0])
 
 
-def take(conn: sqlite3.Connection, ids: list[int], run: int, metric: int) -> list[tuple[Any, ...]]:
+def take(conn: Connection, ids: list[int], run: int, metric: int) -> list[tuple[Any, ...]]:
     """Remove those of the chunks `ids` that still belong to series (run, metric), when
     there are at least two of them, and return their (kind, n, first_step, steps, vals,
     times, id) in id order, for merging into one; else change nothing and return []."""
@@ -52,7 +55,7 @@ def take(conn: sqlite3.Connection, ids: list[int], run: int, metric: int) -> lis
 
 
 def encoded_points(
-    conn: sqlite3.Connection,
+    conn: Connection,
     run: int,
     metric: int,
     low: int = _LOW,
@@ -70,23 +73,23 @@ def encoded_points(
 
 
 def encoded_blocks(
-    conn: sqlite3.Connection, run: int, metric: int, low: int, high: int
+    conn: Connection, run: int, metric: int, low: int, high: int
 ) -> list[tuple[Any, ...]]:
     """(kind, n, first_step, steps, vals, times, blocks, max_step) of the chunks
     touching [low, high]: chunks wholly inside with block summaries give only those,
     the others their points and times."""
-    raw = "(blocks IS NULL OR min_step < :low OR max_step > :high)"
     return conn.execute(
-        f"SELECT kind, n, first_step, steps, CASE WHEN {raw} THEN vals END, "
-        f"CASE WHEN {raw} THEN times END, CASE WHEN {raw} THEN NULL ELSE blocks END, "
-        "max_step FROM chunks WHERE run = :run AND metric = :metric AND max_step >= :low "
-        "AND min_step <= :high ORDER BY id",
-        {"run": run, "metric": metric, "low": low, "high": high},
+        "SELECT kind, n, first_step, steps, CASE WHEN raw THEN vals END, "
+        "CASE WHEN raw THEN times END, CASE WHEN raw THEN NULL ELSE blocks END, max_step "
+        "FROM (SELECT *, (blocks IS NULL OR min_step < ? OR max_step > ?) AS raw FROM chunks "
+        "WHERE run = ? AND metric = ? AND max_step >= ? AND min_step <= ?) AS touching "
+        "ORDER BY id",
+        (low, high, run, metric, low, high),
     ).fetchall()
 
 
 def extent(
-    conn: sqlite3.Connection, run: int, metric: int, low: int, high: int
+    conn: Connection, run: int, metric: int, low: int, high: int
 ) -> list[tuple[int, int, int, int, float]]:
     """(n, min_step, max_step, id, last_time) of the chunks touching [low, high]."""
     return conn.execute(
@@ -96,13 +99,13 @@ def extent(
     ).fetchall()
 
 
-def newest(conn: sqlite3.Connection, runs: list[int]) -> list[tuple[int, int, float, Any]]:
+def newest(conn: Connection, runs: list[int]) -> list[tuple[int, int, float, Any]]:
     """Per (run, metric) of `runs`, the (run, metric, time, value) logged last."""
     rows = conn.execute(
         "SELECT run, metric, kind, last_time, last_value FROM (SELECT run, metric, kind, "
         "last_time, last_value, row_number() OVER (PARTITION BY run, metric "
         "ORDER BY last_time DESC, id DESC) AS newest FROM chunks "
-        f"WHERE run IN ({placeholders(len(runs))})) WHERE newest = 1",
+        f"WHERE run IN ({placeholders(len(runs))})) AS ranked WHERE newest = 1",
         runs,
     )
     return [
@@ -110,7 +113,7 @@ def newest(conn: sqlite3.Connection, runs: list[int]) -> list[tuple[int, int, fl
     ]
 
 
-def step_layout(conn: sqlite3.Connection, runs: list[int]) -> list[tuple[int, int, int, Any]]:
+def step_layout(conn: Connection, runs: list[int]) -> list[tuple[int, int, int, Any]]:
     """(run, first_step, n, packed steps or None when contiguous) of every chunk."""
     return conn.execute(
         f"SELECT run, first_step, n, steps FROM chunks WHERE run IN ({placeholders(len(runs))})",
@@ -118,7 +121,7 @@ def step_layout(conn: sqlite3.Connection, runs: list[int]) -> list[tuple[int, in
     ).fetchall()
 
 
-def first_step_from(conn: sqlite3.Connection, run: int, low: int) -> int | None:
+def first_step_from(conn: Connection, run: int, low: int) -> int | None:
     """The lowest step of a point of `run` at or above `low`."""
     row = conn.execute(
         "SELECT min(min_step) FROM chunks WHERE run = ? AND min_step >= ?", (run, low)
@@ -138,12 +141,12 @@ def first_step_from(conn: sqlite3.Connection, run: int, low: int) -> int | None:
     return best
 
 
-def max_step(conn: sqlite3.Connection, run: int) -> int | None:
+def max_step(conn: Connection, run: int) -> int | None:
     """The highest step of a point of `run`."""
     return conn.execute("SELECT max(max_step) FROM chunks WHERE run = ?", (run,)).fetchone()[0]
 
 
-def metric_ids(conn: sqlite3.Connection, run: int | None) -> set[int]:
+def metric_ids(conn: Connection, run: int | None) -> set[int]:
     """Metrics with points here, of one run or (None) of any run."""
     if run is None:
         return {row[0] for row in conn.execute("SELECT DISTINCT metric FROM chunks")}
@@ -152,6 +155,6 @@ def metric_ids(conn: sqlite3.Connection, run: int | None) -> set[int]:
     }
 
 
-def delete_run(conn: sqlite3.Connection, run: int) -> None:
+def delete_run(conn: Connection, run: int) -> None:
     """Delete every point of `run`."""
     conn.execute("DELETE FROM chunks WHERE run = ?", (run,))

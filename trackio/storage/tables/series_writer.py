@@ -9,7 +9,6 @@ go to `chunks`, media to files plus `media` records, anything else to `extras`.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,8 +17,9 @@ from typing import Any
 
 from trackio.media.base import Media, MediaEncodingError, is_media
 from trackio.storage import chunks
-from trackio.storage.sqlite import chunks_table, extras_table, media_table
-from trackio.storage.sqlite.metric_keys import metric_id
+from trackio.storage.tables import chunks_table, extras_table, media_table
+from trackio.storage.tables.metric_keys import metric_id
+from trackio.storage.tables.sql import Connection
 
 CHUNK_POINTS = 4096
 
@@ -41,7 +41,7 @@ class SeriesWriter:
     (replaced) when a transaction it took part in is rolled back.
     """
 
-    def __init__(self, conn: sqlite3.Connection, media_dir: Path) -> None:
+    def __init__(self, conn: Connection, media_dir: Path) -> None:
         self.conn = conn
         self.media_dir = media_dir
         self._metric_ids: dict[str, int] = {}
