@@ -13,6 +13,31 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["browser_support"]
 
 
+@pytest.fixture(scope="session")
+def postgres_session_url():
+    """A fresh PostgreSQL database for this test session, dropped at its end. Skips
+    where none answers, unless TRACKIO_REQUIRE_POSTGRES=1 (CI), where that fails."""
+    import postgres_support
+
+    why = postgres_support.admin_reachable()
+    if why is not None:
+        if os.environ.get("TRACKIO_REQUIRE_POSTGRES") == "1":
+            pytest.fail(why)
+        pytest.skip(why)
+    url = postgres_support.create_database()
+    yield url
+    postgres_support.drop_database(url)
+
+
+@pytest.fixture
+def postgres_url(postgres_session_url):
+    """The session's database, emptied of trackio's tables after the test."""
+    import postgres_support
+
+    yield postgres_session_url
+    postgres_support.empty_database(postgres_session_url)
+
+
 @pytest.fixture(autouse=True)
 def trackio_dir(tmp_path, monkeypatch):
     data_dir = tmp_path / "trackio_data"

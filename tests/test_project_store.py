@@ -1,5 +1,5 @@
 """The `ProjectStore` contract, driven directly. Every backend must pass this module:
-the `backend` fixture lists them (SQLite today; PostgreSQL joins it)."""
+the `backend` fixture runs each test on SQLite files and on PostgreSQL."""
 
 import math
 import os
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import trackio
-from trackio.storage import open_store
+from trackio.storage import open_store, use_database
 from trackio.storage.errors import (
     AmbiguousRunError,
     MetricNotFoundError,
@@ -28,22 +28,27 @@ from trackio.storage.records import (
     this_host,
 )
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgres"]
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request, trackio_dir):
     """Opens stores of the backend under test: `backend(project, write=..., create=...)`."""
     opened = []
+    if request.param == "postgres":
+        use_database(request.getfixturevalue("postgres_url"))
 
     def open_one(project, *, write=False, create=False):
         store = open_store(project, write=write, create=create)
         opened.append(store)
         return store
 
-    yield open_one
-    for store in opened:
-        store.close()
+    try:
+        yield open_one
+    finally:
+        for store in opened:
+            store.close()
+        use_database(None)
 
 
 def _request(name=None, run_id=None, resume="never", config=None):

@@ -23,7 +23,17 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=port_number, default=8000, help="port (default 8000)")
-    parser.add_argument("--dir", help="where the projects are kept (default TRACKIO_DIR)")
+    parser.add_argument(
+        "--dir",
+        help="where the projects are kept (default TRACKIO_DIR); with --db, their media files",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="keep the projects in this PostgreSQL database, e.g. "
+        "postgresql://user:pass@host:5432/dbname (default TRACKIO_DATABASE_URL); several "
+        "servers may share one",
+    )
     parser.add_argument(
         "--write-token",
         help="the token writes need (default TRACKIO_WRITE_TOKEN, else a new one, printed)",
@@ -68,6 +78,18 @@ def _serve(args: argparse.Namespace) -> int:
     if args.dir:
         os.makedirs(args.dir, exist_ok=True)
         os.environ["TRACKIO_DIR"] = os.path.abspath(args.dir)
+    database = args.db or os.environ.get("TRACKIO_DATABASE_URL") or None
+    where = str(data_dir())
+    if database is not None:
+        from trackio.storage import use_database
+        from trackio.storage.errors import StoreError
+        from trackio.storage.postgres.connection import describe_url
+
+        try:
+            use_database(database)
+        except StoreError as error:
+            raise CommandError(str(error)) from None
+        where = f"{describe_url(database)}, media in {data_dir()}"
     write_token = args.write_token or os.environ.get("TRACKIO_WRITE_TOKEN")
     made_write_token = write_token is None
     write_token = write_token or new_token()
@@ -100,7 +122,7 @@ def _serve(args: argparse.Namespace) -> int:
         shown = "[::]" if args.host == "::" else args.host
         name = args.allowed_host[0] if args.allowed_host else socket.gethostname()
         url = url.replace(f"//{shown}", f"//{name}", 1)
-    print(f"* trackio server running at {url}/ (projects in {data_dir()})")
+    print(f"* trackio server running at {url}/ (projects in {where})")
     token_part = f" TRACKIO_WRITE_TOKEN={write_token}" if made_write_token else ""
     print(f"* log to it from any machine with:\n  TRACKIO_SERVER_URL={url}{token_part}")
     if made_write_token:

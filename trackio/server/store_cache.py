@@ -6,27 +6,25 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Hashable
 
-from trackio.storage import ProjectStore
-from trackio.storage.paths import project_db_path
+from trackio.storage import ProjectStore, store_key
 
 
 class StoreCache:
     """The stores `open_project` opens, the `capacity` most recently used kept; each
-    keeps a connection per thread. Stores are kept by file path, so `TRACKIO_DIR` is
+    keeps a connection per thread. Stores are kept by `store_key`, so `TRACKIO_DIR` is
     read on every call."""
 
     def __init__(self, open_project: Callable[[str], ProjectStore], capacity: int = 64) -> None:
         self._open = open_project
-        self._stores: OrderedDict[Path, ProjectStore] = OrderedDict()
+        self._stores: OrderedDict[Hashable, ProjectStore] = OrderedDict()
         self._capacity = capacity
         self._lock = threading.Lock()
 
     def store(self, project: str) -> ProjectStore:
         """The store of `project`, opened on first use (errors as `open_project` raises)."""
-        path = project_db_path(project)
+        path = store_key(project)
         with self._lock:
             store = self._stores.get(path)
             if store is not None:
@@ -46,7 +44,7 @@ class StoreCache:
     def forget(self, project: str) -> None:
         """Close and drop the store of `project` (its file was deleted or replaced)."""
         with self._lock:
-            store = self._stores.pop(project_db_path(project), None)
+            store = self._stores.pop(store_key(project), None)
         if store is not None:
             store.close()
 

@@ -3,31 +3,74 @@
 `open_store(project)` gives a read-only store (it never creates, migrates or writes
 anything); `open_store(project, write=True, create=True)` one that may. Errors
 are those of `trackio.storage.errors`.
+
+Projects are SQLite files under `TRACKIO_DIR`, unless the process was pointed at a
+PostgreSQL database with `use_database` (a team server's `--db`): then they live
+there, and only their media files under `TRACKIO_DIR`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 
 from trackio.storage.store import ProjectStore
+
+_database_url: str | None = None
+
+
+def use_database(url: str | None) -> None:
+    """Keep this process's projects in the PostgreSQL database at `url` (None: in SQLite
+    files again). Raises `StoreError` naming the problem when it cannot be reached."""
+    global _database_url
+    if url is not None:
+        from trackio.storage.postgres.connection import check_reachable
+
+        check_reachable(url)
+    _database_url = url
+
+
+def database_url() -> str | None:
+    """The PostgreSQL database this process keeps its projects in, if any."""
+    return _database_url
 
 
 def open_store(
     project: str, *, write: bool = False, create: bool = False, directory: Path | None = None
 ) -> ProjectStore:
-    """The store of `project` on this machine (SQLite files in `directory`, by default
-    `TRACKIO_DIR`).
+    """The store of `project`: SQLite files in `directory` (by default `TRACKIO_DIR`),
+    or the database `use_database` named (media files in `directory`).
 
     Read-only unless `write`; a missing project raises `ProjectNotFoundError` unless
     `create` (with `write`).
     """
+    if _database_url is not None:
+        from trackio.storage.postgres.store import PostgresProjectStore
+
+        return PostgresProjectStore(
+            project, _database_url, write=write, create=create, directory=directory
+        )
     from trackio.storage.sqlite.store import SQLiteProjectStore
 
     return SQLiteProjectStore(project, write=write, create=create, directory=directory)
 
 
+def store_key(project: str) -> Hashable:
+    """What identifies the stored project now (its file, or its database and name), so
+    caches of open stores notice `TRACKIO_DIR` or the database changing."""
+    if _database_url is not None:
+        return (_database_url, project)
+    from trackio.storage.paths import project_db_path
+
+    return project_db_path(project)
+
+
 def list_projects() -> list[str]:
     """Names of every project, sorted."""
+    if _database_url is not None:
+        from trackio.storage.postgres.store import list_projects as list_in_database
+
+        return list_in_database(_database_url)
     from trackio.storage.sqlite.project_files import list_projects as list_files
 
     return list_files()
@@ -48,4 +91,12 @@ def needs_migration(project: str) -> bool:
     return False
 
 
-__all__ = ["ProjectStore", "list_projects", "needs_migration", "open_store"]
+__all__ = [
+    "ProjectStore",
+    "database_url",
+    "list_projects",
+    "needs_migration",
+    "open_store",
+    "store_key",
+    "use_database",
+]

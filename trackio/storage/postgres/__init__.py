@@ -1,0 +1,1 @@
+"""The project store on PostgreSQL, for team servers that share one database."""
