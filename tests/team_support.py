@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -12,7 +13,78 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import trackio
+from trackio.remote.wire import OpenRequest, encode_batch
+from trackio.storage.records import RunBatch, RunRequest
+
 WRITE_TOKEN = "test-write-token"
+
+LOGGER = """
+import math, sys, time, trackio
+project, name, steps, metrics = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+pause = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
+run = trackio.init(project=project, name=name, config={"lr": 0.01, "name": name})
+print("started", run.id, flush=True)
+for step in range(steps):
+    trackio.log({f"m{m}": step * 10.0 + m for m in range(metrics)})
+    if pause:
+        time.sleep(pause)
+    if step == steps // 2:
+        print("halfway", flush=True)
+    if pause and step % 50 == 0:
+        print("at", step, flush=True)
+print("logged", flush=True)
+trackio.finish()
+print("finished", flush=True)
+"""
+
+
+def start_logger(env: dict[str, str], *args: object, stdout=subprocess.PIPE) -> subprocess.Popen:
+    """A client process running `LOGGER` with `args` (project, name, steps, metrics[, pause])."""
+    return subprocess.Popen(
+        [sys.executable, "-c", LOGGER, *map(str, args)],
+        env=env,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def values_exactly_once(project: str, name: str, steps: int, metrics: int):
+    """The run `name` of `project` (read with `Api`), after checking it holds each of
+    `LOGGER`'s values once, at every step."""
+    (run,) = [r for r in trackio.Api().runs(project) if r.name == name]
+    rows = run.history()
+    assert [row["step"] for row in rows] == list(range(steps))
+    for row in rows:
+        assert {k: v for k, v in row.items() if k.startswith("m")} == {
+            f"m{m}": row["step"] * 10.0 + m for m in range(metrics)
+        }
+    return run
+
+
+def ingest_body(
+    project: str = "guarded",
+    run_id: str = "run00001",
+    batch_id: str = "batch-0001",
+    values: tuple[float, ...] = (1.0, 2.0),
+) -> bytes:
+    """A gzipped ingest batch opening run "r" and logging `values` as `loss`."""
+    batch = RunBatch(run_id)
+    batch.series["loss"] = (list(range(len(values))), list(values), [time.time()] * len(values))
+    request = RunRequest("r", run_id, "allow", None, None, None, [], {})
+    return encode_batch(batch_id, project, [OpenRequest(run_id, request)], [batch])
+
+
+def post_batch(team, body, token=WRITE_TOKEN, gzip_header=True, host=None):
+    """(status, decoded answer) of POSTing `body` to the server's ingest endpoint."""
+    headers = {"Content-Type": "application/json"}
+    if gzip_header:
+        headers["Content-Encoding"] = "gzip"
+    if token is not None:
+        headers["X-Trackio-Write-Token"] = token
+    status, answer = team.request("/api/ingest", body, headers, host=host)
+    return status, json.loads(answer) if answer.startswith(b"{") else answer
 
 
 def free_port() -> int:

@@ -19,64 +19,43 @@ from team_support import (
     WRITE_TOKEN,
     TeamServer,
     client_env,
+    ingest_body,
     latest_line,
+    post_batch,
     send_signal,
     spool_files,
+    start_logger,
+    values_exactly_once,
     wait_until,
 )
 
 import trackio
 from trackio.remote.wire import MAGIC, encode_batch
+from trackio.storage import use_database
 from trackio.storage.records import RunBatch
-
-LOGGER = """
-import math, sys, time, trackio
-project, name, steps, metrics = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-pause = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
-run = trackio.init(project=project, name=name, config={"lr": 0.01, "name": name})
-print("started", run.id, flush=True)
-for step in range(steps):
-    trackio.log({f"m{m}": step * 10.0 + m for m in range(metrics)})
-    if pause:
-        time.sleep(pause)
-    if step == steps // 2:
-        print("halfway", flush=True)
-    if pause and step % 50 == 0:
-        print("at", step, flush=True)
-print("logged", flush=True)
-trackio.finish()
-print("finished", flush=True)
-"""
 
 
 @pytest.fixture
-def team(child_env, trackio_dir):
-    server = TeamServer(child_env, trackio_dir).start()
-    yield server
-    server.stop()
+def team(request, child_env, trackio_dir):
+    """A team server on SQLite files, or (parametrised "postgres") on a PostgreSQL
+    database, which this process's `Api` then reads too."""
+    extra: tuple[str, ...] = ()
+    if getattr(request, "param", "sqlite") == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        use_database(url)
+        extra = ("--db", url)
+    server = TeamServer(child_env, trackio_dir, *extra).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        use_database(None)
 
 
-def _logger(env, *args, stdout=subprocess.PIPE):
-    return subprocess.Popen(
-        [sys.executable, "-c", LOGGER, *map(str, args)],
-        env=env,
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+ON_BOTH_BACKENDS = pytest.mark.parametrize("team", ["sqlite", "postgres"], indirect=True)
 
 
-def _values_exactly_once(project, name, steps, metrics):
-    (run,) = [r for r in trackio.Api().runs(project) if r.name == name]
-    rows = run.history()
-    assert [row["step"] for row in rows] == list(range(steps))
-    for row in rows:
-        assert {k: v for k, v in row.items() if k.startswith("m")} == {
-            f"m{m}": row["step"] * 10.0 + m for m in range(metrics)
-        }
-    return run
-
-
+@ON_BOTH_BACKENDS
 def test_values_of_every_type_arrive_as_logged(team, child_env, tmp_path):
     script = textwrap.dedent(
         """
@@ -109,20 +88,22 @@ def test_values_of_every_type_arrive_as_logged(team, child_env, tmp_path):
     assert spool_files(tmp_path / "client") == []
 
 
+@ON_BOTH_BACKENDS
 def test_eight_clients_at_once_every_value_exactly_once(team, child_env, tmp_path):
     env = client_env(child_env, tmp_path / "clients", team)
-    clients = [_logger(env, "crowd", f"c{index}", 5000, 10) for index in range(8)]
+    clients = [start_logger(env, "crowd", f"c{index}", 5000, 10) for index in range(8)]
     for client in clients:
         out, err = client.communicate(timeout=300)
         assert client.returncode == 0, err
     for index in range(8):
-        run = _values_exactly_once("crowd", f"c{index}", 5000, 10)
+        run = values_exactly_once("crowd", f"c{index}", 5000, 10)
         assert run.status == "finished"
 
 
+@ON_BOTH_BACKENDS
 def test_server_killed_mid_run_and_restarted_loses_nothing(team, child_env, tmp_path):
     env = client_env(child_env, tmp_path / "client", team, TRACKIO_FINISH_TIMEOUT="60")
-    client = _logger(env, "outage", "r", 400, 4, 0.01)
+    client = start_logger(env, "outage", "r", 400, 4, 0.01)
     wait_for_line(client, "halfway")
     team.kill(signal.SIGKILL)
     time.sleep(5)
@@ -131,7 +112,7 @@ def test_server_killed_mid_run_and_restarted_loses_nothing(team, child_env, tmp_
     assert client.returncode == 0, err
     assert "finished" in out and "are not yet on" not in err
     assert err.count("cannot be reached") == 1, err
-    run = _values_exactly_once("outage", "r", 400, 4)
+    run = values_exactly_once("outage", "r", 400, 4)
     assert run.status == "finished"
 
 
@@ -141,8 +122,8 @@ def test_clients_killed_while_the_server_is_down_then_sync_pending(
     client_dir = tmp_path / "client"
     env = client_env(child_env, client_dir, team, TRACKIO_FINISH_TIMEOUT="1")
     team.kill(signal.SIGKILL)
-    termed = _logger(env, "down", "termed", 1_000_000, 2, 0.001)
-    killed = _logger(env, "down", "killed", 1_000_000, 2, 0.001)
+    termed = start_logger(env, "down", "termed", 1_000_000, 2, 0.001)
+    killed = start_logger(env, "down", "killed", 1_000_000, 2, 0.001)
     for client in (termed, killed):
         wait_for_line(client, "started")
     time.sleep(2)
@@ -181,44 +162,25 @@ def test_clients_killed_while_the_server_is_down_then_sync_pending(
     assert again.returncode == 0 and "delivered 0" in again.stdout
 
 
-def _batch(project="guarded", run_id="run00001", batch_id="batch-0001", values=(1.0, 2.0)):
-    batch = RunBatch(run_id)
-    batch.series["loss"] = (list(range(len(values))), list(values), [time.time()] * len(values))
-    from trackio.remote.wire import OpenRequest
-    from trackio.storage.records import RunRequest
-
-    request = RunRequest("r", run_id, "allow", None, None, None, [], {})
-    return encode_batch(batch_id, project, [OpenRequest(run_id, request)], [batch])
-
-
-def _post(team, body, token=WRITE_TOKEN, gzip_header=True, host=None):
-    headers = {"Content-Type": "application/json"}
-    if gzip_header:
-        headers["Content-Encoding"] = "gzip"
-    if token is not None:
-        headers["X-Trackio-Write-Token"] = token
-    status, answer = team.request("/api/ingest", body, headers, host=host)
-    return status, json.loads(answer) if answer.startswith(b"{") else answer
-
-
 def test_tokens_are_required_and_checked(team):
-    assert _post(team, _batch(), token=None)[0] == 401
-    status, answer = _post(team, _batch(), token="wrong")
+    assert post_batch(team, ingest_body(), token=None)[0] == 401
+    status, answer = post_batch(team, ingest_body(), token="wrong")
     assert status == 403 and "wrong" in answer["error"]
     assert "guarded" not in trackio.Api().projects()
-    assert _post(team, _batch())[0] == 200
+    assert post_batch(team, ingest_body())[0] == 200
     assert [r["loss"] for r in trackio.Api().run("guarded/r").history()] == [1.0, 2.0]
 
 
+@ON_BOTH_BACKENDS
 def test_duplicate_batches_are_stored_once(team):
-    body = _batch(batch_id="same-batch-id")
-    assert _post(team, body) == (200, {"stored": 2, "duplicate": False, "missing_runs": []})
-    assert _post(team, body)[1]["duplicate"] is True
+    body = ingest_body(batch_id="same-batch-id")
+    assert post_batch(team, body) == (200, {"stored": 2, "duplicate": False, "missing_runs": []})
+    assert post_batch(team, body)[1]["duplicate"] is True
     assert len(trackio.Api().run("guarded/r").history()) == 2
 
 
 def test_malformed_and_oversized_batches_store_nothing(team, child_env, tmp_path):
-    frame = gzip.decompress(_batch())
+    frame = gzip.decompress(ingest_body())
     start = len(MAGIC) + 8
     size = int.from_bytes(frame[len(MAGIC) : start], "little")
     header, columns = json.loads(frame[start : start + size]), frame[start + size :]
@@ -229,9 +191,9 @@ def test_malformed_and_oversized_batches_store_nothing(team, child_env, tmp_path
 
     broken = json.loads(json.dumps(header))
     broken["runs"].append({"run_id": "run00001", "series": {"x": {"steps": 0, "times": 99}}})
-    status, answer = _post(team, framed(broken), gzip_header=False)
+    status, answer = post_batch(team, framed(broken), gzip_header=False)
     assert status == 400 and "runs[1]" in answer["error"] and "columns" in answer["error"]
-    status, answer = _post(team, framed(header, columns[:-8]), gzip_header=False)
+    status, answer = post_batch(team, framed(header, columns[:-8]), gzip_header=False)
     assert status == 400 and "columns add up to" in answer["error"]
     for steps, times, problem in (
         ([-1, 0], [1.0, 2.0], "steps must be 0 or more"),
@@ -239,23 +201,23 @@ def test_malformed_and_oversized_batches_store_nothing(team, child_env, tmp_path
     ):
         odd = RunBatch("run00001")
         odd.series["loss"] = (steps, [1.0, 2.0], times)
-        status, answer = _post(team, encode_batch("odd-batch-id", "guarded", [], [odd]))
+        status, answer = post_batch(team, encode_batch("odd-batch-id", "guarded", [], [odd]))
         assert status == 400 and problem in answer["error"]
     for body in (b"not json", gzip.compress(b"[1, 2]"), b"\x1f\x8b broken gzip"):
-        assert _post(team, body, gzip_header=False)[0] == 400
+        assert post_batch(team, body, gzip_header=False)[0] == 400
     assert "guarded" not in trackio.Api().projects()
 
     small = TeamServer(child_env, tmp_path / "small", "--max-body-mb", "0.001").start()
     try:
-        large = _batch(values=[float(i) for i in range(5000)])
-        assert _post(small, large)[0] == 413
-        assert _post(small, gzip.compress(b" " * 50_000), gzip_header=True)[0] == 413
+        large = ingest_body(values=[float(i) for i in range(5000)])
+        assert post_batch(small, large)[0] == 413
+        assert post_batch(small, gzip.compress(b" " * 50_000), gzip_header=True)[0] == 413
     finally:
         small.stop()
 
 
 def test_a_host_header_that_is_not_allowed_is_refused(team):
-    assert _post(team, _batch(), host="evil.example")[0] == 400
+    assert post_batch(team, ingest_body(), host="evil.example")[0] == 400
     assert "guarded" not in trackio.Api().projects()
 
 
@@ -266,7 +228,7 @@ def test_a_wrong_token_says_so_once_and_keeps_everything_for_sync(
     env = client_env(
         child_env, client_dir, team, TRACKIO_WRITE_TOKEN="nope", TRACKIO_FINISH_TIMEOUT="2"
     )
-    client = _logger(env, "tokens", "r", 50, 2)
+    client = start_logger(env, "tokens", "r", 50, 2)
     out, err = client.communicate(timeout=120)
     assert client.returncode == 0, err
     assert err.count("refused the write token") == 1, err
@@ -281,10 +243,11 @@ def test_a_wrong_token_says_so_once_and_keeps_everything_for_sync(
         timeout=60,
     )
     assert sync.returncode == 0, sync.stdout + sync.stderr
-    run = _values_exactly_once("tokens", "r", 50, 2)
+    run = values_exactly_once("tokens", "r", 50, 2)
     assert run.status == "finished"
 
 
+@ON_BOTH_BACKENDS
 def test_sync_sends_a_local_project_and_twice_adds_nothing(team, child_env, tmp_path, cli_env):
     local_dir = tmp_path / "laptop"
     local_dir.mkdir()
@@ -403,7 +366,7 @@ def test_the_next_process_logging_there_delivers_a_dead_process_spool(team, chil
     client_dir = tmp_path / "client"
     env = client_env(child_env, client_dir, team)
     team.kill(signal.SIGKILL)
-    dead = _logger(env, "relay", "dead", 1_000_000, 2, 0.001)
+    dead = start_logger(env, "relay", "dead", 1_000_000, 2, 0.001)
     wait_for_line(dead, "started")
     time.sleep(1.5)
     logged_by = int(latest_line(dead, "at ").split()[1])
@@ -412,7 +375,7 @@ def test_the_next_process_logging_there_delivers_a_dead_process_spool(team, chil
     assert spool_files(client_dir)
     team.start()
 
-    later = _logger(env, "relay", "later", 20, 2)
+    later = start_logger(env, "relay", "later", 20, 2)
     out, err = later.communicate(timeout=120)
     assert later.returncode == 0, err
 
@@ -423,7 +386,7 @@ def test_the_next_process_logging_there_delivers_a_dead_process_spool(team, chil
     wait_until(lambda: len(dead_rows()) > logged_by, timeout=60)
     rows = dead_rows()
     assert [row["step"] for row in rows] == list(range(len(rows)))
-    _values_exactly_once("relay", "later", 20, 2)
+    values_exactly_once("relay", "later", 20, 2)
     wait_until(lambda: spool_files(client_dir) == [], timeout=30)
 
 
@@ -431,10 +394,10 @@ def test_a_token_in_the_url_never_reaches_the_server_output(child_env, trackio_d
     server = TeamServer(child_env, trackio_dir).start()
     try:
         status, _ = server.request(
-            f"/api/ingest?write_token={WRITE_TOKEN}", _batch(), {"Content-Encoding": "gzip"}
+            f"/api/ingest?write_token={WRITE_TOKEN}", ingest_body(), {"Content-Encoding": "gzip"}
         )
         assert status == 200
-        assert server.request("/api/ingest?write_token=not-the-token", _batch())[0] == 403
+        assert server.request("/api/ingest?write_token=not-the-token", ingest_body())[0] == 403
     finally:
         server.kill(signal.SIGTERM)
     process_output = "\n".join(server.banner)
@@ -484,15 +447,15 @@ def test_https_with_the_servers_certificate_and_one_message_without_it(
             line.startswith("* trackio server running at https://") for line in server.banner
         )
         trusted = client_env(child_env, tmp_path / "trusted", server, TRACKIO_CA_BUNDLE=str(cert))
-        client = _logger(trusted, "tls", "ok", 30, 2)
+        client = start_logger(trusted, "tls", "ok", 30, 2)
         out, err = client.communicate(timeout=120)
         assert client.returncode == 0, err
-        _values_exactly_once("tls", "ok", 30, 2)
+        values_exactly_once("tls", "ok", 30, 2)
 
         untrusted = client_env(
             child_env, tmp_path / "untrusted", server, TRACKIO_FINISH_TIMEOUT="2"
         )
-        client = _logger(untrusted, "tls", "refused", 30, 2)
+        client = start_logger(untrusted, "tls", "refused", 30, 2)
         out, err = client.communicate(timeout=120)
         assert client.returncode == 0, err
         assert err.count("CERTIFICATE_VERIFY_FAILED") == 1, err
@@ -516,7 +479,7 @@ def test_a_full_disk_on_the_server_is_a_503_and_the_client_waits(
     filler = small_disk / "filler"
     try:
         env = client_env(child_env, tmp_path / "client", server, TRACKIO_FINISH_TIMEOUT="120")
-        client = _logger(env, "full", "r", 3000, 10, 0.001)
+        client = start_logger(env, "full", "r", 3000, 10, 0.001)
         wait_for_line(client, "started")
         time.sleep(0.5)
         with open(filler, "wb") as handle:
@@ -528,7 +491,7 @@ def test_a_full_disk_on_the_server_is_a_503_and_the_client_waits(
                 pass
         status, answer = server.request(
             "/api/ingest",
-            _batch(project="full-too", batch_id="full-disk-batch"),
+            ingest_body(project="full-too", batch_id="full-disk-batch"),
             {"Content-Encoding": "gzip", "X-Trackio-Write-Token": WRITE_TOKEN},
         )
         assert status == 503, (status, answer)
@@ -542,5 +505,5 @@ def test_a_full_disk_on_the_server_is_a_503_and_the_client_waits(
         server.stop()
         filler.unlink(missing_ok=True)
     monkeypatch.setenv("TRACKIO_DIR", str(data))
-    run = _values_exactly_once("full", "r", 3000, 10)
+    run = values_exactly_once("full", "r", 3000, 10)
     assert run.status == "finished"

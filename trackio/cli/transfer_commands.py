@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Iterator
@@ -26,6 +27,13 @@ def register(commands: Any) -> None:
     )
     export.add_argument("--output", required=True, help="the file to write; - for stdout")
     export.add_argument("--long", action="store_true", help="one row per value, not per step")
+    export.add_argument(
+        "--db",
+        metavar="URL",
+        help="read the project from the PostgreSQL database a team server keeps it in "
+        "(media files from --dir)",
+    )
+    export.add_argument("--dir", help="with --db: where the server keeps media files")
     export.set_defaults(handler=_export)
 
     importing = commands.add_parser("import", help="import runs from CSV or TensorBoard")
@@ -49,6 +57,14 @@ def register(commands: Any) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
+    if args.dir and not args.db:
+        raise CommandError("--dir goes with --db (without it, TRACKIO_DIR says where projects are)")
+    if args.db:
+        from trackio.storage import use_database
+
+        if args.dir:
+            os.environ["TRACKIO_DIR"] = os.path.abspath(args.dir)
+        use_database(args.db)
     with project_store(args.project) as store:
         runs = [store.resolve_run(key) for key in args.run] if args.run else None
     try:

@@ -56,12 +56,12 @@ def open_store(
 
 
 def store_key(project: str) -> Hashable:
-    """What identifies the stored project now (its file, or its database and name), so
-    caches of open stores notice `TRACKIO_DIR` or the database changing."""
-    if _database_url is not None:
-        return (_database_url, project)
+    """What identifies the stored project now (its file; or its database, name and media
+    folder), so caches of open stores notice `TRACKIO_DIR` or the database changing."""
     from trackio.storage.paths import project_db_path
 
+    if _database_url is not None:
+        return (_database_url, project_db_path(project))
     return project_db_path(project)
 
 
