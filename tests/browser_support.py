@@ -82,3 +82,38 @@ class BrowserTab:
     def _on_dialog(self, dialog) -> None:
         self.dialogs.append(dialog.message)
         dialog.dismiss()
+
+
+BACKENDS = ["sqlite", "postgres"]
+"""What the dashboard's browser tests run on: SQLite files, and PostgreSQL."""
+
+
+def serve_dashboard(request):
+    """A `server` fixture's body, parametrised over `BACKENDS`: the real dashboard server
+    on a free loopback port, its projects in SQLite files or in the test session's
+    PostgreSQL database (this process then logs there too). Yields the server."""
+    from trackio.server.app import start_server
+    from trackio.storage import use_database
+
+    if request.param == "postgres":
+        use_database(request.getfixturevalue("postgres_session_url"))
+    handle = start_server(host="127.0.0.1", port=0)
+    try:
+        yield handle
+    finally:
+        handle.stop()
+        use_database(None)
+
+
+def empty_after_test():
+    """An autouse fixture's body: after a test, finish its runs and, on PostgreSQL,
+    drop the projects it made (SQLite's live in the test's own directory)."""
+    import trackio
+    from trackio.storage import database_url
+
+    yield
+    trackio.finish()
+    if database_url() is not None:
+        import postgres_support
+
+        postgres_support.empty_database(database_url())

@@ -1,7 +1,8 @@
 """The browser app, driven in Debian's headless Chromium through Playwright.
 
 Data is written with the real logging API and served by the real server; the page
-exposes `window.__trackio` (what each chart drew) for the assertions.
+exposes `window.__trackio` (what each chart drew) for the assertions. Every test runs
+twice: with the projects in SQLite files, and in PostgreSQL (a team server's `--db`).
 """
 
 from __future__ import annotations
@@ -12,9 +13,17 @@ import time
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
-from browser_support import BrowserTab, new_test_context, skip_module_without_browser
+from browser_support import (
+    BACKENDS,
+    BrowserTab,
+    empty_after_test,
+    new_test_context,
+    serve_dashboard,
+    skip_module_without_browser,
+)
 
 import trackio
+from trackio.storage import database_url
 
 skip_module_without_browser()
 XSS_NAME = "<img src=x onerror=alert(1)>"
@@ -44,6 +53,16 @@ class Dashboard(BrowserTab):
 
     def set_range(self, testid: str, value: float) -> None:
         self.page.locator(f"[data-testid={testid}]").fill(str(value))
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request):
+    yield from serve_dashboard(request)
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_empty(server):
+    yield from empty_after_test()
 
 
 @pytest.fixture
@@ -388,7 +407,15 @@ def test_an_unknown_x_axis_falls_back_to_step_with_a_notice(dashboard):
 
 
 def test_a_project_that_cannot_load_shows_only_its_notice(dashboard, trackio_dir):
-    (trackio_dir / "broken.db").write_bytes(b"not a database at all")
+    if database_url() is None:
+        (trackio_dir / "broken.db").write_bytes(b"not a database at all")
+    else:
+        import psycopg
+
+        log_runs("broken", {"a": {}}, steps=2)
+        with psycopg.connect(database_url(), autocommit=True) as conn:
+            (number,) = conn.execute("SELECT id FROM trackio.projects").fetchone()
+            conn.execute(f"UPDATE trackio_p{number}.trackio_meta SET value = '99'")
     dashboard.open(project="broken")
     assert "Could not load project" in dashboard.page.locator(".notice").inner_text()
     assert dashboard.page.locator(".table-pager:visible").count() == 0

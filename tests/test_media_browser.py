@@ -14,7 +14,14 @@ from urllib.parse import urlencode
 
 import numpy as np
 import pytest
-from browser_support import BrowserTab, new_test_context, skip_module_without_browser
+from browser_support import (
+    BACKENDS,
+    BrowserTab,
+    empty_after_test,
+    new_test_context,
+    serve_dashboard,
+    skip_module_without_browser,
+)
 
 import trackio
 
@@ -97,6 +104,16 @@ class MediaPage(BrowserTab):
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         target = locator if locator is not None else self.page
         target.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request):
+    yield from serve_dashboard(request)
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_empty(server):
+    yield from empty_after_test()
 
 
 @pytest.fixture

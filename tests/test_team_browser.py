@@ -6,19 +6,31 @@ from __future__ import annotations
 import math
 
 import pytest
-from browser_support import BrowserTab, new_test_context, skip_module_without_browser
+from browser_support import BACKENDS, BrowserTab, new_test_context, skip_module_without_browser
 from team_support import TeamServer
 
 import trackio
+from trackio.storage import use_database
 
 skip_module_without_browser()
 
 
-@pytest.fixture
-def guarded(child_env, trackio_dir):
-    server = TeamServer(child_env, trackio_dir, "--read-token", "reader-secret").start()
-    yield server
-    server.stop()
+@pytest.fixture(params=BACKENDS)
+def guarded(request, child_env, trackio_dir):
+    """A team server with a read token, on SQLite files or on PostgreSQL (where this
+    process logs too)."""
+    extra: tuple[str, ...] = ()
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        use_database(url)
+        extra = ("--db", url)
+    server = TeamServer(child_env, trackio_dir, "--read-token", "reader-secret", *extra).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        trackio.finish()
+        use_database(None)
 
 
 def test_the_dashboard_asks_for_the_read_token_then_shows_the_charts(browser, guarded, tmp_path):
