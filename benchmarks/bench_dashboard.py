@@ -57,8 +57,8 @@ def generate_big_config() -> None:
     print(f"generated {BIG_CONFIG}: 3 runs with 2 MB configs")
 
 
-def generate(data_dir: Path) -> None:
-    """Write both projects through the public logging API."""
+def generate_wide() -> None:
+    """Write the 100-run project through the public logging API."""
     import trackio
 
     rng = random.Random(0)
@@ -71,6 +71,13 @@ def generate(data_dir: Path) -> None:
             run.log({f"train/m{m}": decay + 0.01 * m + rng.random() * 0.01 for m in range(10)})
         run.finish()
     print(f"generated {WIDE}: 20,000,000 points in {time.perf_counter() - started:.1f} s")
+
+
+def generate(data_dir: Path) -> None:
+    """Write both projects through the public logging API."""
+    import trackio
+
+    generate_wide()
     started = time.perf_counter()
     run = trackio.init(project=LONG, name="long")
     for step in range(1_000_000):
