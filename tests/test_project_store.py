@@ -335,3 +335,43 @@ def test_threads_that_end_do_not_leave_files_open(backend):
     for _ in range(100):
         read_in_a_new_thread()
     assert len(os.listdir("/proc/self/fd")) <= before + 10
+
+
+def test_two_writers_taking_turns_on_one_run_keep_its_points_in_order(backend):
+    """Two team servers sharing a database may each take batches of one run: the chunks
+    each writes are never merged around the other's, so the series stays in order."""
+    first = backend("p", write=True, create=True)
+    second = backend("p", write=True)
+    run_id = first.open_run(_request(name="a")).record.run_id
+    for index in range(6):
+        steps = list(range(index * 10, index * 10 + 10))
+        batch = RunBatch(run_id, last_time=1000.0 + steps[-1])
+        batch.series["x"] = (steps, [float(s) for s in steps], [1000.0 + s for s in steps])
+        (first if index % 2 == 0 else second).append([batch])
+    first.append([RunBatch(run_id, operations=[("finish", ("finished", 0, 2000.0))])])
+    second.append([RunBatch(run_id, operations=[("finish", ("finished", 0, 2000.0))])])
+    run = first.get_run(run_id)
+    assert first.read_series(run, "x").steps == list(range(60))
+    assert first.series_version(run, "x").ordered
+
+
+def test_the_last_value_of_each_kind_reads_back_exactly(backend):
+    store = backend("p", write=True, create=True)
+    run_id = store.open_run(_request(name="a")).record.run_id
+    exact = {
+        "third": 0.1 + 0.2,
+        "tiny": 5e-324,
+        "negative_zero": -0.0,
+        "int_max": 2**63 - 1,
+        "int_min": -(2**63),
+        "yes": True,
+        "no": False,
+        "inf": -math.inf,
+    }
+    store.append([_batch(run_id, {name: [0, value] for name, value in exact.items()})])
+    (run,) = store.list_runs()
+    last = store.last_values([run])[run_id]
+    for name, value in exact.items():
+        assert last[name] == value and type(last[name]) is type(value), name
+    assert math.copysign(1.0, last["negative_zero"]) == -1.0
+    assert store.summary(run)["third"] == 0.30000000000000004

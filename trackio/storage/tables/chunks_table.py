@@ -36,8 +36,13 @@ def insert(
 
 def take(conn: Connection, ids: list[int], run: int, metric: int) -> list[tuple[Any, ...]]:
     """Remove those of the chunks `ids` that still belong to series (run, metric), when
-    there are at least two of them, and return their (kind, n, first_step, steps, vals,
-    times, id) in id order, for merging into one; else change nothing and return []."""
+    there are at least two of them and no other chunk of the series lies between them,
+    and return their (kind, n, first_step, steps, vals, times, id) in id order, for
+    merging into one; else change nothing and return [].
+
+    Another chunk between them is one another writer added (a second server sharing
+    the database took a batch of the run): merging around it would put points out of
+    logging order, so they are left as they are."""
     if len(ids) < 2:
         return []
     marks = placeholders(len(ids))
@@ -47,6 +52,12 @@ def take(conn: Connection, ids: list[int], run: int, metric: int) -> list[tuple[
         [*ids, run, metric],
     ).fetchall()
     if len(rows) < 2:
+        return []
+    between = conn.execute(
+        "SELECT count(*) FROM chunks WHERE run = ? AND metric = ? AND id BETWEEN ? AND ?",
+        (run, metric, rows[0][6], rows[-1][6]),
+    ).fetchone()[0]
+    if between != len(rows):
         return []
     conn.execute(
         f"DELETE FROM chunks WHERE id IN ({placeholders(len(rows))})", [r[6] for r in rows]
