@@ -375,3 +375,19 @@ def test_the_last_value_of_each_kind_reads_back_exactly(backend):
         assert last[name] == value and type(last[name]) is type(value), name
     assert math.copysign(1.0, last["negative_zero"]) == -1.0
     assert store.summary(run)["third"] == 0.30000000000000004
+
+
+def test_versions_of_many_runs_read_at_once_match_each_runs(backend):
+    store = backend("p", write=True, create=True)
+    for name, length in (("short", 10), ("long", 5000), ("empty", 0)):
+        run_id = store.open_run(_request(name=name)).record.run_id
+        if length:
+            store.append([_batch(run_id, {"y": [float(i) for i in range(length)]})])
+    runs = store.list_runs()
+    many = store.series_versions(runs, "y", 5, 4000)
+    assert set(many) == {run.run_id for run in runs}
+    for run in runs:
+        assert many[run.run_id] == store.series_version(run, "y", 5, 4000)
+    assert many[runs[1].run_id].points > 0 and many[runs[2].run_id].points == 0
+    with pytest.raises(MetricNotFoundError):
+        store.series_versions(runs, "nope")

@@ -139,6 +139,15 @@ class ProjectStore(Protocol):
     ) -> SeriesVersion:
         """Changes whenever the series' stored points within the steps change."""
 
+    def series_versions(
+        self,
+        runs: list[RunRecord],
+        metric: str,
+        step_min: int | None = None,
+        step_max: int | None = None,
+    ) -> dict[str, SeriesVersion]:
+        """`series_version` of many runs at once, by run id."""
+
     def chart_series(
         self,
         run: RunRecord,

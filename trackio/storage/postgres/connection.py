@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import psycopg.errors
@@ -23,6 +23,7 @@ from trackio.storage.errors import (
     StoreError,
 )
 
+T = TypeVar("T")
 POOL_MAX_SIZE = 8
 POOL_TIMEOUT_SECONDS = 30.0
 CONNECT_TIMEOUT_SECONDS = 5
@@ -99,8 +100,9 @@ def _adapted(statement: str) -> str:
 def pool(url: str) -> ConnectionPool:
     """The process's pool of connections to the database at `url`, opened on first use.
 
-    A connection is checked before it is handed out, so after the database restarts
-    the first request gets a fresh connection rather than a dead one."""
+    Connections are not checked before use (that would cost a round trip each time);
+    a statement failing on a dead one (the database restarted) has the pool test all
+    its idle connections (`connection`), and reads are retried once."""
     with _pools_lock:
         found = _pools.get(url)
         if found is None:
@@ -110,7 +112,6 @@ def pool(url: str) -> ConnectionPool:
                 max_size=POOL_MAX_SIZE,
                 timeout=POOL_TIMEOUT_SECONDS,
                 kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
-                check=ConnectionPool.check_connection,
                 open=False,
                 name="trackio",
             )
@@ -126,6 +127,16 @@ def close_pools() -> None:
         _pools.clear()
     for each in pools:
         each.close()
+
+
+def once_more_if_dropped(action: Callable[[], T]) -> T:
+    """`action`, run again once if the database dropped its connection (it restarted:
+    the pool has replaced its dead connections since). Only for actions that are safe
+    to repeat: reads, and transactions that failed whole."""
+    try:
+        return action()
+    except StorageUnavailableError:
+        return action()
 
 
 def check_reachable(url: str) -> None:
@@ -147,11 +158,15 @@ def _use_schema(conn: psycopg.Connection, schema: str | None) -> None:
 @contextmanager
 def connection(url: str, schema: str | None, what: str) -> Iterator[Adapted]:
     """A pooled connection in autocommit mode whose tables are those of `schema`."""
+    connections = pool(url)
     try:
-        with pool(url).connection() as conn:
+        with connections.connection() as conn:
             _use_schema(conn, schema)
             yield Adapted(conn)
     except psycopg.Error as error:
+        if isinstance(error, psycopg.OperationalError) and not isinstance(error, PoolTimeout):
+            with suppress(psycopg.Error, PoolTimeout):
+                connections.check()
         raise as_store_error(error, what) from error
 
 

@@ -29,7 +29,13 @@ from trackio.storage.errors import (
 from trackio.storage.lookup import describe_names
 from trackio.storage.paths import data_dir, media_dir_for, project_db_path, validate_project_name
 from trackio.storage.postgres import schema
-from trackio.storage.postgres.connection import Adapted, connection, describe_url, transaction
+from trackio.storage.postgres.connection import (
+    Adapted,
+    connection,
+    describe_url,
+    once_more_if_dropped,
+    transaction,
+)
 from trackio.storage.sqlite.schema import SCHEMA_VERSION
 from trackio.storage.tables import runs_table
 from trackio.storage.tables.series_writer import SeriesWriter
@@ -44,10 +50,14 @@ T = TypeVar("T")
 
 def list_projects(url: str) -> list[str]:
     """Names of every project in the database at `url`, sorted."""
-    with connection(url, None, "cannot list projects") as conn:
-        if not schema.registry_exists(conn):
-            return []
-        return sorted(row[0] for row in conn.execute("SELECT name FROM trackio.projects"))
+
+    def names() -> list[str]:
+        with connection(url, None, "cannot list projects") as conn:
+            if not schema.registry_exists(conn):
+                return []
+            return sorted(row[0] for row in conn.execute("SELECT name FROM trackio.projects"))
+
+    return once_more_if_dropped(names)
 
 
 def _registered(conn: Adapted, project: str) -> int | None:
@@ -80,7 +90,7 @@ class PostgresProjectStore(TableProjectStore):
         self._migrated = False
         self._sinks: dict[int, SeriesWriter] = {}
         """Each writing thread's series writer: it keeps the chunks not merged yet."""
-        self.schema = self._open(write, create)
+        self.schema = once_more_if_dropped(lambda: self._open(write, create))
 
     def _open(self, write: bool, create: bool) -> str:
         what = f"cannot open project {self.project!r} in {describe_url(self.url)}"
@@ -151,12 +161,12 @@ class PostgresProjectStore(TableProjectStore):
 
     def _read(self, query: Callable[[Connection], T], *, statements: int = 2) -> T:
         try:
-            return self._read_once(query, statements)
+            return once_more_if_dropped(lambda: self._read_once(query, statements))
         except ProjectFileGoneError:
             if self.writable:
                 raise
         # The project was deleted, perhaps made again: read what the registry names now.
-        self.schema = self._open(write=False, create=False)
+        self.schema = once_more_if_dropped(lambda: self._open(write=False, create=False))
         self._metric_ids = {}
         return self._read_once(query, statements)
 

@@ -110,6 +110,19 @@ def extent(
     ).fetchall()
 
 
+def extents(
+    conn: Connection, runs: list[int], metric: int, low: int, high: int
+) -> list[tuple[int, int, int, int, int, float]]:
+    """(run, n, min_step, max_step, id, last_time) of the chunks of `runs` touching
+    [low, high], by run and id: `extent` of many runs in one statement."""
+    return conn.execute(
+        "SELECT run, n, min_step, max_step, id, last_time FROM chunks "
+        f"WHERE run IN ({placeholders(len(runs))}) AND metric = ? AND max_step >= ? "
+        "AND min_step <= ? ORDER BY run, id",
+        (*runs, metric, low, high),
+    ).fetchall()
+
+
 def newest(conn: Connection, runs: list[int]) -> list[tuple[int, int, float, Any]]:
     """Per (run, metric) of `runs`, the (run, metric, time, value) logged last."""
     rows = conn.execute(

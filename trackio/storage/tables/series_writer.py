@@ -2,7 +2,9 @@
 
 Series are written log-structured: each call adds a chunk per series, and once
 a series' unsealed chunks hold `CHUNK_POINTS` points they are merged into one, so
-slow logging neither rewrites big rows nor leaves many tiny ones behind. Numbers
+slow logging neither rewrites big rows nor leaves many tiny ones behind. A call
+bringing at least `DIRECT_POINTS` points of a series (fast logging) writes them as
+finished chunks at once: merging those would only write every point twice. Numbers
 go to `chunks`, media to files plus `media` records, anything else to `extras`.
 """
 
@@ -22,6 +24,7 @@ from trackio.storage.tables.metric_keys import metric_id
 from trackio.storage.tables.sql import Connection
 
 CHUNK_POINTS = 4096
+DIRECT_POINTS = CHUNK_POINTS // 4
 
 
 @dataclass
@@ -115,6 +118,15 @@ class SeriesWriter:
             self._seal(state)
             state.kind = kind
         start, end = 0, len(values)
+        if end >= DIRECT_POINTS:
+            self._seal(state)
+            state.kind = kind
+            pieces = -(-end // CHUNK_POINTS)
+            for index in range(pieces):
+                low, high = end * index // pieces, end * (index + 1) // pieces
+                encoded = chunks.encode(kind, steps[low:high], values[low:high], times[low:high])
+                chunks_table.insert(self.conn, run_pk, mid, encoded)
+            return
         while start < end:
             stop = min(end, start + CHUNK_POINTS - state.count)
             encoded = chunks.encode(kind, steps[start:stop], values[start:stop], times[start:stop])

@@ -69,6 +69,15 @@ def _step_bounds(step_min: int | None, step_max: int | None) -> tuple[int, int]:
     return (_LOW if step_min is None else step_min, _HIGH if step_max is None else step_max)
 
 
+def _version(rows: list[tuple[int, int, int, int, float]]) -> SeriesVersion:
+    """The version of a series from its chunks' (n, min_step, max_step, id, last_time)."""
+    return SeriesVersion(
+        tuple((row[3], row[0], row[4]) for row in rows),
+        sum(row[0] for row in rows),
+        all(rows[i][1] > rows[i - 1][2] for i in range(1, len(rows))),
+    )
+
+
 class TableProjectStore:
     """The `ProjectStore` methods, on connections a backend subclass provides."""
 
@@ -621,11 +630,30 @@ class TableProjectStore:
 
         def query(conn: Connection) -> SeriesVersion:
             rows = chunks_table.extent(conn, run.pk, self._known_metric(conn, metric), low, high)
-            return SeriesVersion(
-                tuple((row[3], row[0], row[4]) for row in rows),
-                sum(row[0] for row in rows),
-                all(rows[i][1] > rows[i - 1][2] for i in range(1, len(rows))),
-            )
+            return _version(rows)
+
+        return self._read(query, statements=1)
+
+    def series_versions(
+        self,
+        runs: list[RunRecord],
+        metric: str,
+        step_min: int | None = None,
+        step_max: int | None = None,
+    ) -> dict[str, SeriesVersion]:
+        """`series_version` of each run (by run id), read in one statement."""
+        if not runs:
+            return {}
+        low, high = _step_bounds(step_min, step_max)
+
+        def query(conn: Connection) -> dict[str, SeriesVersion]:
+            mid = self._known_metric(conn, metric)
+            by_run: dict[int, list[tuple[int, int, int, int, float]]] = {r.pk: [] for r in runs}
+            for run_pk, count, first, last, chunk_id, stamp in chunks_table.extents(
+                conn, list(by_run), mid, low, high
+            ):
+                by_run[run_pk].append((count, first, last, chunk_id, stamp))
+            return {run.run_id: _version(by_run[run.pk]) for run in runs}
 
         return self._read(query, statements=1)
 
