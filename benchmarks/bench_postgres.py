@@ -4,9 +4,13 @@
 
 Ingest: 1, 4 and 8 client processes each log W1 (1 run x `--steps` steps x 10
 metrics) into one `trackio server`, and into two servers sharing the storage (the
-clients split between them); points per second from the clients' start until every
+clients split between them); points per second from the first `init()` until every
 `finish()` returned (all values stored on the server), for servers on SQLite files
 and on PostgreSQL. Every value is counted afterwards.
+
+Small batches: batches per second one server stores from 8 connections when each
+batch is what a job logging 10 metrics at 10 steps/s sends every 0.5 s, the figure
+behind the README's capacity estimate.
 
 Reading: the 100 runs x 20,000 steps x 10 metrics project (generated through the
 logging API, once per backend) served by a server on each backend: one chart's series
@@ -33,10 +37,54 @@ from pathlib import Path
 
 import psycopg
 from bench_dashboard import WIDE, generate_wide, page_load_seconds, series_url, timed_get
-from bench_remote import CLIENT, free_port, wait_listening
+from bench_remote import free_port, wait_listening
 from psycopg import sql
 
 TOKEN = "bench-token"
+CLIENT = r"""
+import json, os, sys, time
+steps, metrics = int(sys.argv[1]), int(sys.argv[2])
+import trackio
+started = time.time()
+trackio.init(project="bench", name=os.environ["BENCH_RUN"], server_url=os.environ["BENCH_URL"])
+for step in range(steps):
+    trackio.log({f"m{m}": step * 0.001 + m for m in range(metrics)})
+trackio.finish()
+print(json.dumps({"started": started, "ended": time.time()}))
+"""
+SMALL_BATCHES = r"""
+import http.client, sys, threading, time, uuid
+from trackio.remote.wire import OpenRequest, encode_batch
+from trackio.storage.records import RunBatch, RunRequest
+port, threads, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+sent = [0] * threads
+
+def client(index):
+    run_id = f"small{index:03d}"
+    opening = [OpenRequest(run_id, RunRequest(run_id, run_id, "allow", None, None, None, [], {}))]
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    headers = {"Content-Encoding": "gzip", "X-Trackio-Write-Token": "bench-token"}
+    step, deadline = 0, time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        batch = RunBatch(run_id, last_time=time.time())
+        steps = list(range(step, step + 5))
+        for m in range(10):
+            batch.series[f"m{m}"] = (steps, [s * 0.5 + m for s in steps], [time.time()] * 5)
+        body = encode_batch(uuid.uuid4().hex, "small", opening if step == 0 else [], [batch])
+        connection.request("POST", "/api/ingest", body, headers)
+        answer = connection.getresponse()
+        answer.read()
+        assert answer.status == 200, answer.status
+        step += 5
+        sent[index] += 1
+
+workers = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
+for worker in workers:
+    worker.start()
+for worker in workers:
+    worker.join()
+print(sum(sent) / seconds)
+"""
 COUNT = r"""
 import sys
 from trackio.storage import open_store, use_database
@@ -60,9 +108,10 @@ def start_server(directory: Path, database: str | None) -> tuple[subprocess.Pope
 
 
 def ingest(urls: list[str], clients: int, steps: int) -> float:
-    """Points per second of `clients` processes logging W1, spread over the servers."""
+    """Points per second of `clients` processes logging W1, spread over the servers:
+    from the first `init()` until the last `finish()` returned (every value stored on
+    a server), so interpreter start-up is not counted."""
     spool = tempfile.mkdtemp(prefix="bench-clients-")
-    started = time.perf_counter()
     processes = [
         subprocess.Popen(
             [sys.executable, "-c", CLIENT, str(steps), "10"],
@@ -71,7 +120,7 @@ def ingest(urls: list[str], clients: int, steps: int) -> float:
                 TRACKIO_DIR=spool,
                 TRACKIO_WRITE_TOKEN=TOKEN,
                 TRACKIO_QUIET="1",
-                BENCH_SERVER_URL=urls[index % len(urls)],
+                BENCH_URL=urls[index % len(urls)],
                 BENCH_RUN=f"w1-{index}-{time.time_ns()}",
             ),
             stdout=subprocess.PIPE,
@@ -80,13 +129,14 @@ def ingest(urls: list[str], clients: int, steps: int) -> float:
         )
         for index in range(clients)
     ]
+    spans = []
     for process in processes:
         out, err = process.communicate(timeout=1800)
         if process.returncode != 0:
             raise RuntimeError(f"a client failed: {err[-2000:]}")
-        json.loads(out.strip().splitlines()[-1])
-    wall = time.perf_counter() - started
+        spans.append(json.loads(out.strip().splitlines()[-1]))
     shutil.rmtree(spool, ignore_errors=True)
+    wall = max(span["ended"] for span in spans) - min(span["started"] for span in spans)
     return clients * steps * 10 / wall
 
 
@@ -157,6 +207,36 @@ def ingest_figures(base: Path, admin: str, steps: int) -> dict[tuple[str, int, i
                     drop_database(admin, database)
                 shutil.rmtree(directory, ignore_errors=True)
     return figures
+
+
+def small_batches(base: Path, admin: str) -> dict[str, float]:
+    """Batches per second a server stores when they are small (10 metrics x 5 steps, as
+    a training job logging 10 steps a second sends every 0.5 s), from 8 connections."""
+    rates = {}
+    for backend in ("sqlite", "postgres"):
+        directory = Path(tempfile.mkdtemp(prefix=f"bench-small-{backend}-", dir=base))
+        database = new_database(admin, "small") if backend == "postgres" else None
+        process, url = start_server(directory, database)
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", SMALL_BATCHES, url.rsplit(":", 1)[1], "8", "10"],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            rates[backend] = float(done.stdout.strip())
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+            if database:
+                drop_database(admin, database)
+            shutil.rmtree(directory, ignore_errors=True)
+        print(
+            f"small batches {backend:8}: {rates[backend]:,.0f} batches/s stored "
+            f"(a job logging 10 steps/s sends 2/s: about {rates[backend] / 2:,.0f} such jobs)",
+            flush=True,
+        )
+    return rates
 
 
 def reading_database(admin: str) -> str:
@@ -232,6 +312,7 @@ def main() -> None:
             f"{clients} clients: PostgreSQL / SQLite {ratio:.2f}; PostgreSQL two servers / one "
             f"{two:.2f}"
         )
+    small_batches(base, args.db)
     if not args.skip_reading:
         reading_figures(base / "read", reading_database(args.db))
 

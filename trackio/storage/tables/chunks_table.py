@@ -15,6 +15,7 @@ _COLUMNS = (
 )
 _COUNT = len(_COLUMNS.split(","))
 _INSERT = f"INSERT INTO chunks ({_COLUMNS}) VALUES ({placeholders(_COUNT)}) RETURNING id"
+_INSERT_MANY = f"INSERT INTO chunks ({_COLUMNS}) VALUES ({placeholders(_COUNT)})"
 _INSERT_WITH_ID = f"INSERT INTO chunks (id, {_COLUMNS}) VALUES ({placeholders(_COUNT + 1)})"
 _LOW, _HIGH = chunks.INT64_MIN, chunks.INT64_MAX
 
@@ -32,6 +33,12 @@ def insert(
         conn.execute(_INSERT_WITH_ID, (chunk_id, run, metric, *encoded))
         return chunk_id
     return int(conn.execute(_INSERT, (run, metric, *encoded)).fetchone()[0])
+
+
+def insert_many(conn: Connection, rows: list[tuple[int, int, tuple[Any, ...]]]) -> None:
+    """Store chunks given as (run, metric, `chunks.encode`'s columns), in this order,
+    in one multi-row statement."""
+    conn.executemany(_INSERT_MANY, [(run, metric, *encoded) for run, metric, encoded in rows])
 
 
 def take(conn: Connection, ids: list[int], run: int, metric: int) -> list[tuple[Any, ...]]:

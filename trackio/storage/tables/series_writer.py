@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from trackio.media.base import Media, MediaEncodingError, is_media
 from trackio.storage import chunks
+from trackio.storage.records import SeriesPoints
 from trackio.storage.tables import chunks_table, extras_table, media_table
 from trackio.storage.tables.metric_keys import metric_id
 from trackio.storage.tables.sql import Connection
@@ -51,6 +52,9 @@ class SeriesWriter:
         self._series: dict[tuple[str, int], _SeriesState] = {}
         """Unsealed chunks per (run id, metric): keyed by run id, which is never reused,
         unlike row ids once a run is deleted."""
+        self._finished: list[tuple[int, int, tuple[Any, ...]]] = []
+        """Finished chunks (run, metric, columns) not inserted yet: each `write` inserts
+        them before it returns, and before any other chunk, so ids keep logging order."""
 
     def write(
         self,
@@ -62,6 +66,30 @@ class SeriesWriter:
         times: Sequence[float],
     ) -> None:
         """Append points to series `name` of run `run_pk` (whose id is `run_id`)."""
+        self._write(run_pk, run_id, name, steps, values, times)
+        self._flush()
+
+    def write_all(
+        self,
+        run_pk: int,
+        run_id: str,
+        series: Mapping[str, SeriesPoints],
+    ) -> None:
+        """Append points to each series of run `run_pk`, by name: (steps, values,
+        times); the finished chunks of all of them go in one multi-row insert."""
+        for name, (steps, values, times) in series.items():
+            self._write(run_pk, run_id, name, steps, values, times)
+        self._flush()
+
+    def _write(
+        self,
+        run_pk: int,
+        run_id: str,
+        name: str,
+        steps: Sequence[int],
+        values: Sequence[Any],
+        times: Sequence[float],
+    ) -> None:
         mid = metric_id(self.conn, name, self._metric_ids)
         total = len(values)
         uniform = _uniform_kind(values)
@@ -125,11 +153,12 @@ class SeriesWriter:
             for index in range(pieces):
                 low, high = end * index // pieces, end * (index + 1) // pieces
                 encoded = chunks.encode(kind, steps[low:high], values[low:high], times[low:high])
-                chunks_table.insert(self.conn, run_pk, mid, encoded)
+                self._finished.append((run_pk, mid, encoded))
             return
         while start < end:
             stop = min(end, start + CHUNK_POINTS - state.count)
             encoded = chunks.encode(kind, steps[start:stop], values[start:stop], times[start:stop])
+            self._flush()
             state.ids.append(chunks_table.insert(self.conn, run_pk, mid, encoded))
             state.count += stop - start
             if state.count >= CHUNK_POINTS:
@@ -188,7 +217,13 @@ class SeriesWriter:
                 self.conn, run_pk, mid, step, stamp, item.kind, path, item.caption, meta
             )
 
+    def _flush(self) -> None:
+        if self._finished:
+            chunks_table.insert_many(self.conn, self._finished)
+            self._finished = []
+
     def _seal(self, state: _SeriesState) -> None:
+        self._flush()
         rows = chunks_table.take(self.conn, state.ids, state.run_pk, state.metric)
         if rows:
             all_steps: list[int] = []

@@ -774,8 +774,7 @@ class TableProjectStore:
                     result.missing_runs.append(batch.run_id)
                     continue
                 runs_table.touch(conn, pk, batch.last_time, now)
-                for name, (steps, values, times) in batch.series.items():
-                    sink.write(pk, batch.run_id, name, steps, values, times)
+                sink.write_all(pk, batch.run_id, batch.series)
                 for operation, payload in batch.operations:
                     self._apply(conn, sink, pk, batch.run_id, operation, payload)
         return result
