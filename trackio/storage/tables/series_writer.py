@@ -54,7 +54,8 @@ class SeriesWriter:
         unlike row ids once a run is deleted."""
         self._finished: list[tuple[int, int, tuple[Any, ...]]] = []
         """Finished chunks (run, metric, columns) not inserted yet: each `write` inserts
-        them before it returns, and before any other chunk, so ids keep logging order."""
+        them before it returns, and before any new unsealed chunk, so a series' chunk
+        ids keep its logging order (a merged chunk keeps the id of its first)."""
 
     def write(
         self,
@@ -223,7 +224,6 @@ class SeriesWriter:
             self._finished = []
 
     def _seal(self, state: _SeriesState) -> None:
-        self._flush()
         rows = chunks_table.take(self.conn, state.ids, state.run_pk, state.metric)
         if rows:
             all_steps: list[int] = []
