@@ -391,3 +391,26 @@ def test_versions_of_many_runs_read_at_once_match_each_runs(backend):
     assert many[runs[1].run_id].points > 0 and many[runs[2].run_id].points == 0
     with pytest.raises(MetricNotFoundError):
         store.series_versions(runs, "nope")
+
+
+def test_charts_of_many_runs_read_at_once_match_each_runs(backend):
+    store = backend("p", write=True, create=True)
+    lengths = {"long": 200_000, "short": 50, "repeated": 30}
+    for name, length in lengths.items():
+        run_id = store.open_run(_request(name=name)).record.run_id
+        store.append([_batch(run_id, {"y": np.cos(np.arange(length) / 500.0).tolist()})])
+        if name == "repeated":
+            store.append([_batch(run_id, {"y": [9.0, 8.0]}, start=500.0)])
+    runs = store.list_runs()
+    versions = store.series_versions(runs, "y")
+    many = store.chart_series_many(runs, "y", max_points=100, versions=versions, with_times=False)
+    assert isinstance(many[runs[0].run_id], SeriesBlocks)
+    assert isinstance(many[runs[1].run_id], NumericSeries)
+    for run in runs:
+        alone = store.chart_series(run, "y", max_points=100, with_times=False)
+        assert type(alone) is type(many[run.run_id])
+        for field in ("steps", "values", "count", "value_min", "value_max"):
+            if hasattr(alone, field):
+                assert np.array_equal(getattr(alone, field), getattr(many[run.run_id], field))
+    repeated = many[runs[2].run_id]
+    assert repeated.values[:2].tolist() == [9.0, 8.0] and len(repeated) == 30

@@ -19,7 +19,7 @@ from trackio.server.run_overview import run_overviews
 from trackio.server.store_cache import StoreCache
 from trackio.storage import ProjectStore, list_projects, open_store
 from trackio.storage.errors import MetricNotFoundError
-from trackio.storage.numeric import SeriesBlocks, pair_by_step
+from trackio.storage.numeric import NumericSeries, SeriesBlocks, pair_by_step
 from trackio.storage.records import RunRecord, SeriesVersion
 
 X_AXES = ("step", "time", "relative")
@@ -133,40 +133,57 @@ class ProjectReader:
             # round trip per run costs on a database server).
             whole = [r for r in records if r.run_id not in after] if x in X_AXES else []
             versions = store.series_versions(whole, metric, step_min, step_max)
+            queries = []
             for record in records:
                 low = step_min
                 if record.run_id in after:
                     low = max(after[record.run_id] + 1, low if low is not None else 0)
-                query = _SeriesQuery(store, record, metric, x, max_points, low, step_max)
-                version = versions.get(record.run_id)
-                series.append({"metric": metric, **self._one_series(query, version)})
+                queries.append(_SeriesQuery(store, record, metric, x, max_points, low, step_max))
+            uncached = [
+                query.record
+                for query in queries
+                if query.record.run_id in versions
+                and self._series_cache.get(query.key(), versions[query.record.run_id]) is None
+            ]
+            read = {}
+            if uncached:
+                read = store.chart_series_many(
+                    uncached,
+                    metric,
+                    max_points=max_points,
+                    versions=versions,
+                    step_min=step_min,
+                    step_max=step_max,
+                    with_times=x in ("time", "relative"),
+                )
+            for query in queries:
+                run_id = query.record.run_id
+                answer = self._one_series(query, versions.get(run_id), read.get(run_id))
+                series.append({"metric": metric, **answer})
         payload: dict[str, Any] = {"x": x, "series": series, "missing": missing}
         if len(metrics) == 1:
             payload["metric"] = metrics[0]
         return payload
 
     def _one_series(
-        self, query: _SeriesQuery, version: SeriesVersion | None = None
+        self,
+        query: _SeriesQuery,
+        version: SeriesVersion | None = None,
+        data: NumericSeries | SeriesBlocks | None = None,
     ) -> dict[str, Any]:
+        """One series' answer: from the cache when its points are unchanged, else from
+        `data` (read already) or a read of its own."""
         if query.x not in X_AXES:
             return query.against_metric()
-        store, record = query.store, query.record
         if version is None:
-            version = store.series_version(record, query.metric, query.step_min, query.step_max)
-        key = (
-            store.project,
-            record.run_id,
-            record.created_at,
-            query.metric,
-            query.x,
-            query.max_points,
-            query.step_min,
-            query.step_max,
-        )
+            version = query.store.series_version(
+                query.record, query.metric, query.step_min, query.step_max
+            )
+        key = query.key()
         cached = self._series_cache.get(key, version)
         if cached is not None:
             return cached
-        result = query.downsampled(version)
+        result = query.downsampled(version, data)
         self._series_cache.put(key, version, result)
         return result
 
@@ -215,17 +232,34 @@ class _SeriesQuery:
             return times
         return times - self.record.created_at * counts
 
-    def downsampled(self, version: SeriesVersion) -> dict[str, Any]:
-        """The series along step, wall time or relative time, at most `max_points` points."""
-        data = self.store.chart_series(
-            self.record,
+    def key(self) -> tuple[Any, ...]:
+        """What the answer is cached under (with the version of the points it is from)."""
+        return (
+            self.store.project,
+            self.record.run_id,
+            self.record.created_at,
             self.metric,
-            max_points=self.max_points,
-            step_min=self.step_min,
-            step_max=self.step_max,
-            with_times=self.x in ("time", "relative"),
-            version=version,
+            self.x,
+            self.max_points,
+            self.step_min,
+            self.step_max,
         )
+
+    def downsampled(
+        self, version: SeriesVersion, data: NumericSeries | SeriesBlocks | None = None
+    ) -> dict[str, Any]:
+        """The series along step, wall time or relative time, at most `max_points`
+        points, from `data` when the caller read it already."""
+        if data is None:
+            data = self.store.chart_series(
+                self.record,
+                self.metric,
+                max_points=self.max_points,
+                step_min=self.step_min,
+                step_max=self.step_max,
+                with_times=self.x in ("time", "relative"),
+                version=version,
+            )
         if isinstance(data, SeriesBlocks):
             reduced = downsample_blocks(
                 data.count,

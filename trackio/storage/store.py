@@ -162,6 +162,19 @@ class ProjectStore(Protocol):
         """Points, or block summaries when those serve a `max_points` chart as well;
         `version` is the series' `series_version` when the caller just read it."""
 
+    def chart_series_many(
+        self,
+        runs: list[RunRecord],
+        metric: str,
+        *,
+        max_points: int,
+        versions: dict[str, SeriesVersion],
+        step_min: int | None = None,
+        step_max: int | None = None,
+        with_times: bool = True,
+    ) -> dict[str, NumericSeries | SeriesBlocks]:
+        """`chart_series` of many runs at once (by run id), from their `series_versions`."""
+
     def list_media(
         self,
         run_ids: list[str] | None = None,

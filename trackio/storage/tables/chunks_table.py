@@ -82,27 +82,42 @@ def encoded_points(
 ) -> list[tuple[Any, ...]]:
     """(kind, n, first_step, steps, vals, times) of the chunks of one series that
     touch steps [low, high], in writing order; `times` is NULL unless `with_times`."""
+    return [row[1:] for row in encoded_points_of(conn, [run], metric, low, high, with_times)]
+
+
+def encoded_points_of(
+    conn: Connection,
+    runs: list[int],
+    metric: int,
+    low: int = _LOW,
+    high: int = _HIGH,
+    with_times: bool = True,
+) -> list[tuple[Any, ...]]:
+    """`encoded_points` of the series of several runs in one statement, each row with
+    its run first, by run and writing order."""
     times = "times" if with_times else "NULL"
     return conn.execute(
-        f"SELECT kind, n, first_step, steps, vals, {times} FROM chunks WHERE run = ? "
-        "AND metric = ? AND max_step >= ? AND min_step <= ? ORDER BY id",
-        (run, metric, low, high),
+        f"SELECT run, kind, n, first_step, steps, vals, {times} FROM chunks "
+        f"WHERE run IN ({placeholders(len(runs))}) AND metric = ? AND max_step >= ? "
+        "AND min_step <= ? ORDER BY run, id",
+        (*runs, metric, low, high),
     ).fetchall()
 
 
-def encoded_blocks(
-    conn: Connection, run: int, metric: int, low: int, high: int
+def encoded_blocks_of(
+    conn: Connection, runs: list[int], metric: int, low: int, high: int
 ) -> list[tuple[Any, ...]]:
-    """(kind, n, first_step, steps, vals, times, blocks, max_step) of the chunks
-    touching [low, high]: chunks wholly inside with block summaries give only those,
-    the others their points and times."""
+    """(run, kind, n, first_step, steps, vals, times, blocks, max_step) of the chunks
+    of several runs' series touching [low, high], by run and writing order: chunks
+    wholly inside with block summaries give only those, the others their points and
+    times."""
     return conn.execute(
-        "SELECT kind, n, first_step, steps, CASE WHEN raw THEN vals END, "
+        "SELECT run, kind, n, first_step, steps, CASE WHEN raw THEN vals END, "
         "CASE WHEN raw THEN times END, CASE WHEN raw THEN NULL ELSE blocks END, max_step "
         "FROM (SELECT *, (blocks IS NULL OR min_step < ? OR max_step > ?) AS raw FROM chunks "
-        "WHERE run = ? AND metric = ? AND max_step >= ? AND min_step <= ?) AS touching "
-        "ORDER BY id",
-        (low, high, run, metric, low, high),
+        f"WHERE run IN ({placeholders(len(runs))}) AND metric = ? AND max_step >= ? "
+        "AND min_step <= ?) AS touching ORDER BY run, id",
+        (low, high, *runs, metric, low, high),
     ).fetchall()
 
 

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from functools import partial
@@ -67,6 +68,14 @@ _SCAN_WINDOW_STEPS = 2 * CHUNK_POINTS
 def _step_bounds(step_min: int | None, step_max: int | None) -> tuple[int, int]:
     """The inclusive step range asked for, an open end taken as the int64 limit."""
     return (_LOW if step_min is None else step_min, _HIGH if step_max is None else step_max)
+
+
+def _by_run(rows: list[tuple[Any, ...]]) -> defaultdict[int, list[tuple[Any, ...]]]:
+    """Rows whose first column is a run, grouped by it (the rest of each row kept)."""
+    grouped: defaultdict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        grouped[row[0]].append(row[1:])
+    return grouped
 
 
 def _version(rows: list[tuple[int, int, int, int, float]]) -> SeriesVersion:
@@ -594,17 +603,32 @@ class TableProjectStore:
         step_max: int | None,
         with_times: bool,
     ) -> NumericSeries:
-        from trackio.storage import numeric
-
         mid = self._known_metric(conn, metric)
         low, high = _step_bounds(step_min, step_max)
         rows = chunks_table.encoded_points(conn, run.pk, mid, low, high, with_times)
+        return self._numeric_rows(conn, run.pk, mid, rows, step_min, step_max, with_times)
+
+    def _numeric_rows(
+        self,
+        conn: Connection,
+        pk: int,
+        mid: int,
+        rows: list[tuple[Any, ...]],
+        step_min: int | None,
+        step_max: int | None,
+        with_times: bool,
+    ) -> NumericSeries:
+        """The series from its chunks' `encoded_points` rows; read again with times
+        when repeated steps need them to decide which value wins."""
+        from trackio.storage import numeric
+
         if not rows:
             return numeric.empty_series()
         steps = numeric.steps_of(rows)
         resolve = numeric.needs_resolving(rows, steps)
         if resolve and not with_times:
-            rows = chunks_table.encoded_points(conn, run.pk, mid, low, high)
+            low, high = _step_bounds(step_min, step_max)
+            rows = chunks_table.encoded_points(conn, pk, mid, low, high)
             steps = numeric.steps_of(rows)
             with_times = True
         times = numeric.times_of(rows) if with_times else None
@@ -672,24 +696,62 @@ class TableProjectStore:
         so many points would fall in each bucket that stored block summaries serve as
         well, its blocks (reading about 1/64 of the data). `version` is the series'
         `series_version`, when the caller has just read it."""
+        shape = version or self.series_version(run, metric, step_min, step_max)
+        return self.chart_series_many(
+            [run],
+            metric,
+            max_points=max_points,
+            step_min=step_min,
+            step_max=step_max,
+            with_times=with_times,
+            versions={run.run_id: shape},
+        )[run.run_id]
+
+    def chart_series_many(
+        self,
+        runs: list[RunRecord],
+        metric: str,
+        *,
+        max_points: int,
+        versions: dict[str, SeriesVersion],
+        step_min: int | None = None,
+        step_max: int | None = None,
+        with_times: bool = True,
+    ) -> dict[str, NumericSeries | SeriesBlocks]:
+        """`chart_series` of many runs (by run id), their `series_versions` given: the
+        block summaries of all that use them in one statement, the points of the
+        others in another."""
         from trackio.storage import numeric
 
         low, high = _step_bounds(step_min, step_max)
-        shape = version or self.series_version(run, metric, step_min, step_max)
-        if shape.ordered and shape.points // max_points >= _POINTS_PER_BUCKET_FOR_BLOCKS:
-            return self._read(
-                lambda conn: numeric.blocks_from_rows(
-                    chunks_table.encoded_blocks(
-                        conn, run.pk, self._known_metric(conn, metric), low, high
-                    ),
-                    low,
-                    high,
-                ),
-                statements=1,
-            )
-        return self.numeric_series(
-            run, metric, step_min=step_min, step_max=step_max, with_times=with_times
-        )
+
+        def by_blocks(run: RunRecord) -> bool:
+            shape = versions[run.run_id]
+            return shape.ordered and shape.points // max_points >= _POINTS_PER_BUCKET_FOR_BLOCKS
+
+        summarised = [run for run in runs if by_blocks(run)]
+        raw = [run for run in runs if not by_blocks(run)]
+
+        def query(conn: Connection) -> dict[str, NumericSeries | SeriesBlocks]:
+            mid = self._known_metric(conn, metric)
+            found: dict[str, NumericSeries | SeriesBlocks] = {}
+            if summarised:
+                pks = [run.pk for run in summarised]
+                rows = _by_run(chunks_table.encoded_blocks_of(conn, pks, mid, low, high))
+                for run in summarised:
+                    found[run.run_id] = numeric.blocks_from_rows(rows[run.pk], low, high)
+            if raw:
+                pks = [run.pk for run in raw]
+                rows = _by_run(
+                    chunks_table.encoded_points_of(conn, pks, mid, low, high, with_times)
+                )
+                for run in raw:
+                    found[run.run_id] = self._numeric_rows(
+                        conn, run.pk, mid, rows[run.pk], step_min, step_max, with_times
+                    )
+            return found
+
+        return self._read(query)
 
     # --- media ---------------------------------------------------------------------
 
