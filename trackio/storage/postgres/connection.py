@@ -88,6 +88,20 @@ class Adapted:
             with self.raw.cursor(binary=True) as cursor:
                 cursor.executemany(_adapted(statement), rows)
 
+    def execute_each(self, statement: str, rows: list[Sequence[Any]]) -> list[Any]:
+        """Run a statement with RETURNING once per parameter row, pipelined in one round
+        trip; the first row each execution returned, in order."""
+        if not rows:
+            return []
+        found = []
+        with self.raw.cursor(binary=True) as cursor:
+            cursor.executemany(_adapted(statement), rows, returning=True)
+            while True:
+                found.append(cursor.fetchone())
+                if not cursor.nextset():
+                    break
+        return found
+
 
 def _adapted(statement: str) -> str:
     found = _statements.get(statement)
@@ -172,13 +186,14 @@ def connection(url: str, schema: str | None, what: str) -> Iterator[Adapted]:
 
 @contextmanager
 def transaction(
-    url: str, schema: str | None, what: str, *, read_only: bool = False
+    url: str, schema: str | None, what: str, *, read_only: bool = False, first: str = ""
 ) -> Iterator[Adapted]:
     """A transaction on a pooled connection, committed when the body ends, rolled back
-    if it raises. A read-only one sees one snapshot (repeatable read) throughout."""
+    if it raises. A read-only one sees one snapshot (repeatable read) throughout.
+    `first`, a statement without parameters, is sent with the BEGIN (one round trip)."""
     with connection(url, schema, what) as conn:
         begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if read_only else "BEGIN"
-        conn.raw.execute(begin)
+        conn.raw.execute(f"{begin}; {first}" if first else begin)
         try:
             yield conn
         except BaseException:

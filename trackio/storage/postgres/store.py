@@ -179,10 +179,14 @@ class PostgresProjectStore(TableProjectStore):
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
-        with transaction(self.url, self.schema, self._what("write")) as conn:
-            # Every writer of the project queues here first (the change counter's row
-            # lock), so writers never hold locks in different orders.
-            conn.execute("SELECT seq FROM run_changes FOR UPDATE")
+        # Every writer of the project queues first on its change counter's row lock, so
+        # writers never hold locks in different orders.
+        with transaction(
+            self.url,
+            self.schema,
+            self._what("write"),
+            first="SELECT seq FROM run_changes FOR UPDATE",
+        ) as conn:
             yield conn
 
     @contextmanager

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from trackio.storage import chunks
-from trackio.storage.tables.sql import Connection, placeholders
+from trackio.storage.tables.sql import Connection, placeholders, returning_each
 
 _COLUMNS = (
     "run, metric, kind, n, first_step, min_step, max_step, vmin, vmax, last_time, "
@@ -15,7 +15,6 @@ _COLUMNS = (
 )
 _COUNT = len(_COLUMNS.split(","))
 _INSERT = f"INSERT INTO chunks ({_COLUMNS}) VALUES ({placeholders(_COUNT)}) RETURNING id"
-_INSERT_MANY = f"INSERT INTO chunks ({_COLUMNS}) VALUES ({placeholders(_COUNT)})"
 _INSERT_WITH_ID = f"INSERT INTO chunks (id, {_COLUMNS}) VALUES ({placeholders(_COUNT + 1)})"
 _LOW, _HIGH = chunks.INT64_MIN, chunks.INT64_MAX
 
@@ -35,10 +34,13 @@ def insert(
     return int(conn.execute(_INSERT, (run, metric, *encoded)).fetchone()[0])
 
 
-def insert_many(conn: Connection, rows: list[tuple[int, int, tuple[Any, ...]]]) -> None:
-    """Store chunks given as (run, metric, `chunks.encode`'s columns), in this order,
-    in one multi-row statement."""
-    conn.executemany(_INSERT_MANY, [(run, metric, *encoded) for run, metric, encoded in rows])
+def insert_each(conn: Connection, rows: list[tuple[int, int, tuple[Any, ...]]]) -> list[int]:
+    """Store chunks given as (run, metric, `chunks.encode`'s columns), in this order
+    (in one round trip where the connection pipelines); returns their ids."""
+    found = returning_each(
+        conn, _INSERT, [(run, metric, *encoded) for run, metric, encoded in rows]
+    )
+    return [int(row[0]) for row in found]
 
 
 def take(conn: Connection, ids: list[int], run: int, metric: int) -> list[tuple[Any, ...]]:

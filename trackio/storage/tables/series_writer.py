@@ -52,10 +52,11 @@ class SeriesWriter:
         self._series: dict[tuple[str, int], _SeriesState] = {}
         """Unsealed chunks per (run id, metric): keyed by run id, which is never reused,
         unlike row ids once a run is deleted."""
-        self._finished: list[tuple[int, int, tuple[Any, ...]]] = []
-        """Finished chunks (run, metric, columns) not inserted yet: each `write` inserts
-        them before it returns, and before any new unsealed chunk, so a series' chunk
-        ids keep its logging order (a merged chunk keeps the id of its first)."""
+        self._pending: list[tuple[int, int, tuple[Any, ...], _SeriesState | None]] = []
+        """Chunks (run, metric, columns, the series' state if unsealed) not inserted
+        yet: each `write` inserts them, in order and in one go, before it returns, and
+        before merging a series that has some, so a series' chunk ids keep its logging
+        order (a merged chunk keeps the id of its first)."""
 
     def write(
         self,
@@ -154,13 +155,12 @@ class SeriesWriter:
             for index in range(pieces):
                 low, high = end * index // pieces, end * (index + 1) // pieces
                 encoded = chunks.encode(kind, steps[low:high], values[low:high], times[low:high])
-                self._finished.append((run_pk, mid, encoded))
+                self._pending.append((run_pk, mid, encoded, None))
             return
         while start < end:
             stop = min(end, start + CHUNK_POINTS - state.count)
             encoded = chunks.encode(kind, steps[start:stop], values[start:stop], times[start:stop])
-            self._flush()
-            state.ids.append(chunks_table.insert(self.conn, run_pk, mid, encoded))
+            self._pending.append((run_pk, mid, encoded, state))
             state.count += stop - start
             if state.count >= CHUNK_POINTS:
                 self._seal(state)
@@ -219,11 +219,16 @@ class SeriesWriter:
             )
 
     def _flush(self) -> None:
-        if self._finished:
-            chunks_table.insert_many(self.conn, self._finished)
-            self._finished = []
+        if self._pending:
+            pending, self._pending = self._pending, []
+            ids = chunks_table.insert_each(self.conn, [row[:3] for row in pending])
+            for (_, _, _, state), chunk_id in zip(pending, ids, strict=True):
+                if state is not None:
+                    state.ids.append(chunk_id)
 
     def _seal(self, state: _SeriesState) -> None:
+        if state.count and self._pending:
+            self._flush()
         rows = chunks_table.take(self.conn, state.ids, state.run_pk, state.metric)
         if rows:
             all_steps: list[int] = []

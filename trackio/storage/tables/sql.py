@@ -35,3 +35,13 @@ class Connection(Protocol):
 def placeholders(count: int) -> str:
     """`?, ?, ...` for an `IN (...)` of `count` values."""
     return ", ".join("?" * count)
+
+
+def returning_each(conn: Connection, sql: str, rows: list[Sequence[Any]]) -> list[Any]:
+    """The row `sql` (a statement with RETURNING) returns for each parameter row, in
+    order: pipelined in one round trip by a connection that can (`execute_each`, the
+    PostgreSQL adapter's), else one statement after another (SQLite, in-process)."""
+    each = getattr(conn, "execute_each", None)
+    if each is not None:
+        return list(each(sql, rows))
+    return [conn.execute(sql, row).fetchone() for row in rows]
