@@ -180,32 +180,38 @@ def database_bytes(url: str) -> int:
     return int(row[0])
 
 
-def ingest_figures(base: Path, admin: str, steps: int) -> dict[tuple[str, int, int], float]:
+def ingest_figures(
+    base: Path, admin: str, steps: int, repeats: int
+) -> dict[tuple[str, int, int], float]:
+    """Median points/s of `repeats` runs per backend, server count and client count,
+    each on fresh storage, every value counted after the last."""
     figures: dict[tuple[str, int, int], float] = {}
     for backend in ("sqlite", "postgres"):
         for servers in (1, 2):
             for clients in (1, 4, 8):
-                directory = Path(tempfile.mkdtemp(prefix=f"bench-{backend}-", dir=base))
-                database = new_database(admin, "ingest") if backend == "postgres" else None
-                started = [start_server(directory, database) for _ in range(servers)]
-                try:
-                    rate = ingest([url for _, url in started], clients, steps)
-                finally:
-                    for process, _ in started:
-                        process.terminate()
-                        process.wait(timeout=60)
-                stored = counted(directory, database)
+                rates = []
+                for _ in range(repeats):
+                    directory = Path(tempfile.mkdtemp(prefix=f"bench-{backend}-", dir=base))
+                    database = new_database(admin, "ingest") if backend == "postgres" else None
+                    started = [start_server(directory, database) for _ in range(servers)]
+                    try:
+                        rates.append(ingest([url for _, url in started], clients, steps))
+                    finally:
+                        for process, _ in started:
+                            process.terminate()
+                            process.wait(timeout=60)
+                    stored = counted(directory, database)
+                    if database:
+                        drop_database(admin, database)
+                    shutil.rmtree(directory, ignore_errors=True)
                 expected = clients * steps * 10
-                figures[(backend, servers, clients)] = rate
+                rate = figures[(backend, servers, clients)] = statistics.median(rates)
                 print(
                     f"ingest {backend:8} {servers} server(s) {clients} client(s): "
-                    f"{rate:>10,.0f} points/s; stored {stored:,} of {expected:,}"
-                    + ("" if stored == expected else " (VALUES MISSING)"),
+                    f"{rate:>10,.0f} points/s (median of {repeats}); stored {stored:,} of "
+                    f"{expected:,}" + ("" if stored == expected else " (VALUES MISSING)"),
                     flush=True,
                 )
-                if database:
-                    drop_database(admin, database)
-                shutil.rmtree(directory, ignore_errors=True)
     return figures
 
 
@@ -297,12 +303,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--db", default="host=127.0.0.1 port=5432 user=postgres dbname=postgres")
     parser.add_argument("--data-dir", default="/tmp/trackio-bench-postgres")
+    parser.add_argument("--repeats", type=int, default=3, help="ingest runs per figure")
     parser.add_argument("--skip-reading", action="store_true")
     args = parser.parse_args()
     os.environ["TRACKIO_QUIET"] = "1"
     base = Path(args.data_dir)
     base.mkdir(parents=True, exist_ok=True)
-    figures = ingest_figures(base, args.db, args.steps)
+    figures = ingest_figures(base, args.db, args.steps, args.repeats)
     one = figures[("postgres", 1, 1)] / figures[("sqlite", 1, 1)]
     print(f"ingest PostgreSQL / SQLite, one server, one client: {one:.2f} (target >= 0.5)")
     for clients in (4, 8):
