@@ -163,3 +163,23 @@ def test_export_reads_the_database_directly(database, cli, tmp_path):
     )
     assert unreachable.returncode == 1
     assert "cannot reach the database postgresql://postgres@127.0.0.1:1/none" in unreachable.stderr
+
+
+def test_a_database_that_cannot_be_reached_is_one_message_and_exit_1(cli, cli_env):
+    done = cli("server", "--port", "0", "--db", "postgresql://nobody:secret@127.0.0.1:1/none")
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(
+        "trackio: cannot reach the database postgresql://nobody@127.0.0.1:1/"
+    )
+    assert "secret" not in done.stderr + done.stdout
+    env = dict(cli_env, TRACKIO_DATABASE_URL="not a url")
+    from_env = subprocess.run(
+        [sys.executable, "-m", "trackio.cli", "server", "--port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert from_env.returncode == 1 and "cannot reach the database" in from_env.stderr
