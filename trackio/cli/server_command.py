@@ -35,6 +35,12 @@ def register(commands: Any) -> None:
         "servers may share one",
     )
     parser.add_argument(
+        "--media",
+        metavar="URL",
+        help="also keep media files at this fsspec URL, e.g. s3://bucket/trackio (default "
+        "TRACKIO_MEDIA_URL): servers on several machines then need no shared --dir",
+    )
+    parser.add_argument(
         "--write-token",
         help="the token writes need (default TRACKIO_WRITE_TOKEN, else a new one, printed)",
     )
@@ -90,6 +96,15 @@ def _serve(args: argparse.Namespace) -> int:
         except StoreError as error:
             raise CommandError(str(error)) from None
         where = f"{describe_url(database)}, media in {data_dir()}"
+    media_url = args.media or os.environ.get("TRACKIO_MEDIA_URL") or None
+    if media_url is not None:
+        from trackio.storage import use_media_url
+
+        try:
+            use_media_url(media_url)
+        except (ImportError, ValueError) as error:
+            raise CommandError(f"cannot keep media at {media_url}: {error}") from None
+        where += f", media also at {media_url}"
     write_token = args.write_token or os.environ.get("TRACKIO_WRITE_TOKEN")
     made_write_token = write_token is None
     write_token = write_token or new_token()

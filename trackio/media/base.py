@@ -69,6 +69,10 @@ class Media:
         atomic_write(folder / name, data)
         return name, details
 
+    def files_written(self, folder: Path, stem: str, name: str | None) -> list[str]:
+        """Names of the files `write(folder, stem)` wrote, given the name it returned."""
+        return [] if name is None else [name]
+
     def __repr__(self) -> str:
         caption = f"caption={self.caption!r}" if self.caption else ""
         return f"{type(self).__name__}({caption})"

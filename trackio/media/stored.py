@@ -28,17 +28,27 @@ class StoredMedia(Media):
     def _encode(self) -> Encoded:
         return "", None, self._details
 
+    def _names(self) -> list[str]:
+        """The file's name, and a table's cell files' names."""
+        if self._source is None:
+            return []
+        names = [self._source.name]
+        if self.kind == "table":
+            document = json.loads(self._source.read_text(encoding="utf-8"))
+            names += _cell_files(document.get("data", []))
+        return names
+
+    def files_written(self, folder: Path, stem: str, name: str | None) -> list[str]:
+        """The file and, for a table, its cell files, under their own names."""
+        return self._names()
+
     def write(self, folder: Path, stem: str) -> tuple[str | None, dict[str, Any]]:
         """Copy the file (and a table's cell files) into `folder` under their own names,
         which the table's cells refer to."""
         if self._source is None:
             return None, self._details
         folder.mkdir(parents=True, exist_ok=True)
-        names = [self._source.name]
-        if self.kind == "table":
-            document = json.loads(self._source.read_text(encoding="utf-8"))
-            names += _cell_files(document.get("data", []))
-        for name in names:
+        for name in self._names():
             target = folder / name
             if not target.exists():
                 partial = target.with_name(f".{name}.{uuid.uuid4().hex}.tmp")

@@ -76,6 +76,10 @@ class Table(Media):
         atomic_write(folder / name, json.dumps(document, default=to_jsonable).encode("utf-8"))
         return name, {"rows": len(cells), "columns": self.columns}
 
+    def files_written(self, folder: Path, stem: str, name: str | None) -> list[str]:
+        """The table's JSON and its cells' files (named `stem-r<row>c<column>...`)."""
+        return sorted(path.name for path in folder.glob(f"{stem}*"))
+
 
 def _copy_cell(cell: Any) -> Any:
     if isinstance(cell, list | tuple):

@@ -356,3 +356,7 @@ class ReceivedMedia(Media):
         for name, data in self._files.items():
             atomic_write(folder / name, data)
         return self._name, self._details
+
+    def files_written(self, folder: Path, stem: str, name: str | None) -> list[str]:
+        """Every file the client sent with it."""
+        return list(self._files)

@@ -120,7 +120,11 @@ def media_file(store: ProjectStore, relative: str) -> tuple[Path, str]:
     if candidate.is_absolute() or ".." in candidate.parts or "\x00" in relative:
         raise NotFoundError(f"no media file {relative!r}")
     target = (folder / candidate).resolve()
-    if not target.is_relative_to(folder) or not target.is_file():
+    if not target.is_relative_to(folder):
+        raise NotFoundError(f"no media file {relative!r}")
+    if not target.is_file():
+        store.local_media(candidate.as_posix())
+    if not target.is_file():
         raise NotFoundError(f"no media file {relative!r}")
     # Saved files change (`save(policy="live")`) and are served by /api/saved without
     # the long cache this route gives media.

@@ -13,10 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trackio.storage.store import ProjectStore
 
+if TYPE_CHECKING:
+    from trackio.storage.media_mirror import MediaMirror
+    from trackio.storage.tables.store import TableProjectStore
+
 _database_url: str | None = None
+_media_mirror: MediaMirror | None = None
 
 
 def use_database(url: str | None) -> None:
@@ -28,6 +34,19 @@ def use_database(url: str | None) -> None:
 
         check_reachable(url)
     _database_url = url
+
+
+def use_media_url(url: str | None) -> None:
+    """Keep this process's media files at the fsspec URL `url` too (`s3://bucket/path`),
+    so servers on machines without a shared volume serve each other's media; None: only
+    in the local media folders. Raises `ValueError` (or `ImportError`) naming the problem."""
+    global _media_mirror
+    if url is None:
+        _media_mirror = None
+        return
+    from trackio.storage.media_mirror import MediaMirror
+
+    _media_mirror = MediaMirror(url)
 
 
 def database_url() -> str | None:
@@ -44,15 +63,19 @@ def open_store(
     Read-only unless `write`; a missing project raises `ProjectNotFoundError` unless
     `create` (with `write`).
     """
+    store: TableProjectStore
     if _database_url is not None:
         from trackio.storage.postgres.store import PostgresProjectStore
 
-        return PostgresProjectStore(
+        store = PostgresProjectStore(
             project, _database_url, write=write, create=create, directory=directory
         )
-    from trackio.storage.sqlite.store import SQLiteProjectStore
+    else:
+        from trackio.storage.sqlite.store import SQLiteProjectStore
 
-    return SQLiteProjectStore(project, write=write, create=create, directory=directory)
+        store = SQLiteProjectStore(project, write=write, create=create, directory=directory)
+    store.mirror = _media_mirror
+    return store
 
 
 def store_key(project: str) -> Hashable:
@@ -99,4 +122,5 @@ __all__ = [
     "open_store",
     "store_key",
     "use_database",
+    "use_media_url",
 ]

@@ -92,14 +92,19 @@ def media_value(
 
 
 def media_points(
-    media_dir: Path, records: list[tuple[int, float, str, str | None, str | None, dict[str, Any]]]
+    media_dir: Path,
+    records: list[tuple[int, float, str, str | None, str | None, dict[str, Any]]],
+    localize: Callable[[str], object] | None = None,
 ) -> list[tuple[int, float, Any]]:
     """(step, time, value) per logged media value from (step, time, kind, path,
     caption, details) records; several media logged under one key in one call
-    (`log({"k": [img, img]})`) become one list value."""
+    (`log({"k": [img, img]})`) become one list value. `localize` is called with each
+    file's relative path first (to fetch it when it is kept elsewhere)."""
     grouped: dict[tuple[int, float], list[dict[str, Any]]] = {}
     listed: set[tuple[int, float]] = set()
     for step, stamp, kind, path, caption, details in records:
+        if localize is not None and path is not None:
+            localize(path)
         if "index" in details:
             listed.add((step, stamp))
         grouped.setdefault((step, stamp), []).append(

@@ -185,6 +185,10 @@ class ProjectStore(Protocol):
         """Media records, filtered, sorted by key, run and step; for a run in `after`,
         only those with a larger `media_id` than given (ids grow as a run logs)."""
 
+    def local_media(self, relative: str, *, with_parts: bool = False) -> Path:
+        """The local path of the media file at `relative` in the media folder (fetched
+        first when media are kept at a URL and this machine lacks it)."""
+
     def table_file(self, run: RunRecord, key: str, step: int | None = None) -> tuple[Path, int]:
         """The file of a logged table and its step."""
 

@@ -196,7 +196,8 @@ class PostgresProjectStore(TableProjectStore):
             with self._writing() as conn:
                 sink = self._sinks.get(key)
                 if sink is None:
-                    sink = self._sinks[key] = SeriesWriter(conn, self.media_dir)
+                    sink = SeriesWriter(conn, self.media_dir, self._media_written())
+                    self._sinks[key] = sink
                 sink.conn = conn
                 yield conn, sink, False
         except BaseException:
@@ -221,4 +222,5 @@ class PostgresProjectStore(TableProjectStore):
                 sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema))
             )
         shutil.rmtree(self.media_dir, ignore_errors=True)
+        self._forget_media()
         self.close()

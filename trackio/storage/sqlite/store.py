@@ -258,7 +258,7 @@ class SQLiteProjectStore(TableProjectStore):
             sink = self._sinks.get(threading.get_ident())
             if sink is None or sink[0] is not conn:
                 make_durable(conn)
-                sink = (conn, SeriesWriter(conn, self.media_dir))
+                sink = (conn, SeriesWriter(conn, self.media_dir, self._media_written()))
                 self._sinks[threading.get_ident()] = sink
             with write_transaction(conn):
                 yield conn, sink[1], self._connections.replacements != replacements
@@ -282,3 +282,4 @@ class SQLiteProjectStore(TableProjectStore):
         """Delete the whole project: its file, side files and media."""
         self.close()
         project_files.delete_project_files(self.project, self.directory)
+        self._forget_media()

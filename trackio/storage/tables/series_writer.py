@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,9 +45,17 @@ class SeriesWriter:
     (replaced) when a transaction it took part in is rolled back.
     """
 
-    def __init__(self, conn: Connection, media_dir: Path) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        media_dir: Path,
+        media_written: Callable[[Path, list[str]], None] | None = None,
+    ) -> None:
         self.conn = conn
         self.media_dir = media_dir
+        self._media_written = media_written
+        """Called with (folder, file names) once a media item's files are written,
+        before its record is: uploads them where media are kept beyond this machine."""
         self._metric_ids: dict[str, int] = {}
         self._series: dict[tuple[str, int], _SeriesState] = {}
         """Unsealed chunks per (run id, metric): keyed by run id, which is never reused,
@@ -204,6 +212,9 @@ class SeriesWriter:
             stem = f"m{mid}-s{step}-{digest}-{index}"
             try:
                 name, meta = item.write(self.media_dir / run_id, stem)
+                if self._media_written is not None:
+                    folder = self.media_dir / run_id
+                    self._media_written(folder, item.files_written(folder, stem, name))
             except MediaEncodingError as error:
                 warnings.warn(
                     f"trackio skipped the {item.kind} logged at step {step}: {error}",

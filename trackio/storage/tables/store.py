@@ -55,6 +55,7 @@ from trackio.storage.winner import latest_per_step, strictly_increasing
 
 if TYPE_CHECKING:
     from trackio.storage import ProjectStore
+    from trackio.storage.media_mirror import MediaMirror
     from trackio.storage.numeric import NumericSeries, SeriesBlocks
 
 T = TypeVar("T")
@@ -95,6 +96,8 @@ class TableProjectStore:
     writable: bool
     _empty: bool = False
     """A project file that exists but was never written (SQLite only): reads find nothing."""
+    mirror: MediaMirror | None = None
+    """Where media files are kept beyond this machine (`use_media_url`), if anywhere."""
 
     def __init__(self) -> None:
         self._metric_ids: dict[str, int] = {}
@@ -104,6 +107,49 @@ class TableProjectStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # --- media files -----------------------------------------------------------------
+
+    def _media_key(self, relative: str) -> str:
+        return f"{self.media_dir.name}/{relative}"
+
+    def local_media(self, relative: str, *, with_parts: bool = False) -> Path:
+        """The local copy of the media file at `relative` (inside the media folder),
+        fetched from the media URL when this machine lacks it; with `with_parts`, the
+        files written with it too (a table's cells)."""
+        path = self.media_dir / relative
+        if self.mirror is not None:
+            if not path.exists():
+                self.mirror.fetch(self._media_key(relative), path)
+            if with_parts and "." in path.name:
+                stem = relative.rsplit(".", 1)[0]
+                for key in self.mirror.keys_under(self._media_key(stem)):
+                    part = self.media_dir / key.split("/", 1)[1]
+                    if not part.exists():
+                        self.mirror.fetch(key, part)
+        return path
+
+    def _localize(self) -> Callable[[str], object] | None:
+        return None if self.mirror is None else self.local_media
+
+    def _media_written(self) -> Callable[[Path, list[str]], None] | None:
+        """What the series writer calls once a media item's files are in `folder`:
+        uploads them to the media URL, if there is one."""
+        mirror = self.mirror
+        if mirror is None:
+            return None
+
+        def upload(folder: Path, names: list[str]) -> None:
+            for name in names:
+                mirror.upload(folder / name, self._media_key(f"{folder.name}/{name}"))
+
+        return upload
+
+    def _forget_media(self, run_id: str | None = None) -> None:
+        """Delete a run's media files (None: the whole project's) at the media URL."""
+        if self.mirror is not None:
+            folder = self.media_dir.name if run_id is None else self._media_key(run_id)
+            self.mirror.remove(folder)
 
     # --- what a backend provides ---------------------------------------------------
 
@@ -260,6 +306,7 @@ class TableProjectStore:
         with self._writing() as conn:
             pk = self._pk(conn, run_id)
             shutil.rmtree(self.media_dir / run_id, ignore_errors=True)
+            self._forget_media(run_id)
             chunks_table.delete_run(conn, pk)
             extras_table.delete_run(conn, pk)
             media_table.delete_run(conn, pk)
@@ -302,7 +349,7 @@ class TableProjectStore:
                 for step, stamp, kind, path, caption, details in media_table.records(
                     conn, pk, mid, _LOW, _HIGH
                 ):
-                    source = None if path is None else self.media_dir / path
+                    source = None if path is None else self.local_media(path, with_parts=True)
                     own = {key: value for key, value in details.items() if key != "index"}
                     item = StoredMedia(kind, source, caption, own)
                     if "index" in details:
@@ -403,7 +450,9 @@ class TableProjectStore:
             values.extend(value_list)
             times.extend(time_seq)
         others = extras_table.points(conn, pk, mid, low, high)
-        others += media_points(self.media_dir, media_table.records(conn, pk, mid, low, high))
+        others += media_points(
+            self.media_dir, media_table.records(conn, pk, mid, low, high), self._localize()
+        )
         if others:
             ordered = False
             for step, stamp, value in others:
@@ -519,7 +568,8 @@ class TableProjectStore:
                     newest[(pk, metric)] = (stamp, value)
             for key, records in media_table.newest(conn, pks).items():
                 _, stamp, value = max(
-                    media_points(self.media_dir, records), key=lambda point: point[1]
+                    media_points(self.media_dir, records, self._localize()),
+                    key=lambda point: point[1],
                 )
                 known = newest.get(key)
                 if known is None or stamp >= known[0]:
@@ -809,7 +859,7 @@ class TableProjectStore:
             raise MetricNotFoundError(
                 f"run {run.run_id!r} of {self.project!r} has no table {key!r}{at}"
             )
-        return self.media_dir / found[0], found[1]
+        return self.local_media(found[0], with_parts=True), found[1]
 
     # --- writing -------------------------------------------------------------------
 
@@ -875,7 +925,7 @@ class TableProjectStore:
         try:
             with self._importing() as conn:
                 self._refuse_clashes(conn, runs, check_names=not allow_same_names)
-                sink = SeriesWriter(conn, self.media_dir)
+                sink = SeriesWriter(conn, self.media_dir, self._media_written())
                 for run in runs:
                     ids.append(run.run_id or new_run_id())
                     self._import_one(conn, sink, run, ids[-1])
