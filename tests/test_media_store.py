@@ -160,3 +160,11 @@ def test_a_media_store_that_refuses_keeps_the_batch_for_later(
         assert run["summary"]["loss"] == 1.0
     finally:
         server.stop()
+
+
+def test_a_media_url_no_file_system_serves_is_one_message_and_exit_1(cli):
+    done = cli("server", "--port", "0", "--media", "nosuchproto://bucket/x")
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "trackio: cannot keep media at nosuchproto://bucket/x: Protocol not known: nosuchproto"
+    )
