@@ -41,6 +41,20 @@ def register(commands: Any) -> None:
         "TRACKIO_MEDIA_URL): servers on several machines then need no shared --dir",
     )
     parser.add_argument(
+        "--snapshot-dir",
+        metavar="DIR",
+        help="copy the projects (SQLite) into DIR every --snapshot-every seconds and on "
+        "stopping, and bring back those --dir lacks at start: data outlives a machine "
+        "that keeps nothing",
+    )
+    parser.add_argument(
+        "--snapshot-every",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="seconds between snapshots (default 300)",
+    )
+    parser.add_argument(
         "--write-token",
         help="the token writes need (default TRACKIO_WRITE_TOKEN, else a new one, printed)",
     )
@@ -115,6 +129,7 @@ def _serve(args: argparse.Namespace) -> int:
         read_token, made_read_token = new_token(), True
     if args.public_read:
         read_token = None
+    snapshotter = _snapshots(args, database is not None)
     team = Team(
         Access(write_token, read_token),
         max_body_bytes=int(args.max_body_mb * 1024 * 1024),
@@ -156,4 +171,28 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         print("* stopping the trackio server")
         handle.stop()
+        if snapshotter is not None:
+            snapshotter.stop()
     return 0
+
+
+def _snapshots(args: argparse.Namespace, on_database: bool) -> Any:
+    """The snapshotter `--snapshot-dir` asks for, started after the newest snapshot was
+    brought back (before the server accepts a write); None without it."""
+    if not args.snapshot_dir:
+        return None
+    if on_database:
+        raise CommandError("--snapshot-dir keeps SQLite projects; with --db, back up the database")
+    if not args.snapshot_every > 0:
+        raise CommandError(f"--snapshot-every must be more than 0, got {args.snapshot_every}")
+    from pathlib import Path
+
+    from trackio.server.snapshots import FolderStore, Snapshotter, restore
+
+    store = FolderStore(Path(args.snapshot_dir).resolve())
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    if restore(store, folder):
+        print(f"* brought back the projects of the snapshot in {store.folder}")
+    staging = folder / ".snapshot-staging"
+    return Snapshotter(folder, store, staging, args.snapshot_every).start()
