@@ -48,6 +48,12 @@ def register(commands: Any) -> None:
         "that keeps nothing",
     )
     parser.add_argument(
+        "--snapshot-dataset",
+        metavar="REPO_ID",
+        help="like --snapshot-dir, kept in this Hugging Face Dataset (made private if "
+        "missing; the token from HF_TOKEN or `hf auth login`)",
+    )
+    parser.add_argument(
         "--snapshot-every",
         type=float,
         default=300.0,
@@ -179,20 +185,38 @@ def _serve(args: argparse.Namespace) -> int:
 def _snapshots(args: argparse.Namespace, on_database: bool) -> Any:
     """The snapshotter `--snapshot-dir` asks for, started after the newest snapshot was
     brought back (before the server accepts a write); None without it."""
-    if not args.snapshot_dir:
+    if not args.snapshot_dir and not args.snapshot_dataset:
         return None
+    if args.snapshot_dir and args.snapshot_dataset:
+        raise CommandError("--snapshot-dir and --snapshot-dataset: choose one")
     if on_database:
-        raise CommandError("--snapshot-dir keeps SQLite projects; with --db, back up the database")
+        raise CommandError("snapshots keep SQLite projects; with --db, back up the database")
     if not args.snapshot_every > 0:
         raise CommandError(f"--snapshot-every must be more than 0, got {args.snapshot_every}")
     from pathlib import Path
 
-    from trackio.server.snapshots import FolderStore, Snapshotter, restore
+    from trackio.server.snapshots import DatasetStore, FolderStore, Snapshotter, restore
 
-    store = FolderStore(Path(args.snapshot_dir).resolve())
+    store: FolderStore | DatasetStore
+    if args.snapshot_dir:
+        store = FolderStore(Path(args.snapshot_dir).resolve())
+        where = str(store.folder)
+    else:
+        try:
+            store = DatasetStore(args.snapshot_dataset)
+        except ImportError as error:
+            raise CommandError(str(error)) from None
+        where = f"the Dataset {args.snapshot_dataset}"
     folder = data_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    if restore(store, folder):
-        print(f"* brought back the projects of the snapshot in {store.folder}")
+    try:
+        brought_back = restore(store, folder)
+    except Exception as error:  # the Hub's errors: one message, and no server without data
+        reason = (str(error).strip().splitlines() or [""])[0]
+        raise CommandError(
+            f"cannot bring back the snapshot from {where}: {type(error).__name__}: {reason}"
+        ) from None
+    if brought_back:
+        print(f"* brought back the projects of the snapshot in {where}")
     staging = folder / ".snapshot-staging"
     return Snapshotter(folder, store, staging, args.snapshot_every).start()

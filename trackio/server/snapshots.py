@@ -5,8 +5,8 @@ Every `every` seconds, and when the server stops, each project file is copied wi
 SQLite's backup API (a consistent copy while writes go on) and its media files (new
 and changed ones) into a staging folder, which is then pushed to a `SnapshotStore`.
 At start, before any write is accepted, the newest snapshot is pulled back into the
-data folder. The stores: a folder (`FolderStore`); a Hugging Face Dataset builds on
-the same push and pull.
+data folder. The stores: a folder (`FolderStore`), and a Hugging Face Dataset
+(`DatasetStore`), which downloads into a folder and brings it back the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import os
 import shutil
 import sqlite3
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -46,6 +47,7 @@ def _mirror(source: Path, target: Path, *, skip: frozenset[str] = frozenset()) -
         path
         for path in source.rglob("*")
         if path.is_file()
+        and not path.relative_to(source).parts[0].startswith(".")
         and not path.name.startswith(".snapshot-")
         and path.relative_to(source).parts[0] not in skip
     ]
@@ -86,6 +88,48 @@ class FolderStore:
         into.mkdir(parents=True, exist_ok=True)
         _mirror(self.folder, into, skip=present)
         return True
+
+
+class DatasetStore:
+    """Snapshots kept in a Hugging Face Dataset (made, private, when missing), through
+    `huggingface_hub` with the token it finds (`HF_TOKEN`, or the logged-in one)."""
+
+    def __init__(self, repo_id: str) -> None:
+        try:
+            from huggingface_hub import HfApi
+        except ImportError:
+            raise ImportError(
+                'keeping snapshots in a Dataset needs huggingface_hub: pip install "trackio[hub]"'
+            ) from None
+        self.repo_id = repo_id
+        self.api = HfApi()
+        self._made = False
+
+    def push(self, staging: Path) -> None:
+        """Upload the staging folder to the Dataset in one commit."""
+        if not self._made:
+            self.api.create_repo(self.repo_id, repo_type="dataset", private=True, exist_ok=True)
+            self._made = True
+        self.api.upload_folder(
+            folder_path=str(staging),
+            repo_id=self.repo_id,
+            repo_type="dataset",
+            commit_message="trackio snapshot",
+            ignore_patterns=[".*", "**/.*"],
+        )
+
+    def pull(self, into: Path) -> bool:
+        """Download the Dataset and bring back the projects `into` lacks; False if the
+        Dataset does not exist or holds none."""
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import RepositoryNotFoundError
+
+        with tempfile.TemporaryDirectory(prefix="trackio-snapshot-") as folder:
+            try:
+                snapshot_download(self.repo_id, repo_type="dataset", local_dir=folder)
+            except RepositoryNotFoundError:
+                return False
+            return FolderStore(Path(folder)).pull(into)
 
 
 def _present(data_dir: Path) -> frozenset[str]:
@@ -152,8 +196,11 @@ class Snapshotter:
             try:
                 take_snapshot(self.data_dir, self.staging)
                 self.store.push(self.staging)
-            except (OSError, sqlite3.Error) as error:
-                print(f"trackio: the snapshot failed, retried later: {error}", file=sys.stderr)
+            except Exception as error:  # the Hub's errors are many; none may stop the server
+                print(
+                    f"trackio: the snapshot failed, retried later: {type(error).__name__}: {error}",
+                    file=sys.stderr,
+                )
 
     def _loop(self) -> None:
         while not self._stopped.wait(self.every):

@@ -1,0 +1,221 @@
+"""A local stand-in for the few Hugging Face Hub REST endpoints trackio's Hub features
+use (there is no network to the Hub here): create a repo, upload small files in a
+commit, list and download them, who the token belongs to. `huggingface_hub` reaches
+it through `HF_ENDPOINT`; it keeps repos in memory and records every call."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from team_support import free_port
+
+USER = "tester"
+TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
+PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
+
+
+@dataclass
+class Repo:
+    kind: str
+    repo_id: str
+    private: bool
+    files: dict[str, bytes] = field(default_factory=dict)
+    sha: str = "0" * 40
+
+    def commit(self) -> None:
+        digest = hashlib.sha1(repr(sorted(self.files.items())).encode() + str(time.time()).encode())
+        self.sha = digest.hexdigest()
+
+
+class HubStandIn:
+    """The stand-in Hub, served on a loopback port by `start()`."""
+
+    def __init__(self) -> None:
+        self.repos: dict[tuple[str, str], Repo] = {}
+        self.calls: list[str] = []
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: uvicorn.Server | None = None
+
+    def repo(self, kind: str, repo_id: str) -> Repo | None:
+        return self.repos.get((kind, repo_id))
+
+    # --- endpoints -------------------------------------------------------------------
+
+    async def whoami(self, request: Request) -> Response:
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return JSONResponse({"error": "Invalid credentials"}, status_code=401)
+        return JSONResponse(
+            {"type": "user", "name": USER, "orgs": [], "auth": {"accessToken": {"role": "write"}}}
+        )
+
+    async def create(self, request: Request) -> Response:
+        body = await request.json()
+        kind = body.get("type") or "model"
+        namespace = body.get("organization") or USER
+        repo_id = f"{namespace}/{body['name']}"
+        url = f"{self.url}/{PREFIX[kind]}{repo_id}"
+        if (kind, repo_id) in self.repos:
+            return JSONResponse({"error": "You already created this repo", "url": url}, 409)
+        private = bool(body.get("private")) or body.get("visibility") == "private"
+        self.repos[(kind, repo_id)] = Repo(kind, repo_id, private)
+        return JSONResponse({"url": url, "name": repo_id, "id": repo_id})
+
+    def _found(self, request: Request) -> Repo | Response:
+        kind = TYPES[request.path_params["types"]]
+        repo_id = f"{request.path_params['namespace']}/{request.path_params['name']}"
+        repo = self.repo(kind, repo_id)
+        if repo is None:
+            return JSONResponse(
+                {"error": "Repository not found"}, 404, {"X-Error-Code": "RepoNotFound"}
+            )
+        return repo
+
+    async def info(self, request: Request) -> Response:
+        repo = self._found(request)
+        if isinstance(repo, Response):
+            return repo
+        return JSONResponse(
+            {
+                "id": repo.repo_id,
+                "sha": repo.sha,
+                "private": repo.private,
+                "siblings": [
+                    {"rfilename": path, "size": len(data)}
+                    for path, data in sorted(repo.files.items())
+                ],
+                "tags": [],
+                "lastModified": "2026-01-01T00:00:00.000Z",
+            }
+        )
+
+    async def tree(self, request: Request) -> Response:
+        repo = self._found(request)
+        if isinstance(repo, Response):
+            return repo
+        under = request.path_params.get("path", "").strip("/")
+        entries = [
+            {"type": "file", "oid": hashlib.sha1(data).hexdigest(), "size": len(data), "path": path}
+            for path, data in sorted(repo.files.items())
+            if not under or path.startswith(under + "/")
+        ]
+        return JSONResponse(entries)
+
+    async def preupload(self, request: Request) -> Response:
+        repo = self._found(request)
+        if isinstance(repo, Response):
+            return repo
+        body = await request.json()
+        return JSONResponse(
+            {
+                "files": [
+                    {"path": item["path"], "uploadMode": "regular", "shouldIgnore": False}
+                    for item in body.get("files", [])
+                ]
+            }
+        )
+
+    async def commit(self, request: Request) -> Response:
+        repo = self._found(request)
+        if isinstance(repo, Response):
+            return repo
+        for line in (await request.body()).decode().splitlines():
+            if not line.strip():
+                continue
+            entry = json.loads(line)
+            value = entry["value"]
+            if entry["key"] == "file":
+                repo.files[value["path"]] = base64.b64decode(value["content"])
+            elif entry["key"] == "deletedFile":
+                repo.files.pop(value["path"], None)
+            elif entry["key"] == "deletedFolder":
+                folder = value["path"].rstrip("/") + "/"
+                for path in [p for p in repo.files if p.startswith(folder)]:
+                    del repo.files[path]
+        repo.commit()
+        url = f"{self.url}/{PREFIX[repo.kind]}{repo.repo_id}/commit/{repo.sha}"
+        return JSONResponse({"commitUrl": url, "commitOid": repo.sha, "success": True})
+
+    async def resolve(self, request: Request) -> Response:
+        kind = request.path_params.get("kind", "model")
+        repo_id = f"{request.path_params['namespace']}/{request.path_params['name']}"
+        repo = self.repo(kind, repo_id)
+        path = request.path_params["path"]
+        if repo is None or path not in repo.files:
+            return JSONResponse(
+                {"error": "Entry not found"}, 404, {"X-Error-Code": "EntryNotFound"}
+            )
+        data = repo.files[path]
+        headers = {
+            "X-Repo-Commit": repo.sha,
+            "ETag": f'"{hashlib.sha1(data).hexdigest()}"',
+            "Content-Length": str(len(data)),
+        }
+        if request.method == "HEAD":
+            return Response(b"", headers=headers)
+        return Response(data, headers=headers, media_type="application/octet-stream")
+
+    # --- serving ---------------------------------------------------------------------
+
+    def app(self) -> Starlette:
+        def recorded(endpoint: Any) -> Any:
+            async def handle(request: Request) -> Response:
+                self.calls.append(f"{request.method} {request.url.path}")
+                return await endpoint(request)
+
+            return handle
+
+        repo = "/api/{types:str}/{namespace:str}/{name:str}"
+        routes = [
+            Route("/api/whoami-v2", recorded(self.whoami)),
+            Route("/api/repos/create", recorded(self.create), methods=["POST"]),
+            Route(repo, recorded(self.info)),
+            Route(repo + "/revision/{revision:path}", recorded(self.info)),
+            Route(repo + "/tree/{revision:str}/{path:path}", recorded(self.tree)),
+            Route(repo + "/tree/{revision:str}", recorded(self.tree)),
+            Route(repo + "/preupload/{revision:str}", recorded(self.preupload), methods=["POST"]),
+            Route(repo + "/commit/{revision:str}", recorded(self.commit), methods=["POST"]),
+        ]
+        for kind, prefix in (("dataset", "datasets/"), ("space", "spaces/")):
+            routes.append(
+                Route(
+                    f"/{prefix}{{namespace:str}}/{{name:str}}/resolve/{{revision:str}}/{{path:path}}",
+                    recorded(self._with_kind(kind, self.resolve)),
+                    methods=["GET", "HEAD"],
+                )
+            )
+        return Starlette(routes=routes)
+
+    @staticmethod
+    def _with_kind(kind: str, endpoint: Any) -> Any:
+        async def handle(request: Request) -> Response:
+            request.path_params["kind"] = kind
+            return await endpoint(request)
+
+        return handle
+
+    def start(self) -> HubStandIn:
+        config = uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="warning")
+        self._server = uvicorn.Server(config)
+        threading.Thread(target=self._server.run, daemon=True).start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Hub stand-in did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
