@@ -273,6 +273,7 @@ def _open_remote_run(
         OpenedRemotely,
         TokenRefused,
         open_on_server,
+        say_token_refused_once,
         token_refused_message,
     )
     from trackio.remote.upload import deliver_pending
@@ -307,7 +308,7 @@ def _open_remote_run(
         opened = open_on_server(address, project, request, said_unreachable)
     except TokenRefused as refused:
         message = token_refused_message(address, str(refused))
-        print(message, file=sys.stderr, flush=True)
+        say_token_refused_once(address.url, message)
         writer.refused(url, message)
         unreachable.append(True)
         opened = None

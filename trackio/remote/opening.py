@@ -9,6 +9,7 @@ its first spooled batch, and nothing logged is lost.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,20 @@ class TokenRefused(RuntimeError):
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+_said_refused: set[str] = set()
+_said_lock = threading.Lock()
+
+
+def say_token_refused_once(server: str, message: str) -> None:
+    """Print `message` unless this process already said that `server` refused its token
+    (`init()` and the sender thread may both find out, in either order)."""
+    with _said_lock:
+        if server in _said_refused:
+            return
+        _said_refused.add(server)
+    _say(message)
 
 
 def token_refused_message(address: ServerAddress, reason: str) -> str:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from trackio.remote.http import NETWORK_ERRORS, Connection, ServerAddress, error_text
+from trackio.remote.opening import say_token_refused_once
 from trackio.remote.pypi_protocol import BULK_LOG_PATH, RunMemory, bulk_log_body, is_pypi_server
 from trackio.remote.wire import WireFormatError
 from trackio.storage.spool import Spool, orphaned_spools
@@ -92,10 +93,11 @@ class Sender:
                 sent = self._deliver_orphans() or self._deliver(self.spool)
             except AuthRefused as refused:
                 self._auth_error = str(refused)
-                self._warn(
+                say_token_refused_once(
+                    self.address.url,
                     f"trackio: the server {self.address.url} refused the write token ({refused}); "
                     "values stay in the local spool: set TRACKIO_WRITE_TOKEN and run "
-                    "`trackio sync --pending`"
+                    "`trackio sync --pending`",
                 )
                 with self._idle:
                     self._idle.notify_all()
