@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 import threading
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from trackio.storage.paths import DB_SUFFIX, MEDIA_SUFFIX
+from trackio.storage.sqlite.project_files import snapshot_project_files
 
 DEFAULT_EVERY_SECONDS = 300.0
 
@@ -143,27 +143,14 @@ def _present(data_dir: Path) -> frozenset[str]:
 
 
 def take_snapshot(data_dir: Path, staging: Path) -> int:
-    """Copy each project file of `data_dir` (SQLite's backup API: consistent while
-    writers go on) and its media into `staging`; returns how many projects."""
+    """Copy each project's media (new and changed files) and then its file (SQLite's
+    backup API: consistent while writers go on) into `staging`; returns how many
+    projects."""
     staging.mkdir(parents=True, exist_ok=True)
-    count = 0
-    for database in sorted(data_dir.glob(f"*{DB_SUFFIX}")):
-        media = database.with_name(database.name[: -len(DB_SUFFIX)] + MEDIA_SUFFIX)
+    for media in sorted(data_dir.glob(f"*{MEDIA_SUFFIX}")):
         if media.is_dir():
             _mirror(media, staging / media.name)
-        partial = staging / f".snapshot-{database.name}"
-        source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-        try:
-            target = sqlite3.connect(partial)
-            try:
-                source.backup(target)
-            finally:
-                target.close()
-        finally:
-            source.close()
-        os.replace(partial, staging / database.name)
-        count += 1
-    return count
+    return len(snapshot_project_files(data_dir, staging))
 
 
 def restore(store: SnapshotStore, data_dir: Path) -> bool:

@@ -108,6 +108,20 @@ def connect(path: Path, *, writable: bool, create: bool = False) -> sqlite3.Conn
     return conn
 
 
+def copy_database(source: Path, destination: Path) -> None:
+    """Copy the database at `source` to `destination` with SQLite's backup API: a
+    consistent copy, complete on its own, while other processes go on writing."""
+    src = connect(source, writable=False)
+    try:
+        dst = sqlite3.connect(str(destination))
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
 def make_durable(conn: sqlite3.Connection) -> None:
     """Sync the log on every commit, so a committed transaction survives a power cut
     (in WAL mode `NORMAL` may lose the last commits, never corrupt)."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from trackio.storage.paths import data_dir, media_dir_for
-from trackio.storage.sqlite.connection import connect, read_only_query
+from trackio.storage.sqlite.connection import copy_database, read_only_query
 from trackio.storage.sqlite.schema import table_names
 from trackio.storage.tables import runs_table
 from trackio.storage.tables.series_writer import SeriesWriter
@@ -52,30 +52,18 @@ def is_legacy_file(path: Path) -> bool:
     return read_only_query(path, is_legacy_database, False)
 
 
-def _copy_database(source: Path, destination: Path) -> None:
-    src = connect(source, writable=False)
-    try:
-        dst = sqlite3.connect(str(destination))
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
-
-
 def back_up(path: Path) -> None:
     """Copy the file at `path` to `<path>.pypi-trackio-backup` unless a backup exists."""
     destination = path.with_name(path.name + BACKUP_SUFFIX)
     if not destination.exists():
-        _copy_database(path, destination)
+        copy_database(path, destination)
 
 
 def copy_to(source: Path, destination: Path) -> None:
     """Copy a legacy file to `destination` atomically; a concurrent copier may win."""
     temporary = destination.with_name(f"{destination.name}.{os.getpid()}.importing")
     try:
-        _copy_database(source, temporary)
+        copy_database(source, temporary)
         with contextlib.suppress(FileExistsError):
             os.link(temporary, destination)
     finally:

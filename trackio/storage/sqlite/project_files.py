@@ -3,6 +3,7 @@ side files and media folder."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from trackio.storage.paths import (
     project_db_path,
 )
 from trackio.storage.sqlite import legacy
-from trackio.storage.sqlite.connection import read_only_query
+from trackio.storage.sqlite.connection import copy_database, read_only_query
 from trackio.storage.sqlite.schema import stored_project_name
 
 _SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -59,6 +60,19 @@ def delete_project_files(project: str, directory: Path | None = None) -> None:
     shutil.rmtree(media_dir_for(path), ignore_errors=True)
     for suffix in ("", *_SIDE_FILES):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+def snapshot_project_files(data_dir: Path, into: Path) -> list[Path]:
+    """Consistent copies (`copy_database`) of every project file of `data_dir` in `into`,
+    each replacing the previous copy atomically; returns the project files copied."""
+    into.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for database in sorted(data_dir.glob(f"*{DB_SUFFIX}")):
+        partial = into / f".snapshot-{database.name}"
+        copy_database(database, partial)
+        os.replace(partial, into / database.name)
+        copied.append(database)
+    return copied
 
 
 def not_found_message(project: str, directory: Path | None = None) -> str:
