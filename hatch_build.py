@@ -1,7 +1,8 @@
 """Hatch build hook: builds the dashboard's browser app with npm into trackio/dashboard/dist.
 
 The built files are never committed; every wheel and editable install builds them.
-Set TRACKIO_SKIP_DASHBOARD_BUILD=1 to skip (the JSON API still works without them).
+Set TRACKIO_SKIP_DASHBOARD_BUILD=1 to skip (the JSON API still works without them); a
+dashboard built before is then packaged as it is.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ class DashboardBuildHook(BuildHookInterface):
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
-        if self.target_name != "wheel" or os.environ.get("TRACKIO_SKIP_DASHBOARD_BUILD"):
+        if self.target_name != "wheel":
+            return
+        if os.environ.get("TRACKIO_SKIP_DASHBOARD_BUILD"):
+            # A dashboard built before (a Space bundle of an installed checkout) still
+            # goes into the wheel.
+            if (Path(self.root) / "trackio" / "dashboard" / "dist" / "index.html").is_file():
+                build_data["artifacts"].append("trackio/dashboard/dist/")
             return
         frontend = Path(self.root) / "frontend"
         if not (frontend / "package.json").is_file():

@@ -1,0 +1,150 @@
+"""The Space bundle run as a Space runs it: its wheel installed into a fresh virtual
+environment, its start command with the variables and secrets a Space sets, clients
+logging with the write token, and a restart that brings every acknowledged value back
+from the Dataset (on the local Hub stand-in)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import venv
+
+import pytest
+from hub_standin import USER, HubStandIn
+from team_support import free_port, start_logger, values_exactly_once
+
+import trackio
+from trackio.hub.space_bundle import APP_PORT, build_space_bundle
+
+SPACE_ID = f"{USER}/dashboard"
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """The bundle's files, and a virtual environment with its wheel (and this Python's
+    packages for the dependencies, so nothing downloads)."""
+    folder = tmp_path_factory.mktemp("bundle")
+    files = build_space_bundle(folder, SPACE_ID)
+    environment = tmp_path_factory.mktemp("space-venv")
+    venv.create(environment, system_site_packages=True, with_pip=False)
+    python = environment / "bin" / "python"
+    wheel = next(path for path in files if path.suffix == ".whl")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps"]
+        + ["--no-index", str(wheel)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    return folder, environment
+
+
+class SpaceProcess:
+    """The bundle's start command, with the environment a Space gives it."""
+
+    def __init__(self, folder, environment, env, data_dir) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = dict(
+            env,
+            PATH=f"{environment / 'bin'}{os.pathsep}{env['PATH']}",
+            PORT=str(self.port),
+            SPACE_ID=SPACE_ID,
+            SPACE_HOST="tester-dashboard.hf.space",
+            TRACKIO_WRITE_TOKEN="space-secret",
+            TRACKIO_DATASET_ID=f"{SPACE_ID}-dataset",
+            TRACKIO_DIR=str(data_dir),
+        )
+        self.env.pop("PYTHONPATH", None)
+        self.process = subprocess.Popen(
+            ["sh", "start.sh"],
+            cwd=folder,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        import urllib.request
+
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/version", timeout=2) as answer:
+                    assert answer.status == 200
+                    break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(self.process.communicate()) from None
+                time.sleep(0.2)
+
+    def terminate(self) -> tuple[str, str]:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.communicate(timeout=60)
+
+
+def test_the_bundle_declares_a_docker_space_that_installs_its_own_wheel(installed):
+    folder, environment = installed
+    header = (folder / "README.md").read_text().split("---")[1]
+    assert "sdk: docker" in header and f"app_port: {APP_PORT}" in header
+    dockerfile = (folder / "Dockerfile").read_text()
+    assert "trackio-*.whl" in dockerfile and 'CMD ["sh", "start.sh"]' in dockerfile
+    (wheel,) = folder.glob("trackio-*.whl")
+    where = subprocess.run(
+        [str(environment / "bin" / "python"), "-c", "import trackio; print(trackio.__file__)"],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        cwd=folder,
+    )
+    assert where.stdout.strip().startswith(str(environment)), where
+    import zipfile
+
+    assert "trackio/dashboard/dist/index.html" in zipfile.ZipFile(wheel).namelist()
+
+
+def test_the_space_keeps_every_value_across_a_restart(installed, child_env, tmp_path, monkeypatch):
+    folder, environment = installed
+    hub = HubStandIn().start()
+    env = dict(
+        child_env,
+        HF_ENDPOINT=hub.url,
+        HF_TOKEN="hf_space_token",
+        HF_HOME=str(tmp_path / "hf-home"),
+        HF_HUB_DISABLE_PROGRESS_BARS="1",
+    )
+    try:
+        space = SpaceProcess(folder, environment, env, tmp_path / "space-data")
+        logger_env = dict(
+            child_env,
+            TRACKIO_DIR=str(tmp_path / "client"),
+            TRACKIO_SERVER_URL=space.url,
+            TRACKIO_WRITE_TOKEN="space-secret",
+            TRACKIO_QUIET="1",
+        )
+        wrong = start_logger(dict(logger_env, TRACKIO_WRITE_TOKEN="wrong"), "p", "x", 3, 1)
+        assert "refused the write token" in wrong.communicate(timeout=60)[1]
+        logger = start_logger(logger_env, "p", "r", 500, 3)
+        out, err = logger.communicate(timeout=120)
+        assert logger.returncode == 0, err
+        out, err = space.terminate()
+        assert "snapshot taken on stopping" in err, err
+        dataset = hub.repo("dataset", f"{SPACE_ID}-dataset")
+        assert dataset is not None and dataset.private and "p.db" in dataset.files
+        assert not any(
+            b"space-secret" in data or b"hf_space_token" in data for data in dataset.files.values()
+        )
+
+        shutil.rmtree(tmp_path / "space-data")
+        restarted = SpaceProcess(folder, environment, env, tmp_path / "space-data")
+        try:
+            monkeypatch.setenv("TRACKIO_DIR", str(tmp_path / "space-data"))
+            assert values_exactly_once("p", "r", 500, 3).status == "finished"
+        finally:
+            restarted.terminate()
+    finally:
+        hub.stop()
+    assert trackio.Api().run("p/r").config["name"] == "r"
