@@ -1,6 +1,7 @@
 """A local stand-in for the few Hugging Face Hub REST endpoints trackio's Hub features
 use (there is no network to the Hub here): create a repo, upload small files in a
-commit, list and download them, who the token belongs to. `huggingface_hub` reaches
+commit, list and download them, who the token belongs to, a Space's secrets and
+variables. `huggingface_hub` reaches
 it through `HF_ENDPOINT`; it keeps repos in memory and records every call."""
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ class Repo:
     private: bool
     files: dict[str, bytes] = field(default_factory=dict)
     sha: str = "0" * 40
+    sdk: str | None = None
+    secrets: dict[str, str] = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=dict)
 
     def commit(self) -> None:
         digest = hashlib.sha1(repr(sorted(self.files.items())).encode() + str(time.time()).encode())
@@ -69,7 +73,7 @@ class HubStandIn:
         if (kind, repo_id) in self.repos:
             return JSONResponse({"error": "You already created this repo", "url": url}, 409)
         private = bool(body.get("private")) or body.get("visibility") == "private"
-        self.repos[(kind, repo_id)] = Repo(kind, repo_id, private)
+        self.repos[(kind, repo_id)] = Repo(kind, repo_id, private, sdk=body.get("sdk"))
         return JSONResponse({"url": url, "name": repo_id, "id": repo_id})
 
     def _found(self, request: Request) -> Repo | Response:
@@ -147,6 +151,24 @@ class HubStandIn:
         url = f"{self.url}/{PREFIX[repo.kind]}{repo.repo_id}/commit/{repo.sha}"
         return JSONResponse({"commitUrl": url, "commitOid": repo.sha, "success": True})
 
+    async def validate_yaml(self, request: Request) -> Response:
+        """A README's metadata header: present and of `key: value` lines, or a 400."""
+        content = (await request.json()).get("content", "")
+        parts = content.split("---")
+        lines = [line for line in parts[1].splitlines() if line.strip()] if len(parts) > 2 else []
+        if not lines or not all(":" in line for line in lines):
+            return JSONResponse({"errors": [{"message": "no YAML metadata header"}]}, 400)
+        return JSONResponse({"warnings": []})
+
+    async def setting(self, request: Request) -> Response:
+        repo = self._found(request)
+        if isinstance(repo, Response):
+            return repo
+        body = await request.json()
+        kept = repo.secrets if request.url.path.endswith("/secrets") else repo.variables
+        kept[body["key"]] = body["value"]
+        return JSONResponse({})
+
     async def resolve(self, request: Request) -> Response:
         kind = request.path_params.get("kind", "model")
         repo_id = f"{request.path_params['namespace']}/{request.path_params['name']}"
@@ -180,12 +202,15 @@ class HubStandIn:
         routes = [
             Route("/api/whoami-v2", recorded(self.whoami)),
             Route("/api/repos/create", recorded(self.create), methods=["POST"]),
+            Route("/api/validate-yaml", recorded(self.validate_yaml), methods=["POST"]),
             Route(repo, recorded(self.info)),
             Route(repo + "/revision/{revision:path}", recorded(self.info)),
             Route(repo + "/tree/{revision:str}/{path:path}", recorded(self.tree)),
             Route(repo + "/tree/{revision:str}", recorded(self.tree)),
             Route(repo + "/preupload/{revision:str}", recorded(self.preupload), methods=["POST"]),
             Route(repo + "/commit/{revision:str}", recorded(self.commit), methods=["POST"]),
+            Route(repo + "/secrets", recorded(self.setting), methods=["POST"]),
+            Route(repo + "/variables", recorded(self.setting), methods=["POST"]),
         ]
         for kind, prefix in (("dataset", "datasets/"), ("space", "spaces/")):
             routes.append(

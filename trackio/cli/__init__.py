@@ -1,5 +1,5 @@
 """The `trackio` command: `show`, `server`, `list`, `get`, `export`, `import`, `delete`,
-`rename`, `move`, `migrate`, `sync`."""
+`rename`, `move`, `migrate`, `sync`, `deploy`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 import trackio
 from trackio.cli import (
     change_commands,
+    deploy_command,
     migrate_command,
     read_commands,
     server_command,
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         change_commands,
         migrate_command,
         sync_command,
+        deploy_command,
     ):
         module.register(commands)
     return parser

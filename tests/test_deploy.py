@@ -1,0 +1,76 @@
+"""`trackio deploy` against the local Hub stand-in (through `HF_ENDPOINT`): the Docker
+Space with this trackio's bundle, its secrets and variables, and the write token
+remembered on this machine only."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+from hub_standin import USER, HubStandIn
+
+
+@pytest.fixture
+def hub(cli_env, tmp_path):
+    stand_in = HubStandIn().start()
+    env = dict(
+        cli_env,
+        HF_ENDPOINT=stand_in.url,
+        HF_TOKEN="hf_deployer_token",
+        HF_HOME=str(tmp_path / "hf-home"),
+        HF_HUB_DISABLE_PROGRESS_BARS="1",
+    )
+    try:
+        yield stand_in, env
+    finally:
+        stand_in.stop()
+
+
+def _deploy(env, *args):
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "trackio.cli", "deploy", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def test_deploy_makes_the_space_and_remembers_its_token_here_only(hub, trackio_dir):
+    stand_in, env = hub
+    done = _deploy(env, "--space-id", "board", "--private")
+    assert done.returncode == 0, done.stderr
+    assert f"https://{USER}-board.hf.space" in done.stdout
+    space = stand_in.repo("space", f"{USER}/board")
+    assert space is not None and space.private and space.sdk == "docker"
+    assert {"Dockerfile", "start.sh", "README.md"} <= set(space.files)
+    assert any(name.startswith("trackio-") and name.endswith(".whl") for name in space.files)
+    assert b"app_port: 7860" in space.files["README.md"]
+    assert space.variables == {"TRACKIO_DATASET_ID": f"{USER}/board-dataset"}
+    assert space.secrets["HF_TOKEN"] == "hf_deployer_token"
+    token_file = trackio_dir / ".space-tokens" / f"{USER}--board"
+    token = token_file.read_text()
+    assert space.secrets["TRACKIO_WRITE_TOKEN"] == token and len(token) >= 24
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    for data in space.files.values():
+        assert token.encode() not in data and b"hf_deployer_token" not in data
+    assert token not in done.stdout + done.stderr
+
+    again = _deploy(env, "--space-id", f"{USER}/board", "--dataset-id", "team/runs")
+    assert again.returncode == 0, again.stderr
+    assert space.secrets["TRACKIO_WRITE_TOKEN"] == token
+    assert space.variables["TRACKIO_DATASET_ID"] == "team/runs"
+
+
+def test_deploy_without_a_hub_token_or_hub_is_one_message(hub, tmp_path):
+    stand_in, env = hub
+    unreachable = dict(env, HF_ENDPOINT="http://127.0.0.1:1")
+    done = _deploy(unreachable, "--space-id", f"{USER}/board")
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"trackio: deploying {USER}/board failed: ")
+    assert "hf_deployer_token" not in done.stderr
+    assert stand_in.repos == {}

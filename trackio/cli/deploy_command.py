@@ -1,0 +1,40 @@
+"""`trackio deploy`: a Hugging Face Space running this trackio."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from trackio.cli.output import CommandError
+
+
+def register(commands: Any) -> None:
+    """Add `deploy` to the command parser."""
+    parser = commands.add_parser(
+        "deploy", help="create or update a Hugging Face Space running this trackio's server"
+    )
+    parser.add_argument("--space-id", required=True, help="user/name, or name for your own")
+    parser.add_argument("--private", action="store_true", help="make the Space private")
+    parser.add_argument(
+        "--dataset-id", help="the Dataset keeping its projects (default <space-id>-dataset)"
+    )
+    parser.set_defaults(handler=_deploy)
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    try:
+        from trackio.hub.deploy import deploy_space
+    except ImportError as error:
+        raise CommandError(
+            f'deploying needs huggingface_hub: pip install "trackio[hub]" ({error})'
+        ) from None
+    try:
+        url = deploy_space(args.space_id, private=args.private, dataset_id=args.dataset_id)
+    except Exception as error:  # the Hub's errors: one line, never a token
+        reason = (str(error).strip().splitlines() or [""])[0]
+        raise CommandError(
+            f"deploying {args.space_id} failed: {type(error).__name__}: {reason}"
+        ) from None
+    print(f"* the Space is at {url} (it builds for a few minutes)")
+    print("* its write token is kept on this machine; log to it with server_url=" + url)
+    return 0
