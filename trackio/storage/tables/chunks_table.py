@@ -19,19 +19,12 @@ _INSERT_WITH_ID = f"INSERT INTO chunks (id, {_COLUMNS}) VALUES ({placeholders(_C
 _LOW, _HIGH = chunks.INT64_MIN, chunks.INT64_MAX
 
 
-def insert(
-    conn: Connection,
-    run: int,
-    metric: int,
-    encoded: tuple[Any, ...],
-    chunk_id: int | None = None,
-) -> int:
-    """Store one chunk (`chunks.encode`'s columns) under a new id, or `chunk_id`;
-    returns its id."""
-    if chunk_id is not None:
-        conn.execute(_INSERT_WITH_ID, (chunk_id, run, metric, *encoded))
-        return chunk_id
-    return int(conn.execute(_INSERT, (run, metric, *encoded)).fetchone()[0])
+def insert_with_id(
+    conn: Connection, chunk_id: int, run: int, metric: int, encoded: tuple[Any, ...]
+) -> None:
+    """Store one chunk (`chunks.encode`'s columns) under the id `chunk_id` (a merged
+    chunk keeps the id of its first, so chunks still sort in logging order)."""
+    conn.execute(_INSERT_WITH_ID, (chunk_id, run, metric, *encoded))
 
 
 def insert_each(conn: Connection, rows: list[tuple[int, int, tuple[Any, ...]]]) -> list[int]:

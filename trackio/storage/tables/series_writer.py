@@ -252,7 +252,7 @@ class SeriesWriter:
                 all_times.extend(time_seq)
             # The merged chunk keeps the first id so chunks still sort in logging order.
             merged = chunks.encode(rows[0][0], all_steps, all_values, all_times)
-            chunks_table.insert(self.conn, state.run_pk, state.metric, merged, chunk_id=rows[0][6])
+            chunks_table.insert_with_id(self.conn, rows[0][6], state.run_pk, state.metric, merged)
         state.ids.clear()
         state.count = 0
         state.kind = None
