@@ -4,7 +4,6 @@ project's schema, and psycopg's failures turned into the store's errors."""
 
 from __future__ import annotations
 
-import re
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,7 +31,6 @@ _pools: dict[str, ConnectionPool] = {}
 _pools_lock = threading.Lock()
 _search_paths: weakref.WeakKeyDictionary[psycopg.Connection, str] = weakref.WeakKeyDictionary()
 _statements: dict[str, str] = {}
-_PLACEHOLDER = re.compile(r"\?")
 
 _PASSING = (
     psycopg.OperationalError,
@@ -106,7 +104,7 @@ class Adapted:
 def _adapted(statement: str) -> str:
     found = _statements.get(statement)
     if found is None:
-        found = _PLACEHOLDER.sub("%s", statement.replace("%", "%%"))
+        found = statement.replace("%", "%%").replace("?", "%s")
         _statements[statement] = found
     return found
 
