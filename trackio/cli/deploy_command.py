@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from trackio.cli.output import CommandError
+from trackio.cli.output import CommandError, error_line
 
 
 def register(commands: Any) -> None:
@@ -31,10 +31,7 @@ def _deploy(args: argparse.Namespace) -> int:
     try:
         url = deploy_space(args.space_id, private=args.private, dataset_id=args.dataset_id)
     except Exception as error:  # the Hub's errors: one line, never a token
-        reason = (str(error).strip().splitlines() or [""])[0]
-        raise CommandError(
-            f"deploying {args.space_id} failed: {type(error).__name__}: {reason}"
-        ) from None
+        raise CommandError(f"deploying {args.space_id} failed: {error_line(error)}") from None
     print(f"* the Space is at {url} (it builds for a few minutes)")
     print("* its write token is kept on this machine; log to it with server_url=" + url)
     return 0

@@ -16,6 +16,11 @@ class CommandError(Exception):
     """Ends a command with exit code 1 and this one-line message."""
 
 
+def error_line(error: BaseException) -> str:
+    """`Type: first line of the message`: a library's error in a one-line message."""
+    return f"{type(error).__name__}: {(str(error).strip().splitlines() or [''])[0]}"
+
+
 def count(text: str) -> int:
     """An argparse type: a whole number of zero or more."""
     try:

@@ -9,7 +9,7 @@ import socket
 import threading
 from typing import Any
 
-from trackio.cli.output import CommandError, port_number
+from trackio.cli.output import CommandError, error_line, port_number
 from trackio.storage.paths import data_dir
 
 LOOPBACK_BINDS = ("127.0.0.1", "localhost", "::1")
@@ -212,9 +212,8 @@ def _snapshots(args: argparse.Namespace, on_database: bool) -> Any:
     try:
         brought_back = restore(store, folder)
     except Exception as error:  # the Hub's errors: one message, and no server without data
-        reason = (str(error).strip().splitlines() or [""])[0]
         raise CommandError(
-            f"cannot bring back the snapshot from {where}: {type(error).__name__}: {reason}"
+            f"cannot bring back the snapshot from {where}: {error_line(error)}"
         ) from None
     if brought_back:
         print(f"* brought back the projects of the snapshot in {where}")
