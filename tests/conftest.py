@@ -30,6 +30,26 @@ def postgres_session_url():
 
 
 @pytest.fixture
+def hub(tmp_path):
+    """The Hub stand-in (`hub_standin`) on a loopback port, and the environment variables
+    that point `huggingface_hub` at it with the stand-in's token."""
+    from hub_standin import TOKEN, HubStandIn
+
+    stand_in = HubStandIn().start()
+    env = {
+        "HF_ENDPOINT": stand_in.url,
+        "HF_TOKEN": TOKEN,
+        "HF_HOME": str(tmp_path / "hf-home"),
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    }
+    try:
+        yield stand_in, env
+    finally:
+        stand_in.stop()
+
+
+@pytest.fixture
 def postgres_url(postgres_session_url):
     """The session's database, emptied of trackio's tables after the test."""
     import postgres_support

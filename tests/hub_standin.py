@@ -22,6 +22,8 @@ from starlette.routing import Route
 from team_support import free_port
 
 USER = "tester"
+TOKEN = "hf_test_token"
+"""The Hub token the tests' processes use (the stand-in takes any bearer token)."""
 TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
 PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
 

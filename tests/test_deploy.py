@@ -6,24 +6,7 @@ from __future__ import annotations
 
 import stat
 
-import pytest
-from hub_standin import USER, HubStandIn
-
-
-@pytest.fixture
-def hub(cli_env, tmp_path):
-    stand_in = HubStandIn().start()
-    env = dict(
-        cli_env,
-        HF_ENDPOINT=stand_in.url,
-        HF_TOKEN="hf_deployer_token",
-        HF_HOME=str(tmp_path / "hf-home"),
-        HF_HUB_DISABLE_PROGRESS_BARS="1",
-    )
-    try:
-        yield stand_in, env
-    finally:
-        stand_in.stop()
+from hub_standin import TOKEN, USER
 
 
 def _deploy(env, *args):
@@ -39,8 +22,9 @@ def _deploy(env, *args):
     )
 
 
-def test_deploy_makes_the_space_and_remembers_its_token_here_only(hub, trackio_dir):
-    stand_in, env = hub
+def test_deploy_makes_the_space_and_remembers_its_token_here_only(hub, cli_env, trackio_dir):
+    stand_in, hub_env = hub
+    env = dict(cli_env, **hub_env)
     done = _deploy(env, "--space-id", "board", "--private")
     assert done.returncode == 0, done.stderr
     assert f"https://{USER}-board.hf.space" in done.stdout
@@ -50,13 +34,13 @@ def test_deploy_makes_the_space_and_remembers_its_token_here_only(hub, trackio_d
     assert any(name.startswith("trackio-") and name.endswith(".whl") for name in space.files)
     assert b"app_port: 7860" in space.files["README.md"]
     assert space.variables == {"TRACKIO_DATASET_ID": f"{USER}/board-dataset"}
-    assert space.secrets["HF_TOKEN"] == "hf_deployer_token"
+    assert space.secrets["HF_TOKEN"] == TOKEN
     token_file = trackio_dir / ".space-tokens" / f"{USER}--board"
     token = token_file.read_text()
     assert space.secrets["TRACKIO_WRITE_TOKEN"] == token and len(token) >= 24
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     for data in space.files.values():
-        assert token.encode() not in data and b"hf_deployer_token" not in data
+        assert token.encode() not in data and TOKEN.encode() not in data
     assert token not in done.stdout + done.stderr
 
     again = _deploy(env, "--space-id", f"{USER}/board", "--dataset-id", "team/runs")
@@ -65,12 +49,12 @@ def test_deploy_makes_the_space_and_remembers_its_token_here_only(hub, trackio_d
     assert space.variables["TRACKIO_DATASET_ID"] == "team/runs"
 
 
-def test_deploy_without_a_hub_token_or_hub_is_one_message(hub, tmp_path):
-    stand_in, env = hub
-    unreachable = dict(env, HF_ENDPOINT="http://127.0.0.1:1")
+def test_deploy_without_a_hub_token_or_hub_is_one_message(hub, cli_env):
+    stand_in, hub_env = hub
+    unreachable = {**cli_env, **hub_env, "HF_ENDPOINT": "http://127.0.0.1:1"}
     done = _deploy(unreachable, "--space-id", f"{USER}/board")
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"trackio: deploying {USER}/board failed: ")
-    assert "hf_deployer_token" not in done.stderr
+    assert TOKEN not in done.stderr
     assert stand_in.repos == {}

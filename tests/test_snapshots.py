@@ -12,7 +12,7 @@ import sys
 import textwrap
 
 import pytest
-from hub_standin import USER, HubStandIn
+from hub_standin import USER
 from team_support import TeamServer, client_env, start_logger, values_exactly_once
 
 import trackio
@@ -25,23 +25,6 @@ LOG_AN_IMAGE = textwrap.dedent(
     trackio.finish()
     """
 )
-
-
-@pytest.fixture
-def hub(tmp_path):
-    """The Hub stand-in, and the environment that points `huggingface_hub` at it."""
-    stand_in = HubStandIn().start()
-    env = {
-        "HF_ENDPOINT": stand_in.url,
-        "HF_TOKEN": "hf_test_token",
-        "HF_HOME": str(tmp_path / "hf-home"),
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    }
-    try:
-        yield stand_in, env
-    finally:
-        stand_in.stop()
 
 
 @pytest.fixture(params=["folder", "dataset"])

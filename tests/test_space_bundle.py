@@ -14,7 +14,7 @@ import time
 import venv
 
 import pytest
-from hub_standin import USER, HubStandIn
+from hub_standin import TOKEN, USER
 from team_support import free_port, start_logger, values_exactly_once
 
 import trackio
@@ -106,45 +106,38 @@ def test_the_bundle_declares_a_docker_space_that_installs_its_own_wheel(installe
     assert "trackio/dashboard/dist/index.html" in zipfile.ZipFile(wheel).namelist()
 
 
-def test_the_space_keeps_every_value_across_a_restart(installed, child_env, tmp_path, monkeypatch):
+def test_the_space_keeps_every_value_across_a_restart(
+    installed, hub, child_env, tmp_path, monkeypatch
+):
     folder, environment = installed
-    hub = HubStandIn().start()
-    env = dict(
+    stand_in, hub_env = hub
+    env = dict(child_env, **hub_env)
+    space = SpaceProcess(folder, environment, env, tmp_path / "space-data")
+    logger_env = dict(
         child_env,
-        HF_ENDPOINT=hub.url,
-        HF_TOKEN="hf_space_token",
-        HF_HOME=str(tmp_path / "hf-home"),
-        HF_HUB_DISABLE_PROGRESS_BARS="1",
+        TRACKIO_DIR=str(tmp_path / "client"),
+        TRACKIO_SERVER_URL=space.url,
+        TRACKIO_WRITE_TOKEN="space-secret",
+        TRACKIO_QUIET="1",
     )
-    try:
-        space = SpaceProcess(folder, environment, env, tmp_path / "space-data")
-        logger_env = dict(
-            child_env,
-            TRACKIO_DIR=str(tmp_path / "client"),
-            TRACKIO_SERVER_URL=space.url,
-            TRACKIO_WRITE_TOKEN="space-secret",
-            TRACKIO_QUIET="1",
-        )
-        wrong = start_logger(dict(logger_env, TRACKIO_WRITE_TOKEN="wrong"), "p", "x", 3, 1)
-        assert "refused the write token" in wrong.communicate(timeout=60)[1]
-        logger = start_logger(logger_env, "p", "r", 500, 3)
-        out, err = logger.communicate(timeout=120)
-        assert logger.returncode == 0, err
-        out, err = space.terminate()
-        assert "snapshot taken on stopping" in err, err
-        dataset = hub.repo("dataset", f"{SPACE_ID}-dataset")
-        assert dataset is not None and dataset.private and "p.db" in dataset.files
-        assert not any(
-            b"space-secret" in data or b"hf_space_token" in data for data in dataset.files.values()
-        )
+    wrong = start_logger(dict(logger_env, TRACKIO_WRITE_TOKEN="wrong"), "p", "x", 3, 1)
+    assert "refused the write token" in wrong.communicate(timeout=60)[1]
+    logger = start_logger(logger_env, "p", "r", 500, 3)
+    out, err = logger.communicate(timeout=120)
+    assert logger.returncode == 0, err
+    out, err = space.terminate()
+    assert "snapshot taken on stopping" in err, err
+    dataset = stand_in.repo("dataset", f"{SPACE_ID}-dataset")
+    assert dataset is not None and dataset.private and "p.db" in dataset.files
+    assert not any(
+        b"space-secret" in data or TOKEN.encode() in data for data in dataset.files.values()
+    )
 
-        shutil.rmtree(tmp_path / "space-data")
-        restarted = SpaceProcess(folder, environment, env, tmp_path / "space-data")
-        try:
-            monkeypatch.setenv("TRACKIO_DIR", str(tmp_path / "space-data"))
-            assert values_exactly_once("p", "r", 500, 3).status == "finished"
-        finally:
-            restarted.terminate()
+    shutil.rmtree(tmp_path / "space-data")
+    restarted = SpaceProcess(folder, environment, env, tmp_path / "space-data")
+    try:
+        monkeypatch.setenv("TRACKIO_DIR", str(tmp_path / "space-data"))
+        assert values_exactly_once("p", "r", 500, 3).status == "finished"
     finally:
-        hub.stop()
+        restarted.terminate()
     assert trackio.Api().run("p/r").config["name"] == "r"
