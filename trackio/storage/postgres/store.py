@@ -27,7 +27,6 @@ from trackio.storage.errors import (
     ProjectNotFoundError,
 )
 from trackio.storage.lookup import describe_names
-from trackio.storage.paths import data_dir, media_dir_for, project_db_path, validate_project_name
 from trackio.storage.postgres import schema
 from trackio.storage.postgres.connection import (
     Adapted,
@@ -78,16 +77,8 @@ class PostgresProjectStore(TableProjectStore):
         create: bool = False,
         directory: Path | None = None,
     ) -> None:
-        super().__init__()
-        validate_project_name(project)
-        self.project = project
+        super().__init__(project, write=write, directory=directory)
         self.url = url
-        self.directory = directory or data_dir()
-        self.media_dir = media_dir_for(project_db_path(project, self.directory))
-        self.writable = write
-        self.created = False
-        """Whether opening this store created the project."""
-        self._migrated = False
         self._sinks: dict[int, SeriesWriter] = {}
         """Each writing thread's series writer: it keeps the chunks not merged yet."""
         self.schema = once_more_if_dropped(lambda: self._open(write, create))

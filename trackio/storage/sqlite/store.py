@@ -28,10 +28,7 @@ from trackio.storage.errors import (
 )
 from trackio.storage.paths import (
     HASHED_MARK,
-    data_dir,
-    media_dir_for,
     project_db_path,
-    validate_project_name,
 )
 from trackio.storage.sqlite import legacy, project_files, schema
 from trackio.storage.sqlite.connection import (
@@ -70,20 +67,12 @@ class SQLiteProjectStore(TableProjectStore):
         create: bool = False,
         directory: Path | None = None,
     ) -> None:
-        super().__init__()
-        validate_project_name(project)
-        self.project = project
-        self.directory = directory or data_dir()
+        super().__init__(project, write=write, directory=directory)
         self.path = project_db_path(project, self.directory)
-        self.media_dir = media_dir_for(self.path)
-        self.writable = write
-        self.created = False
-        """Whether opening this store created the project file."""
         self._empty = False
         self._sinks: dict[int, tuple[sqlite3.Connection, SeriesWriter]] = {}
         """The series writer of each writing thread's connection (by thread id): each
         keeps the chunks it has not merged yet."""
-        self._migrated = False
         self._connections = ConnectionCache(self.path, writable=write)
         if write:
             self._prepare_for_writing(create)

@@ -26,7 +26,13 @@ from trackio.storage.errors import MetricNotFoundError, RunNotFoundError, StoreE
 from trackio.storage.extents import run_extent
 from trackio.storage.history import media_points, rows_by_step
 from trackio.storage.lookup import resolve_run
-from trackio.storage.paths import saved_files_dir
+from trackio.storage.paths import (
+    data_dir,
+    media_dir_for,
+    project_db_path,
+    saved_files_dir,
+    validate_project_name,
+)
 from trackio.storage.records import (
     AppendResult,
     ImportedRun,
@@ -99,7 +105,18 @@ class TableProjectStore:
     mirror: MediaMirror | None = None
     """Where media files are kept beyond this machine (`use_media_url`), if anywhere."""
 
-    def __init__(self) -> None:
+    def __init__(self, project: str, *, write: bool, directory: Path | None) -> None:
+        """What every backend's store holds: the project's name (checked), whether it
+        may write, the folder of its files or media (default `TRACKIO_DIR`) and its
+        media folder there."""
+        validate_project_name(project)
+        self.project = project
+        self.writable = write
+        self.directory = directory or data_dir()
+        self.media_dir = media_dir_for(project_db_path(project, self.directory))
+        self.created = False
+        """Whether opening this store created the project."""
+        self._migrated = False
         self._metric_ids: dict[str, int] = {}
 
     def __enter__(self: S) -> S:
