@@ -1,7 +1,7 @@
 """A local stand-in for the few Hugging Face Hub REST endpoints trackio's Hub features
-use (there is no network to the Hub here): create a repo, upload small files in a
-commit, list and download them, who the token belongs to, a Space's secrets and
-variables. `huggingface_hub` reaches
+use (there is no network to the Hub here): create a repo or a bucket, upload small
+files in a commit, list and download them, who a token belongs to, a Space's secrets,
+variables, runtime (its stage, its host) and volumes. `huggingface_hub` reaches
 it through `HF_ENDPOINT`; it keeps repos in memory and records every call."""
 
 from __future__ import annotations
@@ -23,7 +23,30 @@ from team_support import free_port
 
 USER = "tester"
 TOKEN = "hf_test_token"
-"""The Hub token the tests' processes use (the stand-in takes any bearer token)."""
+"""The Hub token the tests' processes use: `USER`'s, and it may write."""
+READ_TOKEN = "hf_read_only_token"
+"""`USER`'s token that may only read."""
+MATE_TOKEN = "hf_teammate_token"
+"""A token of `mate`, who writes in the organisation `lab`."""
+STRANGER_TOKEN = "hf_stranger_token"
+"""A write token of `stranger`, who is in no organisation."""
+
+
+def _whoami(name: str, role: str, orgs: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {
+        "type": "user",
+        "name": name,
+        "orgs": orgs or [],
+        "auth": {"accessToken": {"role": role}},
+    }
+
+
+WHOAMI = {
+    TOKEN: _whoami(USER, "write"),
+    READ_TOKEN: _whoami(USER, "read"),
+    MATE_TOKEN: _whoami("mate", "write", [{"name": "lab", "roleInOrg": "write"}]),
+    STRANGER_TOKEN: _whoami("stranger", "write"),
+}
 TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
 PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
 
@@ -38,6 +61,9 @@ class Repo:
     sdk: str | None = None
     secrets: dict[str, str] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
+    host: str | None = None
+    stage: str = "RUNNING"
+    volumes: list[dict[str, Any]] = field(default_factory=list)
 
     def commit(self) -> None:
         digest = hashlib.sha1(repr(sorted(self.files.items())).encode() + str(time.time()).encode())
@@ -49,6 +75,12 @@ class HubStandIn:
 
     def __init__(self) -> None:
         self.repos: dict[tuple[str, str], Repo] = {}
+        self.buckets: dict[str, bool] = {}
+        """Bucket id: whether it is private."""
+        self.space_hosts: dict[str, str] = {}
+        """Where a Space made from now on answers, by its id (else nowhere)."""
+        self.new_space_stage = "RUNNING"
+        """The stage a Space made from now on is in."""
         self.calls: list[str] = []
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -60,11 +92,10 @@ class HubStandIn:
     # --- endpoints -------------------------------------------------------------------
 
     async def whoami(self, request: Request) -> Response:
-        if not request.headers.get("authorization", "").startswith("Bearer "):
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if token not in WHOAMI:
             return JSONResponse({"error": "Invalid credentials"}, status_code=401)
-        return JSONResponse(
-            {"type": "user", "name": USER, "orgs": [], "auth": {"accessToken": {"role": "write"}}}
-        )
+        return JSONResponse(WHOAMI[token])
 
     async def create(self, request: Request) -> Response:
         body = await request.json()
@@ -75,7 +106,11 @@ class HubStandIn:
         if (kind, repo_id) in self.repos:
             return JSONResponse({"error": "You already created this repo", "url": url}, 409)
         private = bool(body.get("private")) or body.get("visibility") == "private"
-        self.repos[(kind, repo_id)] = Repo(kind, repo_id, private, sdk=body.get("sdk"))
+        self.repos[(kind, repo_id)] = Repo(
+            kind, repo_id, private, sdk=body.get("sdk"), host=self.space_hosts.get(repo_id)
+        )
+        if kind == "space":
+            self.repos[(kind, repo_id)].stage = self.new_space_stage
         return JSONResponse({"url": url, "name": repo_id, "id": repo_id})
 
     def _found(self, request: Request) -> Repo | Response:
@@ -103,8 +138,39 @@ class HubStandIn:
                 ],
                 "tags": [],
                 "lastModified": "2026-01-01T00:00:00.000Z",
+                **self._space_fields(repo),
             }
         )
+
+    @staticmethod
+    def _runtime(repo: Repo) -> dict[str, Any]:
+        return {"stage": repo.stage, "hardware": {"current": "cpu-basic"}, "volumes": repo.volumes}
+
+    def _space_fields(self, repo: Repo) -> dict[str, Any]:
+        if repo.kind != "space":
+            return {}
+        return {"sdk": repo.sdk, "host": repo.host, "runtime": self._runtime(repo)}
+
+    async def runtime(self, request: Request) -> Response:
+        repo = self._found(request)
+        if isinstance(repo, Response):
+            return repo
+        return JSONResponse(self._runtime(repo))
+
+    async def volumes(self, request: Request) -> Response:
+        repo = self._found(request)
+        if isinstance(repo, Response):
+            return repo
+        repo.volumes = (await request.json())["volumes"]
+        return JSONResponse({})
+
+    async def create_bucket(self, request: Request) -> Response:
+        bucket_id = f"{request.path_params['namespace']}/{request.path_params['name']}"
+        if bucket_id in self.buckets:
+            return JSONResponse({"error": "You already created this bucket"}, 409)
+        body = await request.json()
+        self.buckets[bucket_id] = body.get("visibility") == "private"
+        return JSONResponse({"url": f"{self.url}/buckets/{bucket_id}", "id": bucket_id})
 
     async def tree(self, request: Request) -> Response:
         repo = self._found(request)
@@ -166,9 +232,14 @@ class HubStandIn:
         repo = self._found(request)
         if isinstance(repo, Response):
             return repo
-        body = await request.json()
         kept = repo.secrets if request.url.path.endswith("/secrets") else repo.variables
-        kept[body["key"]] = body["value"]
+        if request.method == "GET":
+            return JSONResponse({key: {"value": value} for key, value in kept.items()})
+        body = await request.json()
+        if request.method == "DELETE":
+            kept.pop(body["key"], None)
+        else:
+            kept[body["key"]] = body["value"]
         return JSONResponse({})
 
     async def resolve(self, request: Request) -> Response:
@@ -212,7 +283,14 @@ class HubStandIn:
             Route(repo + "/preupload/{revision:str}", recorded(self.preupload), methods=["POST"]),
             Route(repo + "/commit/{revision:str}", recorded(self.commit), methods=["POST"]),
             Route(repo + "/secrets", recorded(self.setting), methods=["POST"]),
-            Route(repo + "/variables", recorded(self.setting), methods=["POST"]),
+            Route(repo + "/variables", recorded(self.setting), methods=["GET", "POST", "DELETE"]),
+            Route(repo + "/runtime", recorded(self.runtime)),
+            Route(repo + "/volumes", recorded(self.volumes), methods=["PUT"]),
+            Route(
+                "/api/buckets/{namespace:str}/{name:str}",
+                recorded(self.create_bucket),
+                methods=["POST"],
+            ),
         ]
         for kind, prefix in (("dataset", "datasets/"), ("space", "spaces/")):
             routes.append(

@@ -98,8 +98,11 @@ class TeamServer:
     """`python -m trackio.cli server` on a fixed loopback port, storing in `directory`;
     it can be killed and started again on the same port."""
 
-    def __init__(self, env: dict[str, str], directory: Path, *extra: str) -> None:
+    def __init__(
+        self, env: dict[str, str], directory: Path, *extra: str, write_token: str = WRITE_TOKEN
+    ) -> None:
         self.env = dict(env, TRACKIO_DIR=str(directory))
+        self.write_token = write_token
         self.env.pop("TRACKIO_WRITE_TOKEN", None)
         self.directory = directory
         self.extra = extra
@@ -118,7 +121,7 @@ class TeamServer:
             "--dir",
             str(self.directory),
             "--write-token",
-            WRITE_TOKEN,
+            self.write_token,
             *self.extra,
         ]
         self.process = subprocess.Popen(

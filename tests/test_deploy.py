@@ -4,6 +4,7 @@ remembered on this machine only."""
 
 from __future__ import annotations
 
+import json
 import stat
 
 from hub_standin import TOKEN, USER
@@ -35,18 +36,26 @@ def test_deploy_makes_the_space_and_remembers_its_token_here_only(hub, cli_env, 
     assert b"app_port: 7860" in space.files["README.md"]
     assert space.variables == {"TRACKIO_DATASET_ID": f"{USER}/board-dataset"}
     assert space.secrets["HF_TOKEN"] == TOKEN
-    token_file = trackio_dir / ".space-tokens" / f"{USER}--board"
-    token = token_file.read_text()
+    (token_file,) = (trackio_dir / ".servers").iterdir()
+    remembered = json.loads(token_file.read_text())
+    token = remembered["write_token"]
+    assert remembered["space_id"] == f"{USER}/board"
+    assert remembered["url"] == f"https://{USER}-board.hf.space"
     assert space.secrets["TRACKIO_WRITE_TOKEN"] == token and len(token) >= 24
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(token_file.parent.stat().st_mode) == 0o700
     for data in space.files.values():
         assert token.encode() not in data and TOKEN.encode() not in data
     assert token not in done.stdout + done.stderr
 
-    again = _deploy(env, "--space-id", f"{USER}/board", "--dataset-id", "team/runs")
+    again = _deploy(env, "--space-id", f"{USER}/board", "--bucket-id", "runs")
     assert again.returncode == 0, again.stderr
     assert space.secrets["TRACKIO_WRITE_TOKEN"] == token
-    assert space.variables["TRACKIO_DATASET_ID"] == "team/runs"
+    assert stand_in.buckets == {f"{USER}/runs": False}
+    assert space.volumes == [{"type": "bucket", "source": f"{USER}/runs", "mountPath": "/data"}]
+    assert space.variables == {"TRACKIO_BUCKET_MOUNT": "/data"}
+    both = _deploy(env, "--space-id", "board", "--bucket-id", "runs", "--dataset-id", "d")
+    assert both.returncode == 1 and "not both" in both.stderr
 
 
 def test_deploy_without_a_hub_token_or_hub_is_one_message(hub, cli_env):

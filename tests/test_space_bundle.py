@@ -1,20 +1,22 @@
 """The Space bundle run as a Space runs it: its wheel installed into a fresh virtual
 environment, its start command with the variables and secrets a Space sets, clients
-logging with the write token, and a restart that brings every acknowledged value back
-from the Dataset (on the local Hub stand-in)."""
+logging with the write token or a Hub token, a restart that brings every acknowledged
+value back from the Dataset (on the local Hub stand-in), and a bucket mount that keeps
+them through a kill."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import venv
 
 import pytest
-from hub_standin import TOKEN, USER
+from hub_standin import TOKEN, USER, Repo
 from team_support import free_port, start_logger, values_exactly_once
 
 import trackio
@@ -46,8 +48,8 @@ def installed(tmp_path_factory):
 class SpaceProcess:
     """The bundle's start command, with the environment a Space gives it."""
 
-    def __init__(self, folder, environment, env, data_dir) -> None:
-        self.port = free_port()
+    def __init__(self, folder, environment, env, data_dir, port=None, **variables) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = dict(
             env,
@@ -59,6 +61,8 @@ class SpaceProcess:
             TRACKIO_DATASET_ID=f"{SPACE_ID}-dataset",
             TRACKIO_DIR=str(data_dir),
         )
+        self.env.update(variables)
+        self.env = {key: value for key, value in self.env.items() if value is not None}
         self.env.pop("PYTHONPATH", None)
         self.process = subprocess.Popen(
             ["sh", "start.sh"],
@@ -81,8 +85,8 @@ class SpaceProcess:
                     raise AssertionError(self.process.communicate()) from None
                 time.sleep(0.2)
 
-    def terminate(self) -> tuple[str, str]:
-        self.process.send_signal(signal.SIGTERM)
+    def terminate(self, sig: int = signal.SIGTERM) -> tuple[str, str]:
+        self.process.send_signal(sig)
         return self.process.communicate(timeout=60)
 
 
@@ -141,3 +145,45 @@ def test_the_space_keeps_every_value_across_a_restart(
     finally:
         restarted.terminate()
     assert trackio.Api().run("p/r").config["name"] == "r"
+
+
+def test_a_space_on_a_bucket_keeps_every_value_through_a_kill_and_takes_hub_tokens(
+    installed, hub, child_env, tmp_path, monkeypatch
+):
+    """The bucket mounted at TRACKIO_BUCKET_MOUNT (a local folder here) holds the live
+    projects, in rollback-journal mode; a teammate logs with a Hub token through
+    `TRACKIO_SPACE_ID`, and SIGKILL loses nothing acknowledged."""
+    folder, environment = installed
+    stand_in, hub_env = hub
+    env = dict(child_env, **hub_env)
+    mount = tmp_path / "bucket"
+    mount.mkdir()
+    variables = {"TRACKIO_BUCKET_MOUNT": str(mount), "TRACKIO_DATASET_ID": None}
+    space = SpaceProcess(folder, environment, env, tmp_path / "space-tmp", **variables)
+    stand_in.repos[("space", SPACE_ID)] = Repo(
+        "space", SPACE_ID, private=True, sdk="docker", host=space.url
+    )
+    logger_env = dict(
+        env,
+        TRACKIO_DIR=str(tmp_path / "client"),
+        TRACKIO_SPACE_ID="dashboard",
+        TRACKIO_QUIET="1",
+    )
+    logger_env.pop("TRACKIO_WRITE_TOKEN", None)
+    logger = start_logger(logger_env, "p", "r", 500, 3)
+    out, err = logger.communicate(timeout=120)
+    assert logger.returncode == 0 and "trackio:" not in err, err
+    out, err = space.terminate(signal.SIGKILL)
+    database = mount / "trackio" / "p.db"
+    assert database.is_file() and not (mount / "trackio" / "p.db-wal").exists()
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    assert not list((tmp_path / "space-tmp").glob("*.db"))
+    assert TOKEN not in out + err
+
+    restarted = SpaceProcess(folder, environment, env, tmp_path / "space-tmp", **variables)
+    try:
+        monkeypatch.setenv("TRACKIO_DIR", str(mount / "trackio"))
+        assert values_exactly_once("p", "r", 500, 3).status == "finished"
+    finally:
+        restarted.terminate()

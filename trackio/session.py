@@ -77,6 +77,7 @@ def init(
     reinit: bool | str | None = None,
     space_id: str | None = None,
     dataset_id: str | None = None,
+    bucket_id: str | None = None,
     server_url: str | None = None,
     private: bool | None = None,
     settings: Any = None,
@@ -92,14 +93,18 @@ def init(
     `settings` (a `trackio.Settings` or a dict) may give `mode`, and `silent` or
     `quiet` to print nothing; its other settings warn that they change nothing.
     A previous run of this process is finished first unless `reinit="create_new"`.
+
+    `server_url` (or `TRACKIO_SERVER_URL`) logs to a team server. `space_id` (or
+    `TRACKIO_SPACE_ID`; `"user/name"`, or `"name"` in the token's namespace) logs to
+    the trackio server of that Hugging Face Space, and wins over `server_url`; a
+    missing Space is created (`private`, its projects kept in the Dataset
+    `dataset_id`, default `<space_id>-dataset`, or in the storage bucket `bucket_id`).
     """
     global _global_run
-    not_local = {
-        "space_id": space_id,
-        "dataset_id": dataset_id,
-        "private": private,
-        "dir": dir,
-    }
+    space_id = space_id or os.environ.get("TRACKIO_SPACE_ID") or None
+    not_local: dict[str, Any] = {"dir": dir}
+    if space_id is None:
+        not_local.update(dataset_id=dataset_id, bucket_id=bucket_id, private=private)
     unused = {k: v for k, v in {**not_local, **kwargs}.items() if v is not None}
     for key in sorted(unused):
         warnings.warn(
@@ -179,6 +184,7 @@ def init(
             init_config,
             space_id,
             server_url,
+            (private, dataset_id, bucket_id),
         )
         _install_exit_hooks()
         if not (given_settings.get("silent") or given_settings.get("quiet")):
@@ -205,6 +211,7 @@ def _open_run(
     init_config: dict[str, Any],
     space_id: str | None,
     server_url: str | None,
+    space_settings: tuple[bool | None, str | None, str | None] = (None, None, None),
 ) -> Run:
     request = RunRequest(
         name=name,
@@ -217,6 +224,14 @@ def _open_run(
         config=json.loads(config_to_json(init_config)),
     )
     directory = data_dir()
+    if space_id is not None:
+        from trackio.hub.space_target import space_server
+
+        private, dataset_id, bucket_id = space_settings
+        space = space_server(space_id, private=private, dataset_id=dataset_id, bucket_id=bucket_id)
+        return _open_remote_run(
+            project, directory, space.url, request, space.space_id, space.not_answering
+        )
     server = server_url or os.environ.get("TRACKIO_SERVER_URL")
     if server:
         return _open_remote_run(project, directory, server, request, space_id)
@@ -263,10 +278,16 @@ def _run(
 
 
 def _open_remote_run(
-    project: str, directory: Path, server: str, request: RunRequest, space_id: str | None
+    project: str,
+    directory: Path,
+    server: str,
+    request: RunRequest,
+    space_id: str | None,
+    not_answering: str | None = None,
 ) -> Run:
     """A run logging to a team server: opened there if it answers, else started here
-    with its opening sent along with its first values."""
+    with its opening sent along with its first values. `not_answering`: why the server
+    (a Space building or asleep) cannot be asked now; it is said once, and not asked."""
     from trackio.remote.http import ServerAddress
     from trackio.remote.opening import (
         OPEN_TIMEOUT_SECONDS,
@@ -305,7 +326,14 @@ def _open_remote_run(
         # resumes its run must find that run's last values and status there.
         deliver_pending(server, timeout=OPEN_TIMEOUT_SECONDS)
     try:
-        opened = open_on_server(address, project, request, said_unreachable)
+        if not_answering is not None:
+            from trackio.hub.space_target import say_not_answering
+
+            say_not_answering(not_answering, address.url)
+            said_unreachable()
+            opened = None
+        else:
+            opened = open_on_server(address, project, request, said_unreachable)
     except TokenRefused as refused:
         message = token_refused_message(address, str(refused))
         say_token_refused_once(address.url, message)

@@ -18,6 +18,10 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--dataset-id", help="the Dataset keeping its projects (default <space-id>-dataset)"
     )
+    parser.add_argument(
+        "--bucket-id",
+        help="keep its projects in this storage bucket instead, mounted into the Space at /data",
+    )
     parser.set_defaults(handler=_deploy)
 
 
@@ -29,7 +33,12 @@ def _deploy(args: argparse.Namespace) -> int:
             f'deploying needs huggingface_hub: pip install "trackio[hub]" ({error})'
         ) from None
     try:
-        url = deploy_space(args.space_id, private=args.private, dataset_id=args.dataset_id)
+        url = deploy_space(
+            args.space_id,
+            private=args.private or None,
+            dataset_id=args.dataset_id,
+            bucket_id=args.bucket_id,
+        )
     except Exception as error:  # the Hub's errors: one line, never a token
         raise CommandError(f"deploying {args.space_id} failed: {error_line(error)}") from None
     print(f"* the Space is at {url} (it builds for a few minutes)")

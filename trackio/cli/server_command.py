@@ -70,6 +70,12 @@ def register(commands: Any) -> None:
         "else a new one, printed)",
     )
     parser.add_argument(
+        "--hub-space",
+        metavar="SPACE_ID",
+        help="also take Hugging Face tokens that may write to this Space as write tokens "
+        "(asked of the Hub's whoami, kept 10 minutes); what a Space's server is started with",
+    )
+    parser.add_argument(
         "--public-read",
         action="store_true",
         help="let anyone who reaches the server read it, without a read token",
@@ -135,9 +141,10 @@ def _serve(args: argparse.Namespace) -> int:
         read_token, made_read_token = new_token(), True
     if args.public_read:
         read_token = None
+    hub_writers = _hub_writers(args.hub_space)
     snapshotter = _snapshots(args, database is not None)
     team = Team(
-        Access(write_token, read_token),
+        Access(write_token, read_token, hub_writers),
         max_body_bytes=int(args.max_body_mb * 1024 * 1024),
     )
     try:
@@ -180,6 +187,21 @@ def _serve(args: argparse.Namespace) -> int:
         if snapshotter is not None:
             snapshotter.stop()
     return 0
+
+
+def _hub_writers(space_id: str | None) -> Any:
+    if not space_id:
+        return None
+    try:
+        from trackio.server.hub_writers import HubWriters
+
+        return HubWriters(space_id)
+    except ImportError:
+        raise CommandError(
+            '--hub-space needs huggingface_hub: pip install "trackio[hub]"'
+        ) from None
+    except ValueError as error:
+        raise CommandError(f"--hub-space: {error}") from None
 
 
 def _snapshots(args: argparse.Namespace, on_database: bool) -> Any:

@@ -3,14 +3,15 @@ Dataset, and the write token its clients need remembered on this machine."""
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from trackio.hub.space_bundle import build_space_bundle
-from trackio.storage.paths import data_dir
+from trackio.remote.known_servers import known_space, remember_server
+
+BUCKET_MOUNT = "/data"
 
 
 def full_space_id(api: Any, space_id: str) -> str:
@@ -26,37 +27,38 @@ def space_url(space_id: str) -> str:
     return f"https://{host}.hf.space"
 
 
-def _token_file(space_id: str) -> Path:
-    return data_dir() / ".space-tokens" / space_id.replace("/", "--")
-
-
 def remembered_write_token(space_id: str) -> str | None:
     """The write token a deploy from this machine gave the Space, if any."""
-    path = _token_file(space_id)
-    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+    known = known_space(space_id)
+    return known.write_token if known else None
 
 
-def _remember(space_id: str, token: str) -> None:
-    path = _token_file(space_id)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(token)
-    os.chmod(path, 0o600)
+def space_address(api: Any, space_id: str) -> str:
+    """Where the Space answers, as the Hub says (else as its id makes it)."""
+    host = getattr(api.space_info(space_id), "host", None)
+    return host.rstrip("/") if isinstance(host, str) and host else space_url(space_id)
 
 
-def deploy_space(space_id: str, *, private: bool = False, dataset_id: str | None = None) -> str:
-    """Create (or update) the Docker Space `space_id` running this trackio, its projects
-    kept in the Dataset `dataset_id` (default `<space_id>-dataset`); the write token is
-    a Space secret and is remembered here (readable only by this user). Returns the
-    Space's address."""
+def deploy_space(
+    space_id: str,
+    *,
+    private: bool | None = None,
+    dataset_id: str | None = None,
+    bucket_id: str | None = None,
+) -> str:
+    """Create (or update) the Docker Space `space_id` running this trackio. Its projects
+    are kept in the storage bucket `bucket_id` (mounted at `/data`) when given, else in
+    the Dataset `dataset_id` (default `<space_id>-dataset`). The write token is a Space
+    secret and is remembered here (readable only by this user). Returns the Space's
+    address."""
     from huggingface_hub import HfApi, get_token
 
     from trackio.server.access import new_token
 
+    if dataset_id and bucket_id:
+        raise ValueError("keep the projects in a Dataset or in a bucket, not both")
     api = HfApi()
     space_id = full_space_id(api, space_id)
-    dataset_id = dataset_id or f"{space_id}-dataset"
     hub_token = api.token if isinstance(api.token, str) else get_token()
     if hub_token is None:
         raise RuntimeError("deploying needs a Hugging Face token: set HF_TOKEN or `hf auth login`")
@@ -68,12 +70,41 @@ def deploy_space(space_id: str, *, private: bool = False, dataset_id: str | None
         )
         api.add_space_secret(space_id, "TRACKIO_WRITE_TOKEN", token)
         api.add_space_secret(space_id, "HF_TOKEN", hub_token)
-        api.add_space_variable(space_id, "TRACKIO_DATASET_ID", dataset_id)
+        if bucket_id:
+            _keep_in_bucket(api, space_id, full_space_id(api, bucket_id), private)
+        else:
+            _keep_in_dataset(api, space_id, dataset_id or f"{space_id}-dataset")
         api.upload_folder(
             folder_path=folder,
             repo_id=space_id,
             repo_type="space",
             commit_message="trackio deploy",
         )
-    _remember(space_id, token)
-    return space_url(space_id)
+    url = space_address(api, space_id)
+    remember_server(url, write_token=token, space_id=space_id)
+    return url
+
+
+def _keep_in_bucket(api: Any, space_id: str, bucket_id: str, private: bool | None) -> None:
+    """Mount the bucket (made if missing) at `/data`, where the Space's server then
+    keeps its projects; other volumes stay."""
+    from huggingface_hub import Volume
+
+    api.create_bucket(bucket_id, private=private, exist_ok=True)
+    volumes = api.get_space_runtime(space_id).volumes or []
+    kept = [volume for volume in volumes if volume.mount_path != BUCKET_MOUNT]
+    bucket = Volume(type="bucket", source=bucket_id, mount_path=BUCKET_MOUNT)
+    api.set_space_volumes(space_id, [*kept, bucket])
+    _set_variable(api, space_id, "TRACKIO_BUCKET_MOUNT", BUCKET_MOUNT, drop="TRACKIO_DATASET_ID")
+
+
+def _keep_in_dataset(api: Any, space_id: str, dataset_id: str) -> None:
+    _set_variable(api, space_id, "TRACKIO_DATASET_ID", dataset_id, drop="TRACKIO_BUCKET_MOUNT")
+
+
+def _set_variable(api: Any, space_id: str, key: str, value: str, *, drop: str) -> None:
+    """Set the Space variable `key`, and remove `drop` (the other way of keeping data,
+    from an earlier deploy), so the Space's start command sees one."""
+    api.add_space_variable(space_id, key, value)
+    if drop in api.get_space_variables(space_id):
+        api.delete_space_variable(space_id, drop)

@@ -30,12 +30,21 @@ _START = """\
 #!/bin/sh
 # The Space's start command: the trackio server on the Space's port, answering to its
 # host name. Reading is guarded by the Space's own visibility; writing needs the secret
-# TRACKIO_WRITE_TOKEN. With the variable TRACKIO_DATASET_ID the projects are kept in
-# that Dataset (snapshots every 5 minutes and on stopping, brought back at start).
+# TRACKIO_WRITE_TOKEN, or the Hugging Face token of someone who may write to the
+# Space. With the variable TRACKIO_BUCKET_MOUNT the projects live in the bucket mounted
+# there (SQLite with a rollback journal, synced on every commit: no shared memory on
+# that mount); else, with TRACKIO_DATASET_ID, they are kept in that Dataset (snapshots
+# every 5 minutes and on stopping, brought back at start).
 set -e
 set -- --host 0.0.0.0 --port "${{PORT:-{port}}}" --public-read
 if [ -n "$SPACE_HOST" ]; then set -- "$@" --allowed-host "$SPACE_HOST"; fi
-if [ -n "$TRACKIO_DATASET_ID" ]; then set -- "$@" --snapshot-dataset "$TRACKIO_DATASET_ID"; fi
+if [ -n "$SPACE_ID" ]; then set -- "$@" --hub-space "$SPACE_ID"; fi
+if [ -n "$TRACKIO_BUCKET_MOUNT" ]; then
+  export TRACKIO_SQLITE_JOURNAL=delete
+  set -- "$@" --dir "$TRACKIO_BUCKET_MOUNT/trackio"
+elif [ -n "$TRACKIO_DATASET_ID" ]; then
+  set -- "$@" --snapshot-dataset "$TRACKIO_DATASET_ID"
+fi
 exec trackio server "$@"
 """
 

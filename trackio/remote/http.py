@@ -9,6 +9,8 @@ import ssl
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from trackio.remote.known_servers import hub_token, known_server
+
 WRITE_TOKEN_HEADER = "X-Trackio-Write-Token"
 NETWORK_ERRORS = (OSError, http.client.HTTPException)
 """What a request raises when the server cannot be reached or answers garbage."""
@@ -16,7 +18,10 @@ NETWORK_ERRORS = (OSError, http.client.HTTPException)
 
 class ServerAddress:
     """A server URL split into where to connect and the write token to send (from
-    `TRACKIO_WRITE_TOKEN`, else a `write_token` query parameter of the URL)."""
+    `TRACKIO_WRITE_TOKEN`, else a `write_token` query parameter of the URL, else the
+    token a `trackio deploy` from this machine remembered for it). A Hugging Face
+    Space's requests also carry the user's Hugging Face token, which its proxy needs
+    for a private Space and its server takes instead of a write token."""
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url if "://" in url else f"http://{url}")
@@ -28,10 +33,16 @@ class ServerAddress:
         self.base_path = parts.path.rstrip("/")
         query = parse_qs(parts.query)
         in_url = (query.get("write_token") or [""])[0]
-        self.token: str | None = os.environ.get("TRACKIO_WRITE_TOKEN") or in_url or None
         shown_port = "" if parts.port is None else f":{parts.port}"
         self.url = f"{parts.scheme}://{parts.hostname}{shown_port}{self.base_path}"
         """The URL without any token: what is stored and printed."""
+        known = known_server(self.url)
+        self.token: str | None = (
+            os.environ.get("TRACKIO_WRITE_TOKEN")
+            or in_url
+            or (known.write_token if known else None)
+        )
+        self.hub_token: str | None = hub_token() if known and known.space_id else None
 
     def dashboard_url(self, **params: str) -> str:
         """The server's dashboard, with query parameters."""
@@ -74,6 +85,8 @@ class Connection:
         sent = {"Accept": "application/json", **(headers or {})}
         if self.address.token:
             sent[WRITE_TOKEN_HEADER] = self.address.token
+        if self.address.hub_token:
+            sent["Authorization"] = f"Bearer {self.address.hub_token}"
         reused = self._conn is not None
         try:
             response, data = self._send(method, path, body, sent)

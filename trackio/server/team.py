@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 import trackio
 from trackio.remote.wire import DecodedBatch, WireFormatError
 from trackio.remote.wire_decoding import decode_batch, decode_run_request
-from trackio.server.access import READ_COOKIE, Access
+from trackio.server.access import READ_COOKIE, Access, hub_bearer
 from trackio.server.openapi import openapi_document
 from trackio.server.pypi import pypi_routes
 from trackio.server.responses import HANDLED, JSONResponse, error_response
@@ -90,6 +90,11 @@ def refused(request: Request, access: Access, *, write: bool = True) -> Response
         return None
     if request.headers.get("x-trackio-write-token") or request.query_params.get("write_token"):
         return JSONResponse({"error": "the write token is wrong"}, status_code=403)
+    if write and access.hub is not None and hub_bearer(request) is not None:
+        return JSONResponse(
+            {"error": f"this Hugging Face token may not write to the Space {access.hub.space_id}"},
+            status_code=403,
+        )
     what = "writing" if write else "reading"
     return JSONResponse(
         {"error": f"{what} needs the server's token (header X-Trackio-Write-Token)"},

@@ -5,6 +5,7 @@ thread that notices the file being replaced, transactions that never surface
 from __future__ import annotations
 
 import errno
+import os
 import random
 import sqlite3
 import threading
@@ -86,7 +87,9 @@ def retry_when_locked(action: Callable[[], T]) -> T:
 def connect(path: Path, *, writable: bool, create: bool = False) -> sqlite3.Connection:
     """Open the file at `path`. Read-only connections never create, migrate or write
     it; a writable one creates it only when `create` is true, and uses WAL with
-    `synchronous=NORMAL` (`make_durable` asks for more)."""
+    `synchronous=NORMAL` (`make_durable` asks for more), or, with
+    `TRACKIO_SQLITE_JOURNAL=delete`, a rollback journal synced on every commit: WAL
+    needs shared memory that a network or FUSE mount (a Space's bucket) may not keep."""
     mode = "ro" if not writable else ("rwc" if create else "rw")
     if writable and create:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +102,10 @@ def connect(path: Path, *, writable: bool, create: bool = False) -> sqlite3.Conn
     )
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-        if writable:
+        if writable and os.environ.get("TRACKIO_SQLITE_JOURNAL", "").lower() == "delete":
+            retry_when_locked(lambda: conn.execute("PRAGMA journal_mode = DELETE").fetchone())
+            conn.execute("PRAGMA synchronous = FULL")
+        elif writable:
             retry_when_locked(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone())
             conn.execute("PRAGMA synchronous = NORMAL")
     except BaseException:
