@@ -17,6 +17,7 @@ from trackio.server.hub_writers import may_write
 SCRIPT = """
 import sys, trackio
 run = trackio.init(project="p", name=sys.argv[1], space_id=sys.argv[2], private=True)
+print(trackio.context_vars.current_space_id.get())
 for step in range(int(sys.argv[3])):
     trackio.log({"m0": step * 10.0, "m1": step * 10.0 + 1, "m2": step * 10.0 + 2})
 trackio.finish()
@@ -50,6 +51,10 @@ def test_a_missing_space_is_made_and_gets_the_values_once_it_answers(
     client = _client(child_env, hub_env, tmp_path / "client")
     done = _log(client, "r", "board")
     assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"* Creating the Space {USER}/board (it builds for a few minutes)",
+        f"{USER}/board",
+    ]
     space = stand_in.repo("space", f"{USER}/board")
     assert space is not None and space.private and space.sdk == "docker"
     said = [line for line in done.stderr.splitlines() if line.startswith("trackio:")]
@@ -151,3 +156,41 @@ def test_who_may_write_to_a_space():
     assert may_write(whoami("ann", "fineGrained", scoped=grant), "ann/board")
     assert not may_write(whoami("ann", "fineGrained", scoped=only_read), "ann/board")
     assert not may_write(whoami("ann", "fineGrained", scoped=grant), "ann/other")
+
+
+def test_sync_sends_a_local_project_to_a_space_once(
+    hub, child_env, cli_env, trackio_dir, tmp_path, monkeypatch
+):
+    import trackio
+
+    stand_in, hub_env = hub
+    for key, value in hub_env.items():
+        monkeypatch.setenv(key, value)
+    run = trackio.init(project="p", name="here")
+    for step in range(30):
+        trackio.log({"m0": step * 10.0, "m1": step * 10.0 + 1, "m2": step * 10.0 + 2})
+    run.finish()
+    server = TeamServer(
+        dict(child_env, **hub_env), tmp_path / "space", "--hub-space", f"{USER}/board"
+    ).start()
+    stand_in.repos[("space", f"{USER}/board")] = Repo(
+        "space", f"{USER}/board", private=False, sdk="docker", host=server.url
+    )
+    env = {**cli_env, **hub_env}
+    try:
+        sync = [sys.executable, "-m", "trackio.cli", "sync", "--project", "p"]
+        first = subprocess.run(
+            [*sync, "--space-id", "board"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert first.returncode == 0, first.stderr
+        assert f"to the Space {USER}/board ({server.url}): 1 run(s), 90 value(s)" in first.stdout
+        assert trackio.sync("p", space_id="board") == f"{USER}/board"
+        missing = subprocess.run(
+            [*sync[:-1], "nope", "--space-id", "board"], env=env, capture_output=True, text=True
+        )
+        assert missing.returncode == 1 and missing.stderr.count("\n") == 1, missing.stderr
+        assert "nope" in missing.stderr
+    finally:
+        server.stop()
+    monkeypatch.setenv("TRACKIO_DIR", str(tmp_path / "space"))
+    values_exactly_once("p", "here", 30, 3)

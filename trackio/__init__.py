@@ -41,6 +41,7 @@ __all__ = [
     "context_vars",
     "define_metric",
     "delete_project",
+    "deploy_as_space",
     "finish",
     "import_csv",
     "import_tf_events",
@@ -50,6 +51,7 @@ __all__ = [
     "login",
     "save",
     "show",
+    "sync",
     "unwatch",
     "use_artifact",
     "watch",
@@ -156,6 +158,42 @@ def log_artifact(*args: Any, **kwargs: Any) -> Any:
 def use_artifact(*args: Any, **kwargs: Any) -> Any:
     """Not supported: raises `NotImplementedError` (see `log_artifact`)."""
     unsupported("trackio.use_artifact()")
+
+
+def sync(
+    project: str,
+    space_id: str | None = None,
+    private: bool | None = None,
+    force: bool = False,
+    run_in_background: bool = False,
+    sdk: str = "gradio",
+    dataset_id: str | None = None,
+    bucket_id: str | None = None,
+) -> str:
+    """Send the local project `project` to the Hugging Face Space `space_id` (default
+    `TRACKIO_SPACE_ID`), made when missing; returns the Space's full id. Sending again
+    sends nothing twice. `sdk="static"` publishes a read-only static snapshot instead.
+    Needs `trackio[hub]`."""
+    from trackio.hub.sync import sync as sync_project
+
+    return sync_project(
+        project, space_id, private, force, run_in_background, sdk, dataset_id, bucket_id
+    )
+
+
+def deploy_as_space(
+    space_id: str,
+    space_storage: Any = None,
+    dataset_id: str | None = None,
+    bucket_id: str | None = None,
+    private: bool | None = None,
+) -> None:
+    """Create or update the Hugging Face Space `space_id` running this trackio's server,
+    its projects kept in the Dataset `dataset_id` (default `<space_id>-dataset`) or the
+    storage bucket `bucket_id`. Needs `trackio[hub]`."""
+    from trackio.hub.sync import deploy_as_space as deploy
+
+    deploy(space_id, space_storage, dataset_id, bucket_id, private)
 
 
 def __getattr__(name: str) -> Any:

@@ -194,7 +194,7 @@ def init(
     _global_run = run
     context_vars.current_run.set(run)
     context_vars.current_project.set(project)
-    context_vars.current_space_id.set(space_id)
+    context_vars.current_space_id.set(getattr(run, "_space_id", None) or space_id)
     context_vars.current_server.set(server_url)
     return run
 

@@ -1,5 +1,5 @@
-"""`trackio sync`: send a local project to a team server, or deliver what processes
-left in their spools."""
+"""`trackio sync`: send a local project to a team server or a Hugging Face Space, or
+deliver what processes left in their spools."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import os
 from typing import Any
 
-from trackio.cli.output import CommandError
+from trackio.cli.output import CommandError, error_line
 
 
 def register(commands: Any) -> None:
@@ -18,6 +18,12 @@ def register(commands: Any) -> None:
     )
     parser.add_argument("--project", help="the local project to send")
     parser.add_argument("--server-url", help="the team server (default TRACKIO_SERVER_URL)")
+    parser.add_argument(
+        "--space-id",
+        help="send it to this Hugging Face Space's server instead (user/name, or name for "
+        "your own; made when missing)",
+    )
+    parser.add_argument("--private", action="store_true", help="make a new Space private")
     parser.add_argument(
         "--pending",
         action="store_true",
@@ -54,6 +60,8 @@ def _sync(args: argparse.Namespace) -> int:
         return 1 if result.left or result.set_aside else 0
     if not args.project:
         raise CommandError("say what to send: --project P (or --pending)")
+    if args.space_id:
+        return _sync_to_space(args)
     if not server:
         raise CommandError("say where to: --server-url URL (or TRACKIO_SERVER_URL)")
     try:
@@ -71,4 +79,21 @@ def _sync(args: argparse.Namespace) -> int:
         + (f" ({sent.already_there} already there)" if sent.already_there else "")
         + ("" if fresh else "; nothing new")
     )
+    return 0
+
+
+def _sync_to_space(args: argparse.Namespace) -> int:
+    from trackio.remote.upload import SyncError
+
+    try:
+        from trackio.hub.deploy import full_space_id
+        from trackio.hub.space_target import hub_api
+        from trackio.hub.sync import send_to_space
+
+        space_id = full_space_id(hub_api(), args.space_id)
+        print(send_to_space(args.project, space_id, private=args.private or None))
+    except (ValueError, RuntimeError, SyncError) as error:
+        raise CommandError(str(error)) from None
+    except Exception as error:  # the Hub's errors: one line, never a token
+        raise CommandError(f"syncing to {args.space_id} failed: {error_line(error)}") from None
     return 0

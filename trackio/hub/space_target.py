@@ -21,7 +21,8 @@ class SpaceServer:
     not_answering: str | None = None
 
 
-def _hub_api() -> Any:
+def hub_api() -> Any:
+    """An `HfApi`, or a `ValueError` saying how to install huggingface_hub."""
     try:
         from huggingface_hub import HfApi
     except ImportError:
@@ -50,7 +51,7 @@ def space_server(
 
     from trackio.hub.deploy import deploy_space, full_space_id, space_url
 
-    api = _hub_api()
+    api = hub_api()
     try:
         space_id = full_space_id(api, space_id)
     except Exception as error:  # noqa: BLE001 - the Hub's errors, worded once
