@@ -7,7 +7,10 @@ import os
 import threading
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trackio.hub.space_target import SpaceServer
 
 SPACE_WAIT_SECONDS = 300.0
 SDKS = ("gradio", "docker", "static")
@@ -90,9 +93,31 @@ def send_to_space(
 ) -> str:
     """Send the project's runs to the Space's server, waiting (up to 5 minutes) for a
     Space that builds; returns what was sent, in words."""
-    from trackio.hub.space_target import space_server
     from trackio.remote.http import ServerAddress
     from trackio.remote.upload import upload_project
+
+    server = wait_until_answering(
+        space_id, private=private, dataset_id=dataset_id, bucket_id=bucket_id
+    )
+    address = ServerAddress(server.url)
+    sent = upload_project(project, address)
+    return (
+        f"sent project {project!r} to the Space {server.space_id} ({address.url}): "
+        f"{sent.runs} run(s), {sent.points} value(s)"
+        + (f", {sent.already_there} batch(es) already there" if sent.already_there else "")
+    )
+
+
+def wait_until_answering(
+    space_id: str,
+    *,
+    private: bool | None = None,
+    dataset_id: str | None = None,
+    bucket_id: str | None = None,
+) -> SpaceServer:
+    """The Space's server (the Space made when missing), once the Hub says it runs;
+    a `RuntimeError` after 5 minutes of building or sleeping."""
+    from trackio.hub.space_target import space_server
 
     server = space_server(space_id, private=private, dataset_id=dataset_id, bucket_id=bucket_id)
     deadline = time.monotonic() + SPACE_WAIT_SECONDS
@@ -101,10 +126,4 @@ def send_to_space(
             raise RuntimeError(f"{server.not_answering}, and did not answer within 5 minutes")
         time.sleep(5.0)
         server = space_server(space_id)
-    address = ServerAddress(server.url)
-    sent = upload_project(project, address)
-    return (
-        f"sent project {project!r} to the Space {server.space_id} ({address.url}): "
-        f"{sent.runs} run(s), {sent.points} value(s)"
-        + (f", {sent.already_there} batch(es) already there" if sent.already_there else "")
-    )
+    return server

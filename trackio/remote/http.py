@@ -82,7 +82,24 @@ class Connection:
     ) -> tuple[int, Any]:
         """(status, decoded JSON answer or None). Raises one of `NETWORK_ERRORS` when the
         server cannot be reached; the connection is then reopened by the next call."""
-        sent = {"Accept": "application/json", **(headers or {})}
+        status, data = self.request_bytes(
+            method, path, body, {"Accept": "application/json", **(headers or {})}
+        )
+        try:
+            answer = json.loads(data) if data else None
+        except ValueError:
+            answer = None
+        return status, answer
+
+    def request_bytes(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        """(status, the answer's bytes); raises as `request` does."""
+        sent = dict(headers or {})
         if self.address.token:
             sent[WRITE_TOKEN_HEADER] = self.address.token
         if self.address.hub_token:
@@ -100,11 +117,7 @@ class Connection:
             except NETWORK_ERRORS:
                 self.close()
                 raise
-        try:
-            answer = json.loads(data) if data else None
-        except ValueError:
-            answer = None
-        return response.status, answer
+        return response.status, data
 
     def _send(
         self, method: str, path: str, body: bytes | None, headers: dict[str, str]
