@@ -120,8 +120,10 @@ def test_a_teammate_writes_with_a_hub_token_and_a_stranger_is_refused_once(
             assert MATE_TOKEN.encode() not in path.read_bytes(), path
 
 
-def test_without_the_hub_the_run_goes_on_into_the_spool_with_one_message(hub, child_env, tmp_path):
-    _, hub_env = hub
+def test_without_the_hub_or_a_token_the_run_goes_on_into_the_spool_with_one_message(
+    hub, child_env, tmp_path
+):
+    stand_in, hub_env = hub
     client = _client(
         child_env, dict(hub_env, HF_ENDPOINT="http://127.0.0.1:1"), tmp_path / "client"
     )
@@ -131,6 +133,15 @@ def test_without_the_hub_the_run_goes_on_into_the_spool_with_one_message(hub, ch
     assert len(said) == 1 and f"the Hub cannot say how the Space {USER}/board is" in said[0]
     assert f"https://{USER}-board.hf.space" in said[0]
     assert spool_files(tmp_path / "client")
+
+    tokenless = _client(child_env, hub_env, tmp_path / "tokenless")
+    tokenless.pop("HF_TOKEN")
+    missing = _log(tokenless, "r", f"{USER}/board", steps=5)
+    assert missing.returncode == 0, missing.stderr
+    said = [line for line in missing.stderr.splitlines() if line.startswith("trackio:")]
+    assert len(said) == 1, missing.stderr
+    assert f"the Space {USER}/board is missing and cannot be created" in said[0]
+    assert spool_files(tmp_path / "tokenless") and stand_in.repos == {}
 
     named_only = _log(client, "r", "board", steps=5)
     assert named_only.returncode == 1

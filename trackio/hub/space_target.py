@@ -63,13 +63,16 @@ def space_server(
     try:
         info = api.space_info(space_id)
     except RepositoryNotFoundError:
-        print(f"* Creating the Space {space_id} (it builds for a few minutes)")
+        print(f"* Creating the Space {space_id} (it builds for a few minutes)", flush=True)
         try:
             url = deploy_space(
                 space_id, private=private, dataset_id=dataset_id, bucket_id=bucket_id
             )
-        except Exception as error:  # noqa: BLE001 - no permission, no Hub: one message
-            raise ValueError(f"cannot create the Space {space_id}: {_one_line(error)}") from None
+        except Exception as error:  # noqa: BLE001 - no token, no permission: one message
+            url = known.url if known else space_url(space_id)
+            remember_server(url, space_id=space_id)
+            why = f"the Space {space_id} is missing and cannot be created ({_one_line(error)})"
+            return SpaceServer(space_id, url, why)
         return SpaceServer(space_id, url, f"the Space {space_id} was just created and is building")
     except Exception as error:  # noqa: BLE001 - no Hub, no token, no permission
         url = known.url if known else space_url(space_id)
