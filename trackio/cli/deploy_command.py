@@ -33,8 +33,12 @@ def _deploy(args: argparse.Namespace) -> int:
             f'deploying needs huggingface_hub: pip install "trackio[hub]" ({error})'
         ) from None
     try:
+        from trackio.hub.deploy import full_space_id
+        from trackio.hub.space_target import hub_api
+
+        full_id = full_space_id(hub_api(), args.space_id)
         url = deploy_space(
-            args.space_id,
+            full_id,
             private=args.private or None,
             dataset_id=args.dataset_id,
             bucket_id=args.bucket_id,
@@ -42,5 +46,8 @@ def _deploy(args: argparse.Namespace) -> int:
     except Exception as error:  # the Hub's errors: one line, never a token
         raise CommandError(f"deploying {args.space_id} failed: {error_line(error)}") from None
     print(f"* the Space is at {url} (it builds for a few minutes)")
-    print("* its write token is kept on this machine; log to it with server_url=" + url)
+    print(
+        "* its write token is kept on this machine; log to it with "
+        f'trackio.init(project=..., space_id="{full_id}")'
+    )
     return 0
