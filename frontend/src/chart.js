@@ -485,7 +485,10 @@ export class Chart {
       if (t.last > hi) hi = t.last;
     }
     if (!(hi >= lo)) return [0, 1];
-    return padFlat(lo, hi, this.view.xMode === "time" ? 30 : 1);
+    // Wall times are about 1.7e9 s: padding by a share of that spans decades, and a run
+    // of a second or two is no flat line.
+    if (this.view.xMode === "time") return hi - lo >= 1e-3 ? [lo, hi] : [lo - 30, hi + 30];
+    return padFlat(lo, hi, 1);
   }
 
   yRange() {
