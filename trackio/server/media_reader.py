@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,18 @@ MEDIA_KINDS = ("image", "video", "audio", "table", "histogram")
 _TYPES = {".webm": "video/webm", ".mp4": "video/mp4", ".wav": "audio/wav", ".flac": "audio/flac"}
 
 
+MediaLink = Callable[[str], str | None]
+"""The URL the dashboard fetches a media file at, given its path in the media folder
+(None: there is none)."""
+
+
 def file_url(project: str, path: str) -> str:
     """The API URL (relative to the dashboard) serving media file `path` of `project`."""
     return "api/file?" + urlencode({"project": project, "path": path})
+
+
+def _api_link(store: ProjectStore) -> MediaLink:
+    return lambda path: file_url(store.project, path)
 
 
 def list_media(
@@ -28,11 +38,14 @@ def list_media(
     kind: str | None,
     key: str | None,
     after: dict[str, int] | None = None,
+    link: MediaLink | None = None,
 ) -> list[dict[str, Any]]:
     """Every media record of the project, filtered, sorted by key, run and step; for
-    the runs in `after`, only the records after the given id."""
+    the runs in `after`, only the records after the given id. Files are linked to by
+    `link` (default: the API's `file_url`)."""
     if kind is not None and kind not in MEDIA_KINDS:
         raise ValueError(f"kind must be one of {', '.join(MEDIA_KINDS)}, got {kind!r}")
+    link = link or _api_link(store)
     return [
         {
             "run": record.run_id,
@@ -40,7 +53,7 @@ def list_media(
             "step": record.step,
             "time": record.time,
             "kind": record.kind,
-            "url": None if record.path is None else file_url(store.project, record.path),
+            "url": None if record.path is None else link(record.path),
             "caption": record.caption,
             "meta": record.meta,
             "id": record.media_id,
@@ -58,8 +71,11 @@ def table_page(
     limit: int,
     sort: str | None,
     descending: bool,
+    link: MediaLink | None = None,
 ) -> dict[str, Any]:
-    """One page of a logged table (the one at `step`, else the latest), optionally sorted."""
+    """One page of a logged table (the one at `step`, else the latest), optionally
+    sorted; media cells link to their files with `link` (default: the API's)."""
+    link = link or _api_link(store)
     path, found_step = store.table_file(store.get_run(run_id), key, step)
     try:
         columns, data = _load_table(str(path), path.stat().st_mtime_ns)
@@ -73,7 +89,7 @@ def table_page(
         order.sort(key=lambda r: _sort_key(data[r][index]), reverse=descending)
     run_folder = path.parent.name
     page = [
-        [_cell_json(store.project, run_folder, cell) for cell in data[r]]
+        [_cell_json(link, run_folder, cell) for cell in data[r]]
         for r in order[offset : offset + limit]
     ]
     return {
@@ -99,14 +115,14 @@ def _sort_key(cell: Any) -> tuple[int, Any]:
     return (2, "") if cell is not None else (3, "")
 
 
-def _cell_json(project: str, run_folder: str, cell: Any) -> Any:
+def _cell_json(link: MediaLink, run_folder: str, cell: Any) -> Any:
     if isinstance(cell, dict) and "_type" in cell:
         path = cell.get("path")
         details = {k: v for k, v in cell.items() if k not in ("_type", "path")}
-        url = None if path is None else file_url(project, f"{run_folder}/{path}")
+        url = None if path is None else link(f"{run_folder}/{path}")
         return {"kind": cell["_type"], "url": url, **details}
     if isinstance(cell, list) and cell and all(isinstance(c, dict) and "_type" in c for c in cell):
-        return [_cell_json(project, run_folder, c) for c in cell]
+        return [_cell_json(link, run_folder, c) for c in cell]
     return cell
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import zlib
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -56,10 +57,13 @@ class SeriesCache:
 
 class ProjectReader:
     """The server's read-only stores, one per project (the `capacity` most recently
-    used), shared by its worker threads."""
+    used), shared by its worker threads; `open_project` opens one (default: from
+    `TRACKIO_DIR` or the database in use)."""
 
-    def __init__(self, capacity: int = 64) -> None:
-        self._stores = StoreCache(open_store, capacity)
+    def __init__(
+        self, capacity: int = 64, open_project: Callable[[str], ProjectStore] = open_store
+    ) -> None:
+        self._stores = StoreCache(open_project, capacity)
         self._series_cache = SeriesCache()
 
     def store(self, project: str) -> ProjectStore:

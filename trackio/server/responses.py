@@ -25,12 +25,17 @@ class JSONResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        """The JSON bytes of `content` (integers beyond 64 bits, which orjson refuses,
-        through the standard library)."""
-        try:
-            return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
-        except TypeError:
-            return json.dumps(_json_safe(content), separators=(",", ":")).encode()
+        """The JSON bytes of `content` (see `json_bytes`)."""
+        return json_bytes(content)
+
+
+def json_bytes(content: Any) -> bytes:
+    """`content` as the API writes it: numpy arrays as lists, NaN and inf as null
+    (integers beyond 64 bits, which orjson refuses, through the standard library)."""
+    try:
+        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+    except TypeError:
+        return json.dumps(_json_safe(content), separators=(",", ":")).encode()
 
 
 def _json_safe(value: Any) -> Any:
