@@ -1,10 +1,19 @@
 import { askForReadToken } from "./signin.js";
+import { STATIC_DATA, createStaticApi } from "./staticdata.js";
 
 export class ApiError extends Error {
   constructor(message, status) {
     super(message);
     this.status = status;
   }
+}
+
+// Set in a frozen dashboard: every call below reads its files instead of the server.
+const frozen = STATIC_DATA ? createStaticApi(ApiError) : null;
+
+/** What a frozen dashboard says of itself (`project`, `frozen_at`), or null when live. */
+export async function fetchFrozenInfo() {
+  return frozen ? frozen.frozen() : null;
 }
 
 function apiUrl(name, params) {
@@ -31,24 +40,29 @@ async function getJSON(name, params = {}, signal) {
 }
 
 export async function fetchProjects() {
+  if (frozen) return frozen.projects();
   return (await getJSON("projects")).projects;
 }
 
 export async function fetchRuns(project, cursor) {
+  if (frozen) return frozen.runs();
   return getJSON("runs", { project, cursor });
 }
 
 export async function fetchMetrics(project) {
+  if (frozen) return frozen.metrics();
   return (await getJSON("metrics", { project })).metrics;
 }
 
 export async function fetchSeries({ project, metric, runs, x, maxPoints, after }, signal) {
+  if (frozen) return frozen.series({ metric, runs, x });
   const params = { project, metric, runs: runs.join(","), x, max_points: maxPoints };
   if (after && after.length) params.after = after.map(([id, step]) => `${id}:${step}`).join(",");
   return getJSON("series", params, signal);
 }
 
 export async function fetchMedia({ project, runs, kind, key, after }, signal) {
+  if (frozen) return frozen.media({ runs, kind, key });
   const params = { project, kind, key };
   if (runs) params.runs = runs.join(",");
   if (after && after.length) params.after = after.map(([id, last]) => `${id}:${last}`).join(",");
@@ -56,6 +70,7 @@ export async function fetchMedia({ project, runs, kind, key, after }, signal) {
 }
 
 export async function fetchTable({ project, run, key, step, offset, limit, sort, desc }, signal) {
+  if (frozen) return frozen.table({ run, key, step, offset, limit, sort, desc });
   const params = { project, run, key, step, offset, limit };
   if (sort != null) {
     params.sort = sort;

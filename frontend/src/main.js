@@ -1,12 +1,13 @@
 import "./style.css";
 import { el, clear } from "./dom.js";
-import { fetchMetrics, fetchProjects, fetchRuns } from "./api.js";
+import { fetchFrozenInfo, fetchMetrics, fetchProjects, fetchRuns } from "./api.js";
 import { isBuiltinX, keepOnlyRuns, mergeRuns, on, readUrl, resetProject, state, writeUrl } from "./state.js";
 import { ChartsView } from "./charts.js";
 import { MediaView } from "./media.js";
 import { RunList } from "./runlist.js";
 import { RunsTable } from "./table.js";
 import { LivePoller } from "./live.js";
+import { STATIC_DATA } from "./staticdata.js";
 import { markLoading, markReady } from "./testhooks.js";
 
 const NARROW = window.matchMedia("(max-width: 760px)");
@@ -19,6 +20,9 @@ const runList = new RunList();
 const table = new RunsTable();
 const media = new MediaView();
 let loadToken = 0;
+// A frozen dashboard's description (`trackio freeze`): its data never changes, so
+// nothing polls, and the navbar says what it is.
+let frozen = null;
 
 const projectSelect = el("select", {
   class: "project-select",
@@ -271,7 +275,7 @@ async function loadProject() {
     runList.render();
     writeUrl();
     applyView();
-    live.start(project, runsResponse.cursor);
+    if (!frozen) live.start(project, runsResponse.cursor);
     if (unknownAxis != null) showNotice(`No x axis “${unknownAxis}” in this project: showing Step.`);
     await charts.whenIdle();
     if (state.view === "media") await media.whenIdle();
@@ -314,7 +318,39 @@ NARROW.addEventListener("change", () => {
 charts.themeKey = DARK.matches ? "dark" : "light";
 logY.checked = state.logY;
 
+function showFrozen(info) {
+  const when = new Date(info.frozen_at * 1000);
+  const day = when.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+  liveBadge.textContent = `Snapshot of ${info.project}, frozen ${day}`;
+  liveBadge.title = `A read-only copy made by trackio freeze on ${when.toLocaleString()}; it does not update.`;
+  liveBadge.classList.add("snapshot");
+  liveBadge.dataset.testid = "snapshot-badge";
+  // One project, named by the badge: a selector would offer nothing.
+  projectSelect.closest("label").hidden = true;
+}
+
+async function startFrozen() {
+  try {
+    frozen = await fetchFrozenInfo();
+  } catch (error) {
+    showNotice(`Could not load this snapshot: ${error.message}`);
+    markReady(null);
+    return;
+  }
+  showFrozen(frozen);
+  // A link's runs and metrics hold unless it names another project.
+  if (state.project && state.project !== frozen.project) resetProject(frozen.project);
+  state.project = frozen.project;
+  state.projects = [frozen.project];
+  renderProjects();
+  await loadProject();
+}
+
 async function start() {
+  if (STATIC_DATA) {
+    await startFrozen();
+    return;
+  }
   const projects = fetchProjects();
   if (state.project) {
     renderProjects();
