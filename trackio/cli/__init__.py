@@ -1,5 +1,5 @@
 """The `trackio` command: `show`, `server`, `list`, `get`, `export`, `import`, `delete`,
-`rename`, `move`, `migrate`, `sync`, `deploy`."""
+`rename`, `move`, `migrate`, `sync`, `deploy`, `freeze`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import trackio
 from trackio.cli import (
     change_commands,
     deploy_command,
+    freeze_command,
     migrate_command,
     read_commands,
     server_command,
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         migrate_command,
         sync_command,
         deploy_command,
+        freeze_command,
     ):
         module.register(commands)
     return parser
