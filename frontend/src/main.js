@@ -322,7 +322,7 @@ function showFrozen(info) {
   const when = new Date(info.frozen_at * 1000);
   const day = when.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
   liveBadge.textContent = `Snapshot of ${info.project}, frozen ${day}`;
-  liveBadge.title = `A read-only copy made by trackio freeze on ${when.toLocaleString()}; it does not update.`;
+  liveBadge.title = `A read-only copy of ${info.project} made by trackio freeze on ${when.toLocaleString()}; it does not update.`;
   liveBadge.classList.add("snapshot");
   liveBadge.dataset.testid = "snapshot-badge";
   // One project, named by the badge: a selector would offer nothing.
