@@ -220,11 +220,16 @@ class HubStandIn:
         return JSONResponse({"commitUrl": url, "commitOid": repo.sha, "success": True})
 
     async def validate_yaml(self, request: Request) -> Response:
-        """A README's metadata header: present and of `key: value` lines, or a 400."""
+        """A README's metadata header: present and a YAML mapping, or a 400."""
+        import yaml
+
         content = (await request.json()).get("content", "")
         parts = content.split("---")
-        lines = [line for line in parts[1].splitlines() if line.strip()] if len(parts) > 2 else []
-        if not lines or not all(":" in line for line in lines):
+        try:
+            header = yaml.safe_load(parts[1]) if len(parts) > 2 else None
+        except yaml.YAMLError:
+            header = None
+        if not isinstance(header, dict) or not header:
             return JSONResponse({"errors": [{"message": "no YAML metadata header"}]}, 400)
         return JSONResponse({"warnings": []})
 

@@ -43,6 +43,7 @@ __all__ = [
     "delete_project",
     "deploy_as_space",
     "finish",
+    "freeze",
     "import_csv",
     "import_tf_events",
     "init",
@@ -194,6 +195,35 @@ def deploy_as_space(
     from trackio.hub.sync import deploy_as_space as deploy
 
     deploy(space_id, space_storage, dataset_id, bucket_id, private)
+
+
+def freeze(
+    space_id: str,
+    project: str,
+    new_space_id: str | None = None,
+    private: bool | None = None,
+    bucket_id: str | None = None,
+    frontend_dir: Any = None,
+) -> str:
+    """Publish a read-only static snapshot of `project`, as the live Hugging Face Space
+    `space_id` stores it, as the static Space `new_space_id` (default
+    `<space_id>_static`); returns its full id. The live Space is not changed. For a
+    local project use `trackio freeze --project P --space-id ID` or `--output DIR`.
+    `bucket_id` and `frontend_dir` are accepted for the PyPI trackio's signature and
+    change nothing. Needs `trackio[hub]`."""
+    import warnings
+
+    from trackio.hub.static_space import freeze_space
+
+    for key, value in (("bucket_id", bucket_id), ("frontend_dir", frontend_dir)):
+        if value is not None:
+            warnings.warn(
+                f"trackio.freeze() ignores {key}={value!r}: the snapshot is static files "
+                "in the Space itself, drawn by this trackio's dashboard",
+                UserWarning,
+                stacklevel=2,
+            )
+    return freeze_space(space_id, project, new_space_id, private)
 
 
 def __getattr__(name: str) -> Any:

@@ -51,13 +51,14 @@ def deploy_space(
     the Dataset `dataset_id` (default `<space_id>-dataset`). The write token is a Space
     secret and is remembered here (readable only by this user). Returns the Space's
     address."""
-    from huggingface_hub import HfApi, get_token
+    from huggingface_hub import get_token
 
+    from trackio.hub.space_target import hub_api
     from trackio.server.access import new_token
 
     if dataset_id and bucket_id:
         raise ValueError("keep the projects in a Dataset or in a bucket, not both")
-    api = HfApi()
+    api = hub_api()
     space_id = full_space_id(api, space_id)
     hub_token = api.token if isinstance(api.token, str) else get_token()
     if hub_token is None:

@@ -3,6 +3,7 @@ missing), so the run logs to it exactly as to a team server."""
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -22,12 +23,13 @@ class SpaceServer:
 
 
 def hub_api() -> Any:
-    """An `HfApi`, or a `ValueError` saying how to install huggingface_hub."""
+    """An `HfApi` at `HF_ENDPOINT` as it is now (huggingface_hub reads it once, at
+    import), or a `ValueError` saying how to install huggingface_hub."""
     try:
         from huggingface_hub import HfApi
     except ImportError:
         raise ValueError('space_id needs huggingface_hub: pip install "trackio[hub]"') from None
-    return HfApi()
+    return HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None)
 
 
 def _one_line(error: BaseException) -> str:

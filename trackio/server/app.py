@@ -178,9 +178,19 @@ def create_app(
         headers = {"Cache-Control": _IMMUTABLE, "Content-Security-Policy": "sandbox"}
         return FileResponse(path, media_type=content_type, headers=headers)
 
+    def frozen(request: Request) -> Response:
+        from trackio.server.frozen_archive import frozen_archive
+
+        try:
+            body = frozen_archive(required(request, "project"))
+        except HANDLED as error:
+            return error_response(error)
+        return Response(body, media_type="application/gzip", headers={"Cache-Control": "no-store"})
+
     routes: list[Any] = [
         *(team_routes(team) if team is not None else []),
         Route("/api/file", file),
+        Route("/api/freeze", frozen),
         Route("/api/media", endpoint(media)),
         Route("/api/table", endpoint(table)),
         Route("/api/projects", endpoint(projects)),
