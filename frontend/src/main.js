@@ -72,7 +72,7 @@ const viewMedia = el("button", {
 const mediaFilter = el("input", {
   type: "search",
   class: "metric-filter",
-  placeholder: "Filter media keys (regex)",
+  placeholder: "Filter keys (regex)",
   "aria-label": "Filter media keys",
   "data-testid": "media-filter",
   oninput: () => media.setFilter(mediaFilter.value),
