@@ -53,6 +53,16 @@ def test_projects_runs_and_metrics(server):
     assert get(server, "/api/runs", project="a/b c")["runs"][0]["name"] == "second"
 
 
+def test_runs_say_nothing_of_where_the_server_keeps_media_files(server, trackio_dir):
+    import numpy as np
+
+    log_run("pics", "r", [{"sample": trackio.Image(np.zeros((4, 4, 3), dtype=np.uint8))}])
+    (run,) = get(server, "/api/runs", project="pics")["runs"]
+    image = run["summary"]["sample"]
+    assert image["_type"] == "image" and "path" not in image, image
+    assert str(trackio_dir) not in json.dumps(run)
+
+
 def test_cursor_returns_only_runs_changed_later(server):
     log_run("live", "old", [{"x": 1.0}])
     cursor = get(server, "/api/runs", project="live")["cursor"]

@@ -46,7 +46,19 @@ def _overview(
         "last_step": extent[0] if extent else None,
         "step_count": extent[1] if extent else 0,
         "config": record.config,
-        "summary": summary,
+        "summary": _without_file_paths(summary),
         "tags": record.tags,
         "notes": record.notes,
+    }
+
+
+def _without_file_paths(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary with its media values (an image logged last, say) kept but for their
+    `path`, a file path of the server's machine: the dashboard shows media from
+    `/api/media`, and a reader has no business knowing where the server keeps files."""
+    return {
+        key: {k: v for k, v in value.items() if k != "path"}
+        if isinstance(value, dict) and "_type" in value
+        else value
+        for key, value in summary.items()
     }

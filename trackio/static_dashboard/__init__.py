@@ -24,7 +24,6 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from trackio.static_dashboard.media_files import write_media_files
 from trackio.static_dashboard.output_folder import MARKER, check_output, marker_content, replacing
@@ -95,7 +94,7 @@ def freeze_project(
             _copy_app(app, folder, project)
             data = folder / DATA_FOLDER
             data.mkdir()
-            runs = [_without_file_paths(run) for run in reader.runs(project)["runs"]]
+            runs = reader.runs(project)["runs"]
             (data / "runs.json").write_bytes(json_bytes({"runs": runs}))
             (data / "metrics.json").write_bytes(json_bytes({"metrics": metrics}))
             write_series_files(reader, project, metrics, records, data / "series", points)
@@ -135,16 +134,3 @@ def _copy_app(app: Path, folder: Path, project: str) -> None:
     title = f"<title>{html.escape(project)} · trackio snapshot</title>"
     page = page.replace("<title>trackio</title>", title).replace("</head>", f"{_META}</head>")
     (folder / "index.html").write_text(page, encoding="utf-8")
-
-
-def _without_file_paths(run: dict[str, Any]) -> dict[str, Any]:
-    """The run with the media values of its summary (an image logged last, say) kept
-    but for their `path`, a file path on this machine; the page shows them in the
-    media view, from copies."""
-    summary = {
-        key: {k: v for k, v in value.items() if k != "path"}
-        if isinstance(value, dict) and "_type" in value
-        else value
-        for key, value in run["summary"].items()
-    }
-    return {**run, "summary": summary}
