@@ -414,3 +414,39 @@ def test_charts_of_many_runs_read_at_once_match_each_runs(backend):
                 assert np.array_equal(getattr(alone, field), getattr(many[run.run_id], field))
     repeated = many[runs[2].run_id]
     assert repeated.values[:2].tolist() == [9.0, 8.0] and len(repeated) == 30
+
+
+def test_system_metrics_stay_apart_from_the_training_metrics(backend):
+    store = backend("p", write=True, create=True)
+    opened = store.open_run(_request(name="r"))
+    run_id = opened.record.run_id
+    store.append([_batch(run_id, {"loss": [3.0, 2.0, 1.0]}, start=1_000.0)])
+    stamps = [1_700_000_000.0 + 10 * i for i in range(4)]
+    system = RunBatch(run_id, last_time=stamps[-1])
+    for name, values in {
+        "system/cpu/utilization": [10.0, 50.0, 90.0, 30.0],
+        "system/memory/used": [1.5, 1.6, 1.7, 1.8],
+    }.items():
+        system.series[name] = ([int(t * 1000) for t in stamps], values, stamps)
+    store.append([system])
+    record = store.get_run(run_id)
+
+    assert store.metric_names(record) == ["loss"]
+    assert store.numeric_metric_names() == ["loss"]
+    assert store.metric_names(record, system=True) == [
+        "system/cpu/utilization",
+        "system/memory/used",
+    ]
+    assert store.numeric_metric_names(system=True) == store.metric_names(record, system=True)
+    assert [row["loss"] for row in store.history(record)] == [3.0, 2.0, 1.0]
+    assert store.summary(record) == {"loss": 1.0}
+    assert store.run_extents([record]) == {run_id: (2, 3)}
+    rows = store.history(record, system=True)
+    assert [row["timestamp"] for row in rows] == stamps
+    assert [row["system/cpu/utilization"] for row in rows] == [10.0, 50.0, 90.0, 30.0]
+    pages = list(store.history_pages(record, page_size=2, system=True))
+    assert [len(page) for page in pages] == [2, 2]
+    assert [row["step"] for row in next(iter(store.history_pages(record)))] == [0, 1, 2]
+
+    resumed = store.open_run(_request(run_id=run_id, resume="allow"))
+    assert resumed.start_step == 3

@@ -49,6 +49,8 @@ __all__ = [
     "init",
     "log",
     "log_artifact",
+    "log_gpu",
+    "log_system",
     "login",
     "save",
     "show",
@@ -93,6 +95,37 @@ def log(
     if data is None:
         raise TypeError("log() needs a dict of metrics (`data` or `metrics`)")
     run.log(data, step=step, commit=commit, **kwargs)
+
+
+def log_system(metrics: Mapping[str, Any]) -> None:
+    """Log system metrics (numbers, under names such as `gpu/0/power`) to the current
+    run at this moment of wall time; see `Run.log_system`."""
+    _require_run("log_system()").log_system(metrics)
+
+
+def log_gpu(run: Run | None = None, device: int | None = None) -> dict[str, float]:
+    """Read the visible NVIDIA GPUs now (`nvidia-ml-py`), log the reading as system
+    metrics of `run` (default: the current one) and return it; only GPU `device`'s
+    values (and no aggregates) when given. Empty, with a warning, without a GPU."""
+    import warnings
+
+    from trackio.system.sampler import sampler
+
+    target = run if run is not None else _require_run("log_gpu()")
+    probe = sampler().probe("gpu")
+    if probe is None:
+        warnings.warn(
+            "trackio.log_gpu() found no NVIDIA GPU to read (it needs nvidia-ml-py, a driver "
+            "and a visible GPU)",
+            UserWarning,
+            stacklevel=2,
+        )
+        return {}
+    reading = probe.read()
+    if device is not None:
+        reading = {k: v for k, v in reading.items() if k.startswith(f"gpu/{device}/")}
+    target.log_system(reading)
+    return reading
 
 
 def login(*args: Any, **kwargs: Any) -> bool:

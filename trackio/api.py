@@ -14,6 +14,7 @@ from trackio.storage import ProjectStore, list_projects, open_store
 from trackio.storage.errors import NotFoundError, ProjectNotFoundError, StoreError
 from trackio.storage.history import sample_rows
 from trackio.storage.records import RunRecord
+from trackio.system.names import shown_name, stored_name
 
 
 @contextmanager
@@ -105,27 +106,45 @@ class ApiRun:
             return store.metric_names(self._record)
 
     def history(
-        self, keys: list[str] | None = None, samples: int | None = None, pandas: bool = False
+        self,
+        keys: list[str] | None = None,
+        samples: int | None = None,
+        pandas: bool = False,
+        stream: str = "default",
     ) -> Any:
         """Rows of logged values: dicts with `step`, `timestamp` and each metric.
 
         `keys` keeps only those metrics and the rows that have all of them;
         `samples` returns at most that many evenly spaced rows; `pandas=True`
-        returns a pandas DataFrame instead of a list.
+        returns a pandas DataFrame instead of a list. `stream="system"` returns the
+        system metrics instead (see `system_metrics`).
         """
+        if stream == "system":
+            return self.system_metrics(keys, samples, pandas)
+        if stream != "default":
+            raise ValueError(f"stream must be 'default' or 'system', got {stream!r}")
         with _store(self.project) as store:
             rows = store.history(self._record, keys)
-        if samples is not None:
-            rows = sample_rows(rows, samples)
-        if pandas:
-            try:
-                import pandas as pd
-            except ImportError as error:
-                raise ImportError(
-                    "history(pandas=True) needs pandas: pip install pandas"
-                ) from error
-            return pd.DataFrame(rows)
-        return rows
+        return _shaped(rows, samples, pandas)
+
+    def system_metrics(
+        self, keys: list[str] | None = None, samples: int | None = None, pandas: bool = False
+    ) -> Any:
+        """The system metrics sampled while the run ran: one dict per sample with its
+        `timestamp` and the metrics (the PyPI trackio's names: `cpu/utilization`,
+        `memory/used`, `gpu/0/utilization`, ...). `keys`, `samples` and `pandas` as in
+        `history`."""
+        stored = None if keys is None else [stored_name(key) for key in keys]
+        with _store(self.project) as store:
+            rows = store.history(self._record, stored, system=True)
+        shown = [
+            {
+                "timestamp": row["timestamp"],
+                **{shown_name(k): v for k, v in row.items() if k not in ("step", "timestamp")},
+            }
+            for row in rows
+        ]
+        return _shaped(shown, samples, pandas)
 
     def table(self, key: str, step: int | None = None, pandas: bool = False) -> Any:
         """The rows of the `Table` logged under `key` at `step` (else the latest one), as
@@ -257,3 +276,16 @@ class Api:
         """Delete `project` and all its runs."""
         with _store(project) as store:
             store.delete_project()
+
+
+def _shaped(rows: list[dict[str, Any]], samples: int | None, pandas: bool) -> Any:
+    """`rows`, at most `samples` of them evenly spaced, as a list or a DataFrame."""
+    if samples is not None:
+        rows = sample_rows(rows, samples)
+    if pandas:
+        try:
+            import pandas as pd
+        except ImportError as error:
+            raise ImportError("history(pandas=True) needs pandas: pip install pandas") from error
+        return pd.DataFrame(rows)
+    return rows

@@ -81,6 +81,10 @@ def init(
     server_url: str | None = None,
     private: bool | None = None,
     settings: Any = None,
+    auto_log_cpu: bool | None = None,
+    auto_log_gpu: bool | None = None,
+    cpu_log_interval: float = 10.0,
+    gpu_log_interval: float = 10.0,
     **kwargs: Any,
 ) -> Run:
     """Start a run (or resume one) and make it the current run; as `wandb.init`.
@@ -99,6 +103,11 @@ def init(
     the trackio server of that Hugging Face Space, and wins over `server_url`; a
     missing Space is created (`private`, its projects kept in the Dataset
     `dataset_id`, default `<space_id>-dataset`, or in the storage bucket `bucket_id`).
+
+    System metrics (CPU, memory, disk, network with psutil; NVIDIA GPUs with
+    `nvidia-ml-py`) are sampled every `cpu_log_interval`/`gpu_log_interval` seconds
+    in a background thread; `auto_log_cpu=False`/`auto_log_gpu=False`,
+    `settings={"system_metrics": False}` or `TRACKIO_SYSTEM_METRICS=0` turn them off.
     """
     global _global_run
     space_id = space_id or os.environ.get("TRACKIO_SPACE_ID") or None
@@ -130,6 +139,10 @@ def init(
     mode = (
         mode if mode is not None else os.environ.get("TRACKIO_MODE") or os.environ.get("WANDB_MODE")
     )
+    intervals = {"cpu_log_interval": cpu_log_interval, "gpu_log_interval": gpu_log_interval}
+    for argument, every in intervals.items():
+        if not isinstance(every, (int, float)) or isinstance(every, bool) or not every > 0:
+            raise ValueError(f"{argument} must be a number of seconds above 0, got {every!r}")
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {sorted(m for m in _MODES if m)}, got {mode!r}")
     if resume not in _RESUME_MODES:
@@ -189,6 +202,11 @@ def init(
         _install_exit_hooks()
         if not (given_settings.get("silent") or given_settings.get("quiet")):
             _print_banner(run)
+        wanted = {
+            "machine": (auto_log_cpu, cpu_log_interval),
+            "gpu": (auto_log_gpu, gpu_log_interval),
+        }
+        _sample_system(run, wanted, given_settings)
     _pending_config.clear()
     _active_runs.append(run)
     _global_run = run
@@ -376,6 +394,35 @@ def _open_remote_run(
     target = RunTarget(project, directory, opened.run_id, url)
     writer.track(target)
     return _run(opened, opened.start_step, target, writer, space_id, url)
+
+
+def _sample_system(
+    run: Run, wanted: dict[str, tuple[bool | None, float]], settings: dict[str, Any]
+) -> None:
+    """Start sampling the machine for `run`, unless turned off (by argument, setting
+    or environment); a kind asked for by `True` that cannot be read here warns."""
+    from trackio.system.sampler import enabled_by_environment
+
+    if settings.get("system_metrics") is False or settings.get("x_disable_stats") is True:
+        return
+    if not enabled_by_environment():
+        return
+    intervals = {kind: every for kind, (on, every) in wanted.items() if on is not False}
+    if not intervals:
+        return
+    from trackio.system.sampler import sampler
+
+    sampled = sampler().add(run, intervals)
+    run._sampling_system = bool(sampled)
+    for kind, (on, _) in wanted.items():
+        if on is True and kind not in sampled:
+            needs = "psutil" if kind == "machine" else "nvidia-ml-py and an NVIDIA GPU"
+            warnings.warn(
+                f"trackio.init(auto_log_{'cpu' if kind == 'machine' else 'gpu'}=True) cannot "
+                f"sample here: it needs {needs}",
+                UserWarning,
+                stacklevel=4,
+            )
 
 
 def _warn_if_live(record: RunRecord) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-HONOURED_SETTINGS = ("mode", "silent", "quiet")
+HONOURED_SETTINGS = ("mode", "silent", "quiet", "system_metrics", "x_disable_stats")
 """The settings `init()` acts on; the others are kept but change nothing locally."""
 
 

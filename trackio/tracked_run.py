@@ -77,6 +77,7 @@ class Run:
         self._log_calls = 0
         self._saved: SavedFiles | None = None
         self._watching = False
+        self._sampling_system = False
         self._target = target
         self._writer = writer
         # Bound once here: log() is the hot path, and attribute lookups show in its cost.
@@ -291,6 +292,30 @@ class Run:
         if row:
             self._put((self._target, step, time.time(), row))
 
+    def log_system(self, metrics: Mapping[str, Any]) -> None:
+        """Log system metrics (numbers: `{"gpu/0/power": 210.5}`, the PyPI trackio's
+        names) at this moment of wall time, apart from the training metrics; what the
+        background sampler logs is stored the same way."""
+        from trackio.system.sampler import now_step, system_row
+
+        if type(metrics) is not dict and not isinstance(metrics, Mapping):
+            raise TypeError(f"log_system() takes a dict, got {type(metrics).__name__}")
+        if self._finished:
+            self._warn_once(
+                "finished", f"run {self.name!r} {self._closed_reason}; log_system() is ignored"
+            )
+            return
+        row = prepare_row(metrics, self._skip)
+        numbers = {}
+        for key, value in row.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                numbers[key] = value
+            else:
+                self._skip(key, value, "a system metric must be a number")
+        if numbers:
+            stamp = time.time()
+            self._put((self._target, now_step(stamp), stamp, system_row(numbers)))
+
     def _rename_step_metric(self, row: dict[str, Any]) -> None:
         # `step` in a history row is the row's own step, so a metric of that name would
         # never be seen; the PyPI trackio stores it as `__step` too.
@@ -376,6 +401,10 @@ class Run:
             return
         self._finished = True
         try:
+            if self._sampling_system:
+                from trackio.system.sampler import sampler
+
+                sampler().remove(self)
             if self._watching:
                 self.unwatch()
             if self._saved is not None:

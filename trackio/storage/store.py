@@ -86,14 +86,15 @@ class ProjectStore(Protocol):
     def delete_project(self) -> None:
         """Delete the whole project."""
 
-    def metric_names(self, run: RunRecord | None = None) -> list[str]:
-        """Metrics with values, of one run or of any, first-logged first."""
+    def metric_names(self, run: RunRecord | None = None, *, system: bool = False) -> list[str]:
+        """Training metrics with values (with `system`, system metrics), of one run or of
+        any, first-logged first."""
 
     def has_metric(self, name: str) -> bool:
         """Whether anything was ever logged under metric `name`."""
 
-    def numeric_metric_names(self) -> list[str]:
-        """Metrics with numeric values, first-logged first."""
+    def numeric_metric_names(self, *, system: bool = False) -> list[str]:
+        """Training (or system) metrics with numeric values, first-logged first."""
 
     def read_series(
         self, run: RunRecord, name: str, step_min: int | None = None, step_max: int | None = None
@@ -106,11 +107,19 @@ class ProjectStore(Protocol):
         keys: list[str] | None = None,
         step_min: int | None = None,
         step_max: int | None = None,
+        *,
+        system: bool = False,
     ) -> list[dict[str, Any]]:
-        """History rows: `step`, `timestamp` and the metrics of each step."""
+        """History rows: `step`, `timestamp` and the (training, or system) metrics of
+        each step."""
 
     def history_pages(
-        self, run: RunRecord, keys: list[str] | None = None, page_size: int = 1000
+        self,
+        run: RunRecord,
+        keys: list[str] | None = None,
+        page_size: int = 1000,
+        *,
+        system: bool = False,
     ) -> Iterator[list[dict[str, Any]]]:
         """History rows in pages of at most `page_size` steps, read lazily."""
 

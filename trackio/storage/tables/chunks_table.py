@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from trackio.storage import chunks
+from trackio.storage.tables.metric_keys import MetricSet
 from trackio.storage.tables.sql import Connection, placeholders, returning_each
 
 _COLUMNS = (
@@ -140,37 +141,55 @@ def extents(
     ).fetchall()
 
 
-def newest(conn: Connection, runs: list[int]) -> list[tuple[int, int, float, Any]]:
-    """Per (run, metric) of `runs`, the (run, metric, time, value) logged last."""
+def _among(metrics: MetricSet | None) -> tuple[str, list[Any]]:
+    return ("", []) if metrics is None else metrics.clause()
+
+
+def newest(
+    conn: Connection, runs: list[int], metrics: MetricSet | None = None
+) -> list[tuple[int, int, float, Any]]:
+    """Per (run, metric) of `runs` (and of `metrics`), the (run, metric, time, value)
+    logged last."""
+    among, params = _among(metrics)
     rows = conn.execute(
         "SELECT run, metric, kind, last_time, last_value FROM (SELECT run, metric, kind, "
         "last_time, last_value, row_number() OVER (PARTITION BY run, metric "
         "ORDER BY last_time DESC, id DESC) AS newest FROM chunks "
-        f"WHERE run IN ({placeholders(len(runs))})) AS ranked WHERE newest = 1",
-        runs,
+        f"WHERE run IN ({placeholders(len(runs))}){among}) AS ranked WHERE newest = 1",
+        [*runs, *params],
     )
     return [
         (run, metric, stamp, chunks.scalar(kind, value)) for run, metric, kind, stamp, value in rows
     ]
 
 
-def step_layout(conn: Connection, runs: list[int]) -> list[tuple[int, int, int, Any]]:
-    """(run, first_step, n, packed steps or None when contiguous) of every chunk."""
+def step_layout(
+    conn: Connection, runs: list[int], metrics: MetricSet | None = None
+) -> list[tuple[int, int, int, Any]]:
+    """(run, first_step, n, packed steps or None when contiguous) of every chunk (of
+    `metrics`)."""
+    among, params = _among(metrics)
     return conn.execute(
-        f"SELECT run, first_step, n, steps FROM chunks WHERE run IN ({placeholders(len(runs))})",
-        runs,
+        "SELECT run, first_step, n, steps FROM chunks "
+        f"WHERE run IN ({placeholders(len(runs))}){among}",
+        [*runs, *params],
     ).fetchall()
 
 
-def first_step_from(conn: Connection, run: int, low: int) -> int | None:
-    """The lowest step of a point of `run` at or above `low`."""
+def first_step_from(
+    conn: Connection, run: int, low: int, metrics: MetricSet | None = None
+) -> int | None:
+    """The lowest step of a point of `run` (of `metrics`) at or above `low`."""
+    among, params = _among(metrics)
     row = conn.execute(
-        "SELECT min(min_step) FROM chunks WHERE run = ? AND min_step >= ?", (run, low)
+        f"SELECT min(min_step) FROM chunks WHERE run = ? AND min_step >= ?{among}",
+        (run, low, *params),
     ).fetchone()
     best: int | None = row[0]
     straddling = conn.execute(
-        "SELECT n, first_step, steps FROM chunks WHERE run = ? AND min_step < ? AND max_step >= ?",
-        (run, low, low),
+        "SELECT n, first_step, steps FROM chunks "
+        f"WHERE run = ? AND min_step < ? AND max_step >= ?{among}",
+        (run, low, low, *params),
     )
     for count, first, packed in straddling:
         steps: Sequence[int] = (
@@ -182,18 +201,22 @@ def first_step_from(conn: Connection, run: int, low: int) -> int | None:
     return best
 
 
-def max_step(conn: Connection, run: int) -> int | None:
-    """The highest step of a point of `run`."""
-    return conn.execute("SELECT max(max_step) FROM chunks WHERE run = ?", (run,)).fetchone()[0]
+def max_step(conn: Connection, run: int, metrics: MetricSet | None = None) -> int | None:
+    """The highest step of a point of `run` (of `metrics`)."""
+    among, params = _among(metrics)
+    return conn.execute(
+        f"SELECT max(max_step) FROM chunks WHERE run = ?{among}", (run, *params)
+    ).fetchone()[0]
 
 
-def metric_ids(conn: Connection, run: int | None) -> set[int]:
-    """Metrics with points here, of one run or (None) of any run."""
+def metric_ids(conn: Connection, run: int | None, metrics: MetricSet | None = None) -> set[int]:
+    """Metrics (of `metrics`) with points here, of one run or (None) of any run."""
+    among, params = _among(metrics)
     if run is None:
-        return {row[0] for row in conn.execute("SELECT DISTINCT metric FROM chunks")}
-    return {
-        row[0] for row in conn.execute("SELECT DISTINCT metric FROM chunks WHERE run = ?", (run,))
-    }
+        sql = f"SELECT DISTINCT metric FROM chunks WHERE 1 = 1{among}"
+        return {row[0] for row in conn.execute(sql, params)}
+    sql = f"SELECT DISTINCT metric FROM chunks WHERE run = ?{among}"
+    return {row[0] for row in conn.execute(sql, (run, *params))}
 
 
 def delete_run(conn: Connection, run: int) -> None:

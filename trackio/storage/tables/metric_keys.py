@@ -2,7 +2,35 @@
 
 from __future__ import annotations
 
-from trackio.storage.tables.sql import Connection
+from dataclasses import dataclass
+from typing import Any
+
+from trackio.storage.tables.sql import Connection, placeholders
+from trackio.system.names import PREFIX as SYSTEM_PREFIX
+
+
+@dataclass(frozen=True)
+class MetricSet:
+    """Which metrics a query reads: only `ids` (`inside`), or all but them."""
+
+    ids: tuple[int, ...]
+    inside: bool
+
+    def clause(self) -> tuple[str, list[Any]]:
+        """An `AND metric ...` condition and its parameters."""
+        if not self.ids:
+            return (" AND 1 = 0" if self.inside else ""), []
+        operator = "IN" if self.inside else "NOT IN"
+        return f" AND metric {operator} ({placeholders(len(self.ids))})", list(self.ids)
+
+
+def stream(conn: Connection, *, system: bool) -> MetricSet:
+    """The system metrics (`system=True`), or every metric but them."""
+    rows = conn.execute(
+        "SELECT id FROM metric_keys WHERE substr(name, 1, ?) = ?",
+        (len(SYSTEM_PREFIX), SYSTEM_PREFIX),
+    )
+    return MetricSet(tuple(sorted(row[0] for row in rows)), inside=system)
 
 
 def metric_id(conn: Connection, name: str, cache: dict[str, int]) -> int:

@@ -55,6 +55,7 @@ from trackio.storage.tables import (
     metric_keys,
     runs_table,
 )
+from trackio.storage.tables.metric_keys import MetricSet
 from trackio.storage.tables.series_writer import CHUNK_POINTS, SeriesWriter
 from trackio.storage.tables.sql import Connection
 from trackio.storage.winner import latest_per_step, strictly_increasing
@@ -412,14 +413,17 @@ class TableProjectStore:
 
     # --- reading values ------------------------------------------------------------
 
-    def metric_names(self, run: RunRecord | None = None) -> list[str]:
-        """Names of every metric with values (of `run`, or of any run), first-logged first."""
+    def metric_names(self, run: RunRecord | None = None, *, system: bool = False) -> list[str]:
+        """Names of every training metric with values (of `run`, or of any run), first-logged
+        first; with `system`, of every system metric instead (stored names)."""
 
         def query(conn: Connection) -> list[str]:
             if self._empty:
                 return []
             names = metric_keys.names_by_id(conn)
-            return [names[i] for i in self._logged_metrics(conn, None if run is None else run.pk)]
+            pk = None if run is None else run.pk
+            metrics = metric_keys.stream(conn, system=system)
+            return [names[i] for i in self._logged_metrics(conn, pk, metrics)]
 
         return self._read(query)
 
@@ -430,14 +434,16 @@ class TableProjectStore:
             statements=1,
         )
 
-    def numeric_metric_names(self) -> list[str]:
-        """Names of the metrics with numeric values (chartable), first-logged first."""
+    def numeric_metric_names(self, *, system: bool = False) -> list[str]:
+        """Names of the training metrics with numeric values (chartable), first-logged
+        first; with `system`, of the system metrics instead (stored names)."""
 
         def query(conn: Connection) -> list[str]:
             if self._empty:
                 return []
             names = metric_keys.names_by_id(conn)
-            return [names[i] for i in sorted(chunks_table.metric_ids(conn, None))]
+            metrics = metric_keys.stream(conn, system=system)
+            return [names[i] for i in sorted(chunks_table.metric_ids(conn, None, metrics))]
 
         return self._read(query)
 
@@ -495,26 +501,37 @@ class TableProjectStore:
         keys: list[str] | None = None,
         step_min: int | None = None,
         step_max: int | None = None,
+        *,
+        system: bool = False,
     ) -> list[dict[str, Any]]:
-        """One dict per step with `step`, `timestamp` and the metrics logged there.
+        """One dict per step with `step`, `timestamp` and the training metrics logged
+        there (with `system`, the system metrics, whose steps are wall-time ms).
 
         With `keys`, only those metrics, and only the steps where all of them have a
         value. A metric named `step` or `timestamp` is left out of the rows.
         """
-        names = list(keys) if keys is not None else self.metric_names(run)
+        names = list(keys) if keys is not None else self.metric_names(run, system=system)
         low, high = _step_bounds(step_min, step_max)
         return self._rows(run, names, low, high, keys is not None)
 
     def history_pages(
-        self, run: RunRecord, keys: list[str] | None = None, page_size: int = 1000
+        self,
+        run: RunRecord,
+        keys: list[str] | None = None,
+        page_size: int = 1000,
+        *,
+        system: bool = False,
     ) -> Iterator[list[dict[str, Any]]]:
         """`history` in pages of at most `page_size` rows, read a window of steps at a
         time (at least a chunk's worth, so no chunk is decoded once per page)."""
         if page_size < 1:
             raise ValueError(f"page_size must be positive, got {page_size}")
-        names = list(keys) if keys is not None else self.metric_names(run)
-        window = max(page_size, _SCAN_WINDOW_STEPS)
-        low = self._read(partial(self._first_step_from, pk=run.pk, low=_LOW))
+        names = list(keys) if keys is not None else self.metric_names(run, system=system)
+        # System steps are milliseconds, seconds apart: a window of steps would hold one
+        # sample, and a run's samples are few enough to read at once.
+        window = _HIGH - _LOW if system else max(page_size, _SCAN_WINDOW_STEPS)
+        first_from = partial(self._first_step_from, pk=run.pk, system=system)
+        low = self._read(partial(first_from, low=_LOW))
         while low is not None:
             high = min(low + window - 1, _HIGH)
             rows = self._rows(run, names, low, high, keys is not None)
@@ -523,7 +540,7 @@ class TableProjectStore:
             del rows
             if high == _HIGH:
                 return
-            low = self._read(partial(self._first_step_from, pk=run.pk, low=high + 1))
+            low = self._read(partial(first_from, low=high + 1))
 
     def _rows(
         self, run: RunRecord, names: list[str], low: int, high: int, require_all: bool
@@ -534,31 +551,34 @@ class TableProjectStore:
             )
         )
 
-    def _logged_metrics(self, conn: Connection, pk: int | None) -> list[int]:
-        """Ids of the metrics with values of run `pk` (None: of any run), first-logged first."""
-        return sorted(
-            chunks_table.metric_ids(conn, pk)
-            | extras_table.metric_ids(conn, pk)
-            | media_table.metric_ids(conn, pk)
-        )
+    def _logged_metrics(
+        self, conn: Connection, pk: int | None, metrics: MetricSet | None = None
+    ) -> list[int]:
+        """Ids of the metrics (of `metrics`) with values of run `pk` (None: of any run),
+        first-logged first. System metrics are numbers: only chunks hold them."""
+        found = chunks_table.metric_ids(conn, pk, metrics)
+        if metrics is None or not metrics.inside:
+            found |= extras_table.metric_ids(conn, pk) | media_table.metric_ids(conn, pk)
+        return sorted(found)
 
-    def _first_step_from(self, conn: Connection, *, pk: int, low: int) -> int | None:
-        found = [
-            step
-            for step in (
-                chunks_table.first_step_from(conn, pk, low),
+    def _first_step_from(
+        self, conn: Connection, *, pk: int, low: int, system: bool = False
+    ) -> int | None:
+        metrics = metric_keys.stream(conn, system=system)
+        found = [chunks_table.first_step_from(conn, pk, low, metrics)]
+        if not system:
+            found += [
                 extras_table.first_step_from(conn, pk, low),
                 media_table.first_step_from(conn, pk, low),
-            )
-            if step is not None
-        ]
-        return min(found) if found else None
+            ]
+        steps = [step for step in found if step is not None]
+        return min(steps) if steps else None
 
     def _last_step(self, conn: Connection, pk: int) -> int | None:
         found = [
             step
             for step in (
-                chunks_table.max_step(conn, pk),
+                chunks_table.max_step(conn, pk, metric_keys.stream(conn, system=False)),
                 extras_table.max_step(conn, pk),
                 media_table.max_step(conn, pk),
             )
@@ -567,7 +587,8 @@ class TableProjectStore:
         return max(found) if found else None
 
     def last_values(self, runs: list[RunRecord]) -> dict[str, dict[str, Any]]:
-        """Per run id, each metric's most recently logged value, first-logged metric first.
+        """Per run id, each training metric's most recently logged value, first-logged
+        metric first.
 
         Reads one small row per (run, metric): no series is decoded.
         """
@@ -577,7 +598,8 @@ class TableProjectStore:
         def query(conn: Connection) -> dict[str, dict[str, Any]]:
             pks = [run.pk for run in runs]
             newest: dict[tuple[int, int], tuple[float, Any]] = {}
-            for pk, metric, stamp, value in chunks_table.newest(conn, pks):
+            training = metric_keys.stream(conn, system=False)
+            for pk, metric, stamp, value in chunks_table.newest(conn, pks, training):
                 newest[(pk, metric)] = (stamp, value)
             for pk, metric, stamp, value in extras_table.newest(conn, pks):
                 known = newest.get((pk, metric))
@@ -615,7 +637,8 @@ class TableProjectStore:
         return build_summary(last, run.metric_defs, run.summary_overrides, in_log_order)
 
     def run_extents(self, runs: list[RunRecord]) -> dict[str, tuple[int, int]]:
-        """Per run id: (last step, number of distinct steps any metric was logged at).
+        """Per run id: (last step, number of distinct steps any training metric was
+        logged at).
 
         Chunks whose steps count up by one are intervals known from their columns
         alone; only the step arrays of the others, and extras' steps, are read.
@@ -627,7 +650,8 @@ class TableProjectStore:
             pks = [run.pk for run in runs]
             intervals: dict[int, list[tuple[int, int]]] = {pk: [] for pk in pks}
             loose: dict[int, set[int]] = {pk: set() for pk in pks}
-            for pk, first, count, packed in chunks_table.step_layout(conn, pks):
+            training = metric_keys.stream(conn, system=False)
+            for pk, first, count, packed in chunks_table.step_layout(conn, pks, training):
                 if packed is None:
                     intervals[pk].append((first, first + count - 1))
                 else:
