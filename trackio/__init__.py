@@ -29,6 +29,7 @@ from trackio.tracked_run import Run
 __version__ = "0.1.0"
 
 __all__ = [
+    "alert",
     "Api",
     "Artifact",
     "Audio",
@@ -95,6 +96,18 @@ def log(
     if data is None:
         raise TypeError("log() needs a dict of metrics (`data` or `metrics`)")
     run.log(data, step=step, commit=commit, **kwargs)
+
+
+def alert(
+    title: str,
+    text: str | None = None,
+    level: Any = "WARN",
+    step: int | None = None,
+    wait_duration: Any = None,
+    webhook_url: str | None = None,
+) -> None:
+    """Raise an alert on the current run, as `wandb.alert`; see `Run.alert`."""
+    _require_run("alert()").alert(title, text, level, step, wait_duration, webhook_url)
 
 
 def log_system(metrics: Mapping[str, Any]) -> None:

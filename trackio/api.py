@@ -100,6 +100,22 @@ class ApiRun:
                 self._summary = store.summary(self._record)
         return dict(self._summary)
 
+    def alerts(self, level: str | None = None) -> list[dict[str, Any]]:
+        """The alerts this run raised (at `level` or graver), oldest first: dicts with
+        `title`, `text`, `level`, `step` and `timestamp`."""
+        with _store(self.project) as store:
+            found = store.alerts([self._record], level.upper() if level else None)
+        return [
+            {
+                "title": a.title,
+                "text": a.text,
+                "level": a.level,
+                "step": a.step,
+                "timestamp": iso_utc(a.time),
+            }
+            for a in found
+        ]
+
     def metrics(self) -> list[str]:
         """Names of the metrics this run logged."""
         with _store(self.project) as store:

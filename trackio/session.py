@@ -85,6 +85,7 @@ def init(
     auto_log_gpu: bool | None = None,
     cpu_log_interval: float = 10.0,
     gpu_log_interval: float = 10.0,
+    webhook_url: str | None = None,
     **kwargs: Any,
 ) -> Run:
     """Start a run (or resume one) and make it the current run; as `wandb.init`.
@@ -108,6 +109,7 @@ def init(
     `nvidia-ml-py`) are sampled every `cpu_log_interval`/`gpu_log_interval` seconds
     in a background thread; `auto_log_cpu=False`/`auto_log_gpu=False`,
     `settings={"system_metrics": False}` or `TRACKIO_SYSTEM_METRICS=0` turn them off.
+    `webhook_url` is where `alert()` POSTs (default `TRACKIO_WEBHOOK_URL`).
     """
     global _global_run
     space_id = space_id or os.environ.get("TRACKIO_SPACE_ID") or None
@@ -207,6 +209,7 @@ def init(
             "gpu": (auto_log_gpu, gpu_log_interval),
         }
         _sample_system(run, wanted, given_settings)
+        run._webhook_url = webhook_url
     _pending_config.clear()
     _active_runs.append(run)
     _global_run = run

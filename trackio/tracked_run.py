@@ -78,6 +78,9 @@ class Run:
         self._saved: SavedFiles | None = None
         self._watching = False
         self._sampling_system = False
+        self._alerted: dict[str, float] = {}
+        self._webhook_url: str | None = None
+        self._webhooks_used = False
         self._target = target
         self._writer = writer
         # Bound once here: log() is the hot path, and attribute lookups show in its cost.
@@ -316,6 +319,68 @@ class Run:
             stamp = time.time()
             self._put((self._target, now_step(stamp), stamp, system_row(numbers)))
 
+    def alert(
+        self,
+        title: str,
+        text: str | None = None,
+        level: Any = "WARN",
+        step: int | None = None,
+        wait_duration: Any = None,
+        webhook_url: str | None = None,
+    ) -> None:
+        """Raise an alert, as `wandb.alert`: printed on the terminal, stored with the run
+        at `step` (default: the last step logged) and now, and POSTed to the webhook
+        (`webhook_url`, else `init(webhook_url=...)`, else `TRACKIO_WEBHOOK_URL`) when
+        its level is at least `TRACKIO_WEBHOOK_MIN_LEVEL`. `level` is `"INFO"`,
+        `"WARN"` or `"ERROR"`. With `wait_duration` (seconds or a `timedelta`), an alert
+        with the same title raised sooner after the last one is dropped."""
+        from trackio.alerts.levels import alert_level
+
+        if not isinstance(title, str) or not title.strip():
+            raise ValueError(f"alert() needs a title (a non-empty string), got {title!r}")
+        if text is not None and not isinstance(text, str):
+            text = str(text)
+        level = alert_level(level)
+        wait = getattr(wait_duration, "total_seconds", lambda: wait_duration)()
+        if wait is not None and (not isinstance(wait, (int, float)) or wait < 0):
+            raise ValueError(f"wait_duration must be seconds or a timedelta, got {wait_duration!r}")
+        if self._finished:
+            self._warn_once(
+                "finished", f"run {self.name!r} {self._closed_reason}; alert() is ignored"
+            )
+            return
+        now = time.time()
+        last = self._alerted.get(title)
+        if wait is not None and last is not None and now - last < wait:
+            return
+        self._alerted[title] = now
+        if step is None:
+            step = self._highest_step if self._highest_step >= 0 else None
+        else:
+            step = _as_step(step)
+        print(
+            f"trackio: [{level}] {title}" + (f": {text}" if text else ""),
+            file=sys.stderr,
+            flush=True,
+        )
+        alert = {"title": title, "text": text, "level": level, "step": step, "time": now}
+        self._writer.submit(self._target, "alert", json.dumps(alert))
+        self._send_to_webhook(alert, webhook_url)
+
+    def _send_to_webhook(self, alert: dict[str, Any], webhook_url: str | None) -> None:
+        from trackio.alerts.levels import alert_level, at_least
+
+        url = webhook_url or self._webhook_url or os.environ.get("TRACKIO_WEBHOOK_URL")
+        if not url:
+            return
+        minimum = alert_level(os.environ.get("TRACKIO_WEBHOOK_MIN_LEVEL") or "INFO")
+        if not at_least(alert["level"], minimum):
+            return
+        from trackio.alerts.webhooks import sender
+
+        self._webhooks_used = True
+        sender().send(url, {**alert, "project": self.project, "run": self.name, "run_id": self.id})
+
     def _rename_step_metric(self, row: dict[str, Any]) -> None:
         # `step` in a history row is the row's own step, so a metric of that name would
         # never be seen; the PyPI trackio stores it as `__step` too.
@@ -412,6 +477,10 @@ class Run:
             status = "finished" if not exit_code else "failed"
             self._writer.submit(self._target, "finish", (status, exit_code, time.time()))
             self._sync()
+            if self._webhooks_used:
+                from trackio.alerts.webhooks import sender
+
+                sender().flush(timeout=10.0)
             if self._target.server is not None:
                 self._deliver(self._target.server)
         finally:

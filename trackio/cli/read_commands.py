@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from typing import Any
 
+from trackio.alerts.levels import LEVELS
 from trackio.cli.output import (
     CommandError,
     count,
@@ -13,14 +15,16 @@ from trackio.cli.output import (
     print_table,
     project_store,
 )
+from trackio.formatting import iso_utc
 from trackio.server.run_overview import run_overviews
 from trackio.storage import list_projects
 from trackio.storage.lookup import describe_names
+from trackio.system.names import shown_name
 
 
 def register(commands: Any) -> None:
     """Add `list` and `get` to the command parser."""
-    listing = commands.add_parser("list", help="list projects, runs or metrics")
+    listing = commands.add_parser("list", help="list projects, runs, metrics or alerts")
     kinds = listing.add_subparsers(dest="what", required=True, metavar="WHAT")
     projects = kinds.add_parser("projects", help="every project")
     _json_flag(projects)
@@ -32,8 +36,19 @@ def register(commands: Any) -> None:
     metrics = kinds.add_parser("metrics", help="the metrics of a project or run")
     metrics.add_argument("--project", required=True)
     metrics.add_argument("--run", help="only this run (name or id)")
+    metrics.add_argument(
+        "--system", action="store_true", help="the system metrics (CPU, memory, GPUs) instead"
+    )
     _json_flag(metrics)
     metrics.set_defaults(handler=_list_metrics)
+    alerts = kinds.add_parser("alerts", help="the alerts runs of a project raised")
+    alerts.add_argument("--project", required=True)
+    alerts.add_argument("--run", help="only this run (name or id)")
+    alerts.add_argument(
+        "--level", type=str.upper, choices=LEVELS, help="only alerts of this level or graver"
+    )
+    _json_flag(alerts)
+    alerts.set_defaults(handler=_list_alerts)
 
     getting = commands.add_parser("get", help="a run's details or a metric's values")
     kinds = getting.add_subparsers(dest="what", required=True, metavar="WHAT")
@@ -95,7 +110,9 @@ def _list_runs(args: argparse.Namespace) -> int:
 def _list_metrics(args: argparse.Namespace) -> int:
     with project_store(args.project) as store:
         record = store.resolve_run(args.run) if args.run else None
-        names = store.metric_names(record)
+        names = store.metric_names(record, system=args.system)
+    if args.system:
+        names = [shown_name(name) for name in names]
     if args.json:
         print_json(
             {"project": args.project, "run": record.name if record else None, "metrics": names}
@@ -103,6 +120,30 @@ def _list_metrics(args: argparse.Namespace) -> int:
     else:
         for name in names:
             print(name)
+    return 0
+
+
+def _list_alerts(args: argparse.Namespace) -> int:
+    with project_store(args.project) as store:
+        records = store.list_runs()
+        if args.run:
+            records = [store.resolve_run(args.run)]
+        alerts = store.alerts(records, args.level)
+    names = {record.run_id: record.name for record in records}
+    if args.json:
+        print_json(
+            {
+                "project": args.project,
+                "alerts": [
+                    {"run": names[a.run_id], **asdict(a), "time": iso_utc(a.time)} for a in alerts
+                ],
+            }
+        )
+        return 0
+    print_table(
+        ["time", "level", "run", "step", "title", "text"],
+        [[format_time(a.time), a.level, names[a.run_id], a.step, a.title, a.text] for a in alerts],
+    )
     return 0
 
 

@@ -32,7 +32,7 @@ from trackio.storage.records import RunBatch, RunRequest
 
 WIRE_VERSION = 1
 MAGIC = b"TRACKIO-BATCH\n"
-OPERATIONS = frozenset({"config", "summary", "metric_defs", "finish"})
+OPERATIONS = frozenset({"config", "summary", "metric_defs", "finish", "alert"})
 _INT64 = (-(2**63), 2**63 - 1)
 _IMAGE = frozenset({"png", "jpg", "jpeg", "gif", "webp", "bmp"})
 _VIDEO = frozenset({"mp4", "webm", "gif", "ogg", "ogv", "mov"})

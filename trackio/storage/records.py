@@ -140,6 +140,18 @@ class RunBatch:
     operations: list[tuple[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class AlertRecord:
+    """An alert a run raised."""
+
+    run_id: str
+    time: float
+    step: int | None
+    level: str
+    title: str
+    text: str | None
+
+
 @dataclass
 class AppendResult:
     """What became of a writer's batch: the runs the project no longer has (their

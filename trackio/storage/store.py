@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from trackio.storage.records import (
+    AlertRecord,
     AppendResult,
     ImportedRun,
     MediaRecord,
@@ -125,6 +126,11 @@ class ProjectStore(Protocol):
 
     def last_values(self, runs: list[RunRecord]) -> dict[str, dict[str, Any]]:
         """Per run id, each metric's most recently logged value."""
+
+    def alerts(
+        self, runs: list[RunRecord] | None = None, min_level: str | None = None
+    ) -> list[AlertRecord]:
+        """The alerts of `runs` (None: every run) at `min_level` or graver, oldest first."""
 
     def summary(self, run: RunRecord, last: dict[str, Any] | None = None) -> dict[str, Any]:
         """The run's summary (`define_metric` modes, overrides on top)."""

@@ -35,7 +35,7 @@ from trackio.storage.postgres.connection import (
     once_more_if_dropped,
     transaction,
 )
-from trackio.storage.sqlite.schema import SCHEMA_VERSION
+from trackio.storage.sqlite.schema import READABLE_SINCE, SCHEMA_VERSION
 from trackio.storage.tables import runs_table
 from trackio.storage.tables.series_writer import SeriesWriter
 from trackio.storage.tables.sql import Connection
@@ -116,12 +116,13 @@ class PostgresProjectStore(TableProjectStore):
         return name
 
     def _check_version(self, found: int) -> None:
+        self._has_alerts = found >= 6
         if found > SCHEMA_VERSION:
             raise NewerSchemaError(
                 f"project {self.project!r} has schema version {found}, newer than this trackio "
                 f"understands ({SCHEMA_VERSION}); upgrade trackio to read it"
             )
-        if found < SCHEMA_VERSION:
+        if found < READABLE_SINCE:
             raise ProjectNeedsMigrationError(
                 f"project {self.project!r} in {describe_url(self.url)} was written by an older "
                 f"trackio (schema {found}); a server with write access upgrades it when it "

@@ -124,8 +124,25 @@ CREATE TABLE ingested_batches (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
+_V6 = """
+-- Alerts a run raised (`trackio.alert`): when, at which step, how grave, and what.
+CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY,
+    run INTEGER NOT NULL,
+    time REAL NOT NULL,
+    step INTEGER,
+    level TEXT NOT NULL,
+    title TEXT NOT NULL,
+    text TEXT
+);
+CREATE INDEX alerts_by_run ON alerts (run, time);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6]
 SCHEMA_VERSION = len(MIGRATIONS)
+READABLE_SINCE = 5
+"""The oldest version a reader takes as it is: version 6 only added the alerts table,
+so an older file reads as having raised no alert (a writer upgrades it)."""
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

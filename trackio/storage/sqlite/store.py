@@ -112,7 +112,10 @@ class SQLiteProjectStore(TableProjectStore):
     def _check_schema(self, conn: sqlite3.Connection) -> None:
         version = schema.schema_version(conn)
         self._metric_ids = {}
-        if version == schema.SCHEMA_VERSION:
+        self._has_alerts = version >= 6
+        if version == schema.SCHEMA_VERSION or (
+            not self.writable and schema.READABLE_SINCE <= version < schema.SCHEMA_VERSION
+        ):
             return
         if version > schema.SCHEMA_VERSION:
             raise NewerSchemaError(

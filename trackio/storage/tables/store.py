@@ -34,6 +34,7 @@ from trackio.storage.paths import (
     validate_project_name,
 )
 from trackio.storage.records import (
+    AlertRecord,
     AppendResult,
     ImportedRun,
     MediaRecord,
@@ -48,6 +49,7 @@ from trackio.storage.records import (
 )
 from trackio.storage.summary import build_summary
 from trackio.storage.tables import (
+    alerts_table,
     chunks_table,
     extras_table,
     ingested_table,
@@ -105,6 +107,8 @@ class TableProjectStore:
     """A project file that exists but was never written (SQLite only): reads find nothing."""
     mirror: MediaMirror | None = None
     """Where media files are kept beyond this machine (`use_media_url`), if anywhere."""
+    _has_alerts: bool = True
+    """False for a project of schema 5 read as it is: it has no alerts table."""
 
     def __init__(self, project: str, *, write: bool, directory: Path | None) -> None:
         """What every backend's store holds: the project's name (checked), whether it
@@ -328,6 +332,7 @@ class TableProjectStore:
             chunks_table.delete_run(conn, pk)
             extras_table.delete_run(conn, pk)
             media_table.delete_run(conn, pk)
+            alerts_table.delete_run(conn, pk)
             runs_table.delete_run(conn, pk)
 
     def export_run(self, run_id: str) -> ImportedRun:
@@ -945,8 +950,31 @@ class TableProjectStore:
             status, exit_code, finished_at = payload
             sink.seal_run(run_id)
             runs_table.finish_run(conn, pk, status, exit_code, finished_at)
+        elif operation == "alert":
+            alerts_table.insert(conn, pk, json.loads(payload))
         else:
             runs_table.set_json_field(conn, pk, operation, payload)
+
+    def alerts(
+        self, runs: list[RunRecord] | None = None, min_level: str | None = None
+    ) -> list[AlertRecord]:
+        """The alerts of `runs` (None: of every run), at `min_level` (`INFO`, `WARN`,
+        `ERROR`) or graver, oldest first."""
+        if min_level is not None and min_level not in alerts_table.LEVELS:
+            raise ValueError(f"level must be one of {alerts_table.LEVELS}, got {min_level!r}")
+
+        def query(conn: Connection) -> list[AlertRecord]:
+            if self._empty or not self._has_alerts:
+                return []
+            ids = runs_table.run_ids_by_pk(conn)
+            pks = None if runs is None else [run.pk for run in runs]
+            return [
+                AlertRecord(ids[pk], stamp, step, level, title, text)
+                for pk, stamp, step, level, title, text in alerts_table.rows(conn, pks, min_level)
+                if pk in ids
+            ]
+
+        return self._read(query)
 
     def has_batch(self, batch_id: str) -> bool:
         """Whether a batch with this id was stored (see `append`)."""
