@@ -109,3 +109,30 @@ def test_log_gpu_without_a_gpu_warns_and_logs_nothing(trackio_dir):
         assert trackio.log_gpu() == {}
     run.finish()
     assert trackio.Api().run("sys/nogpu").system_metrics() == []
+
+
+def test_exports_and_the_cli_show_the_system_metrics_when_asked(trackio_dir, cli, tmp_path):
+    import csv
+    import json
+
+    run = trackio.init(project="sys", name="x", auto_log_cpu=False)
+    trackio.log({"loss": 0.5})
+    trackio.log_system({"cpu/utilization": 12.5, "memory/used": 3.25})
+    time.sleep(0.01)
+    trackio.log_system({"cpu/utilization": 50.0, "memory/used": 3.5})
+    run.finish()
+    listed = cli("list", "metrics", "--project", "sys", "--run", "x", "--system", "--json")
+    assert json.loads(listed.stdout)["metrics"] == ["cpu/utilization", "memory/used"]
+    assert cli("list", "metrics", "--project", "sys").stdout.split() == ["loss"]
+    out = tmp_path / "system.csv"
+    done = cli("export", "--project", "sys", "--system", "--output", out)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(out.open()))
+    assert [(r["cpu/utilization"], r["memory/used"]) for r in rows] == [
+        ("12.5", "3.25"),
+        ("50.0", "3.5"),
+    ]
+    assert list(rows[0]) == ["timestamp", "cpu/utilization", "memory/used"]
+    plain = tmp_path / "plain.csv"
+    assert cli("export", "--project", "sys", "--output", plain).returncode == 0
+    assert list(csv.DictReader(plain.open()))[0].keys() == {"step", "timestamp", "loss"}

@@ -13,6 +13,7 @@ from trackio.storage import open_store
 from trackio.storage.chunks import INT64_MAX, INT64_MIN
 from trackio.storage.history import ROW_FIELDS
 from trackio.storage.records import RunRecord
+from trackio.system.names import shown_name
 
 FORMATS = ("csv", "jsonl", "parquet")
 _EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
@@ -40,6 +41,7 @@ def export_project(
     runs: list[RunRecord] | None = None,
     fmt: str | None = None,
     long: bool = False,
+    system: bool = False,
 ) -> int:
     """Write `runs` of `project` (all runs if None) to `output` (`"-"`: standard output)
     in `fmt`, by default the format its extension names, else CSV; returns rows written.
@@ -48,7 +50,9 @@ def export_project(
     per metric. `long=True`: one row per value (`step`, `timestamp`, `metric`,
     `value`). When more than one run is exported, `run` and `run_id` columns lead.
     CSV keeps every value exact (floats in shortest round-trip form, `nan`, `inf`),
-    so `import_csv` of a one-run export gives the same values back.
+    so `import_csv` of a one-run export gives the same values back. `system=True`
+    writes the runs' system metrics instead, one row per sample (`timestamp` and the
+    metrics under the PyPI trackio's names).
     """
     fmt = export_format(output, fmt)
     with open_store(project) as store:
@@ -56,17 +60,26 @@ def export_project(
         tagged = len(selected) != 1
         rows: list[dict[str, Any]] = []
         columns: dict[str, None] = dict.fromkeys(["run", "run_id"] if tagged else [])
-        columns.update(dict.fromkeys(["step", "timestamp"]))
+        columns.update(dict.fromkeys(["timestamp"] if system else ["step", "timestamp"]))
         for record in selected:
-            names = store.metric_names(record)
-            history = store.history(record)
+            if system:
+                names = [shown_name(n) for n in store.metric_names(record, system=True)]
+                history = [
+                    {"timestamp": row["timestamp"], **{shown_name(k): v for k, v in row.items()}}
+                    for row in store.history(record, system=True)
+                ]
+                for row in history:
+                    del row["step"]
+            else:
+                names = store.metric_names(record)
+                history = store.history(record)
             prefix = {"run": record.name, "run_id": record.run_id} if tagged else {}
             if long:
                 columns.update(dict.fromkeys(["metric", "value"]))
                 rows.extend(
                     {
                         **prefix,
-                        "step": row["step"],
+                        **({} if system else {"step": row["step"]}),
                         "timestamp": row["timestamp"],
                         "metric": name,
                         "value": row[name],

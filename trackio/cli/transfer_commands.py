@@ -28,6 +28,11 @@ def register(commands: Any) -> None:
     export.add_argument("--output", required=True, help="the file to write; - for stdout")
     export.add_argument("--long", action="store_true", help="one row per value, not per step")
     export.add_argument(
+        "--system",
+        action="store_true",
+        help="the system metrics (CPU, memory, GPUs: one row per sample) instead",
+    )
+    export.add_argument(
         "--db",
         metavar="URL",
         help="read the project from the PostgreSQL database a team server keeps it in "
@@ -69,7 +74,12 @@ def _export(args: argparse.Namespace) -> int:
         runs = [store.resolve_run(key) for key in args.run] if args.run else None
     try:
         count = export_project(
-            args.project, args.output, runs=runs, fmt=args.format, long=args.long
+            args.project,
+            args.output,
+            runs=runs,
+            fmt=args.format,
+            long=args.long,
+            system=args.system,
         )
     except (ImportError, OSError, ValueError, OverflowError) as error:
         raise CommandError(f"export failed: {error}") from None
