@@ -191,8 +191,12 @@ def test_pypi_client_logs_every_value_exactly_once(pypi_python, team_server, tmp
     assert stored["__step"] == [(7, 3)]
     assert stored["timestamp"] == [(7, 7)]
     assert stored["__x"] == [(7, 1)]
-    assert stored["system/cpu/util"] == [(7, 12.5)]
-    assert stored["alert"] == [(7, "[info] Loss low: loss < 1")]
+    # System metrics at wall-time milliseconds, apart from the steps; alerts as alerts.
+    [(system_step, system_value)] = stored["system/cpu/util"]
+    assert system_value == 12.5 and abs(system_step / 1000 - time.time()) < 600
+    assert [(a["title"], a["text"], a["level"], a["step"]) for a in alpha.alerts()] == [
+        ("Loss low", "loss < 1", "INFO", 7)
+    ]
     [(image_step, image)] = stored["sample"]
     assert image_step == 9 and image.kind == "image" and image.caption == "red"
     assert sorted(stored) == sorted(
@@ -210,7 +214,6 @@ def test_pypi_client_logs_every_value_exactly_once(pypi_python, team_server, tmp
             "timestamp",
             "__x",
             "system/cpu/util",
-            "alert",
             "sample",
             "hist",
         ]

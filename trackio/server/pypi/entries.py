@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
+from trackio.alerts.levels import alert_level
 from trackio.media.base import atomic_write
 from trackio.server.pypi.calls import (
     PypiRequestError,
@@ -33,6 +34,8 @@ from trackio.server.pypi.uploads import (
 from trackio.storage import ProjectStore
 from trackio.storage.errors import RunNotFoundError
 from trackio.storage.records import RunBatch, RunRecord, RunRequest
+from trackio.system.names import is_system
+from trackio.system.sampler import now_step
 
 _RESERVED_CONFIG_KEYS = ("_Username", "_Created", "_Group")
 
@@ -49,6 +52,8 @@ class Entry:
     batch_id: str | None
     config: dict[str, Any] | None = None
     at_last_step: bool = False
+    alert: dict[str, Any] | None = None
+    """An alert to store with the run (`bulk_alert`), at the entry's step."""
 
 
 def check_log(item: Any, index: int, received: float) -> Entry:
@@ -89,14 +94,14 @@ def check_system_log(item: Any, index: int, received: float) -> Entry:
         for name, value in flatten_metrics(metrics).items()
     }
     log_id = optional_id(entry, "log_id", where)
+    moment = entry_moment(entry, where, received)
     return Entry(
         entry_project(entry, where),
         run_request(entry, where),
         values,
-        None,
-        entry_moment(entry, where, received),
+        now_step(moment),
+        moment,
         None if log_id is None else f"pypi-system:{log_id}",
-        at_last_step=True,
     )
 
 
@@ -109,20 +114,26 @@ def check_alert(item: Any, index: int, received: float) -> Entry:
         value = entry.get(key)
         if value is not None and not isinstance(value, str):
             raise PypiRequestError(f"{where}: {key!r} must be a string or null")
+        if value is not None and not is_utf8(value):
+            raise PypiRequestError(f"{where}: {key!r} is not valid text")
         parts[key] = value or ""
-    text = f"[{parts['level'] or 'warn'}] {parts['title']}"
-    if parts["text"]:
-        text += f": {parts['text']}"
+    try:
+        level = alert_level(parts["level"] or "WARN")
+    except ValueError as error:
+        raise PypiRequestError(f"{where}: {error}") from None
     step = optional_step(entry, where)
     alert_id = optional_id(entry, "alert_id", where)
+    moment = entry_moment(entry, where, received)
+    alert = {"title": parts["title"], "text": parts["text"] or None, "level": level}
     return Entry(
         entry_project(entry, where),
         run_request(entry, where),
-        {"alert": text} if is_utf8(text) else {},
+        {},
         step,
-        entry_moment(entry, where, received),
+        moment,
         None if alert_id is None else f"pypi-alert:{alert_id}",
         at_last_step=step is None,
+        alert={**alert, "time": moment},
     )
 
 
@@ -236,10 +247,14 @@ def store_entries(store: ProjectStore, entries: list[Entry]) -> int:
         batch = RunBatch(record.run_id, last_time=time.time())
         for key, value in entry.values.items():
             batch.series[key] = ([step], [value], [entry.moment])
+        if entry.alert is not None:
+            batch.operations.append(("alert", json.dumps({**entry.alert, "step": step})))
         result = store.append([batch], batch_id=entry.batch_id)
         if not result.duplicate and not result.missing_runs:
             stored += 1
-            steps.saw(record.run_id, step)
+            if not (entry.values and all(map(is_system, entry.values))):
+                # System samples are at wall-time milliseconds, not training steps.
+                steps.saw(record.run_id, step)
             for slot in slots:
                 complete_media(store, slot)
     return stored
