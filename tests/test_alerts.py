@@ -159,7 +159,9 @@ print("finished")
     assert len(trackio.Api().run("al/f").alerts()) == 3
 
 
-def test_alerts_of_a_team_client_are_stored_by_the_server(child_env, tmp_path, monkeypatch):
+def test_alerts_and_system_metrics_of_a_team_client_are_stored_by_the_server(
+    child_env, tmp_path, monkeypatch
+):
     team = TeamServer(child_env, tmp_path / "server").start()
     try:
         env = client_env(child_env, tmp_path / "client", team)
@@ -168,6 +170,7 @@ def test_alerts_of_a_team_client_are_stored_by_the_server(child_env, tmp_path, m
             "run = trackio.init(project='al', name='t', auto_log_cpu=False)\n"
             "trackio.log({'loss': 1.0})\n"
             "trackio.alert('from afar', 'over the wire', level='ERROR')\n"
+            "trackio.log_system({'gpu/0/temp': 61.0})\n"
             "run.finish()\n"
         )
         done = subprocess.run(
@@ -177,6 +180,8 @@ def test_alerts_of_a_team_client_are_stored_by_the_server(child_env, tmp_path, m
     finally:
         team.stop()
     monkeypatch.setenv("TRACKIO_DIR", str(tmp_path / "server"))
+    (sample,) = trackio.Api().run("al/t").system_metrics()
+    assert sample["gpu/0/temp"] == 61.0
     (alert,) = trackio.Api().run("al/t").alerts()
     assert (alert["title"], alert["text"], alert["level"], alert["step"]) == (
         "from afar",

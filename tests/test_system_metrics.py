@@ -88,8 +88,13 @@ def test_cuda_visible_devices_chooses_the_gpus(monkeypatch):
     assert visible_gpu_indices(4) == [2, 0]
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     assert visible_gpu_indices(4) == []
-    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1,7")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1,7,0")
     assert visible_gpu_indices(4) == [1]
+    uuids = ["GPU-aaa1", "GPU-bbb2", "GPU-ccc3"]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-ccc,GPU-aaa1")
+    assert visible_gpu_indices(3, uuids) == [2, 0]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-,1")
+    assert visible_gpu_indices(3, uuids) == []
 
 
 def test_gpus_are_sampled_where_there_are_some(trackio_dir):

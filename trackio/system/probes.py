@@ -63,19 +63,27 @@ class MachineProbe:
         return reading
 
 
-def visible_gpu_indices(count: int) -> list[int]:
-    """The NVML indices of the GPUs `CUDA_VISIBLE_DEVICES` leaves this process (all of
-    them when it is unset); GPUs named by UUID are matched by the caller."""
+def visible_gpu_indices(count: int, uuids: list[str] | None = None) -> list[int]:
+    """The NVML indices of the GPUs `CUDA_VISIBLE_DEVICES` leaves this process, in its
+    order (all of them when it is unset). Entries are indices or UUIDs (`GPU-8f3a...`,
+    a unique prefix is enough, as CUDA takes it, given the GPUs' `uuids`); as in CUDA,
+    the list ends at the first entry that names no GPU."""
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is None:
         return list(range(count))
-    indices = []
+    indices: list[int] = []
     for item in visible.split(","):
         item = item.strip()
-        if not item.isdigit():
+        if item.isdigit() and int(item) < count:
+            found = int(item)
+        else:
+            matches = [i for i, uuid in enumerate(uuids or []) if item and uuid.startswith(item)]
+            if len(matches) != 1:
+                break
+            found = matches[0]
+        if found in indices:
             break
-        if int(item) < count:
-            indices.append(int(item))
+        indices.append(found)
     return indices
 
 
@@ -88,10 +96,9 @@ class GpuProbe:
 
         pynvml.nvmlInit()
         self._nvml = pynvml
-        self._handles = [
-            pynvml.nvmlDeviceGetHandleByIndex(index)
-            for index in visible_gpu_indices(pynvml.nvmlDeviceGetCount())
-        ]
+        every = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(pynvml.nvmlDeviceGetCount())]
+        uuids = [_text(pynvml.nvmlDeviceGetUUID(handle)) for handle in every]
+        self._handles = [every[i] for i in visible_gpu_indices(len(every), uuids)]
         if not self._handles:
             raise RuntimeError("no NVIDIA GPU is visible to this process")
 
@@ -123,6 +130,10 @@ class GpuProbe:
         if powers:
             reading["gpu/total_power"] = sum(powers)
         return reading
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _optional(reading: dict[str, float], name: str, measure: Any) -> None:
