@@ -125,7 +125,14 @@ def create_app(
         return reader.runs(required(request, "project"), request.query_params.get("cursor") or None)
 
     def metrics(request: Request) -> dict[str, Any]:
-        return {"metrics": reader.metrics(required(request, "project"))}
+        project = required(request, "project")
+        payload: dict[str, Any] = {"metrics": reader.metrics(project)}
+        # Only when there are any, as `run_ids` in /api/runs: the answer of a project
+        # without system metrics is what it always was.
+        system = reader.system_metrics(project)
+        if system:
+            payload["system"] = system
+        return payload
 
     def series(request: Request) -> dict[str, Any]:
         max_points = _bounded_int(request, "max_points", DEFAULT_MAX_POINTS, _MAX_POINTS_LIMIT)

@@ -100,8 +100,14 @@ class ProjectReader:
         return payload
 
     def metrics(self, project: str) -> list[str]:
-        """Names of the project's numeric metrics, in first-logged order."""
+        """Names of the project's numeric training metrics, in first-logged order."""
         return self.store(project).numeric_metric_names()
+
+    def system_metrics(self, project: str) -> list[str]:
+        """Stored names (`system/...`) of the project's system metrics, first-logged
+        first. Their series are read like any metric's; along `relative` their x is
+        seconds since the run's start, as a training metric's is."""
+        return self.store(project).numeric_metric_names(system=True)
 
     def series(
         self,

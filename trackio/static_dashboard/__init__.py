@@ -9,7 +9,8 @@ code (series downsampled as the dashboard asks for them):
     data/frozen.json           project, when it was frozen, by which trackio
     data/runs.json             /api/runs     data/metrics.json   /api/metrics
     data/media.json            /api/media, its URLs pointing at data/media/ and data/tables/
-    data/series/<i>.bin        every run's series of the i-th metric (see `series_files`)
+    data/series/<i>.bin        every run's series of the i-th metric of metrics.json's
+                               `metrics` then its `system` list (see `series_files`)
     data/tables/<n>.json       one logged table, all its rows (sorted and paged in the page)
     data/media/<run id>/...    copies of the images, audio and video files shown
 
@@ -50,6 +51,8 @@ class FrozenDashboard:
     points_per_series: int
     size_bytes: int
     """Every file in `output`, together."""
+    system_metrics: int = 0
+    """System metrics (`system/...`), charted in the page's System section."""
 
 
 def freeze_project(
@@ -89,6 +92,7 @@ def freeze_project(
         check_output(output)
         app = _built_app()
         metrics = reader.metrics(project)
+        system = reader.system_metrics(project)
         points = max_points or points_per_series(len(records))
         with replacing(output) as folder:
             _copy_app(app, folder, project)
@@ -96,8 +100,12 @@ def freeze_project(
             data.mkdir()
             runs = reader.runs(project)["runs"]
             (data / "runs.json").write_bytes(json_bytes({"runs": runs}))
-            (data / "metrics.json").write_bytes(json_bytes({"metrics": metrics}))
-            write_series_files(reader, project, metrics, records, data / "series", points)
+            listing: dict[str, list[str]] = {"metrics": metrics}
+            if system:
+                listing["system"] = system
+            (data / "metrics.json").write_bytes(json_bytes(listing))
+            charted = metrics + system
+            write_series_files(reader, project, charted, records, data / "series", points)
             media = write_media_files(store, data)
             stamp = marker_content(project, time.time(), __version__)
             (folder / MARKER).write_bytes(json_bytes({**stamp, "points_per_series": points}))
@@ -113,6 +121,7 @@ def freeze_project(
         missing_media_files=len(media.missing),
         points_per_series=points,
         size_bytes=size,
+        system_metrics=len(system),
     )
 
 
