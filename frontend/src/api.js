@@ -49,9 +49,11 @@ export async function fetchRuns(project, cursor) {
   return getJSON("runs", { project, cursor });
 }
 
+/** The project's training metrics and its system metrics (stored names, `system/...`;
+ * the server lists them only when there are any). */
 export async function fetchMetrics(project) {
-  if (frozen) return frozen.metrics();
-  return (await getJSON("metrics", { project })).metrics;
+  const body = frozen ? await frozen.metrics() : await getJSON("metrics", { project });
+  return { metrics: body.metrics, system: body.system ?? [] };
 }
 
 export async function fetchSeries({ project, metric, runs, x, maxPoints, after }, signal) {

@@ -84,8 +84,13 @@ function axisSize(u, values, axisIdx) {
 }
 
 export class Chart {
-  constructor(metric, onChange = () => {}) {
+  // `title` is what the chart is shown as (a system metric's name without `system/`),
+  // `unit` what its values are in, `system` whether it charts a system metric.
+  constructor(metric, onChange = () => {}, { title = metric, unit = "", system = false } = {}) {
     this.metric = metric;
+    this.title = title;
+    this.unit = unit;
+    this.system = system;
     this.onChange = onChange;
     this.series = new Map();
     this.uplot = null;
@@ -123,7 +128,12 @@ export class Chart {
       el(
         "div",
         { class: "chart-head" },
-        el("h3", { class: "chart-title", text: metric, title: metric }),
+        el(
+          "h3",
+          { class: "chart-title", title: unit ? `${metric} (${unit})` : metric },
+          title,
+          unit ? el("span", { class: "chart-unit", text: unit }) : null,
+        ),
         this.status,
         this.resetButton,
         this.expandButton,
@@ -560,6 +570,7 @@ export class Chart {
     const xText = formatX(this.view.xMode === "step" ? Math.round(xAt) : xAt);
     showTooltip({
       title: label ? `${label} ${xText}` : xText,
+      unit: this.unit,
       rows,
       clientX: rect.left + left,
       clientY: rect.top + top,

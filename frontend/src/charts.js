@@ -3,6 +3,7 @@ import { fetchSeries } from "./api.js";
 import { Chart } from "./chart.js";
 import { state, selectedRuns } from "./state.js";
 import { publishCharts } from "./testhooks.js";
+import { SYSTEM_SECTION, orderSystemMetrics, shownName, systemUnit, systemX } from "./system.js";
 
 const CONCURRENCY = 6;
 const EAGER_LIMIT = 40;
@@ -49,20 +50,45 @@ export class ChartsView {
     this.resizer.observe(this.body);
   }
 
-  viewState() {
+  viewState(chart) {
     return {
       runs: selectedRuns(),
       smoothing: state.smoothing,
       logY: state.logY,
-      xMode: state.x,
+      xMode: this.xOf(chart),
       themeKey: this.themeKey,
     };
+  }
+
+  xOf(chart) {
+    return chart.system ? systemX(state.x) : state.x;
   }
 
   visibleMetrics() {
     const listed = globMatcher(state.metricsParam);
     const filtered = textMatcher(state.metricFilter);
     return state.metrics.filter((metric) => listed(metric) && filtered(metric));
+  }
+
+  // The filter box finds a system metric by the name it is shown by or by its stored
+  // name (so "^cpu" and "^system/" both work); a link's `metrics=` globs by stored name.
+  visibleSystemMetrics() {
+    const listed = globMatcher(state.metricsParam);
+    const filtered = textMatcher(state.metricFilter);
+    const shown = state.systemMetrics.filter(
+      (metric) => listed(metric) && (filtered(metric) || filtered(shownName(metric))),
+    );
+    return orderSystemMetrics(shown);
+  }
+
+  chartFor(metric, system) {
+    let chart = this.charts.get(metric);
+    if (!chart) {
+      const options = system ? { title: shownName(metric), unit: systemUnit(shownName(metric)), system } : {};
+      chart = new Chart(metric, () => this.publish(), options);
+      this.charts.set(metric, chart);
+    }
+    return chart;
   }
 
   dropQueue() {
@@ -90,7 +116,7 @@ export class ChartsView {
     this.sync();
   }
 
-  section(prefix) {
+  section(prefix, title = prefix || "Charts") {
     let section = this.sections.get(prefix);
     if (section) return section;
     const grid = el("div", { class: "section-grid" });
@@ -108,7 +134,7 @@ export class ChartsView {
         },
       },
       el("span", { class: "chevron", "aria-hidden": "true" }),
-      el("span", { class: "section-title", text: prefix || "Charts" }),
+      el("span", { class: "section-title", text: title }),
       count,
     );
     const root = el(
@@ -130,10 +156,15 @@ export class ChartsView {
       if (!byPrefix.has(prefix)) byPrefix.set(prefix, []);
       byPrefix.get(prefix).push(metric);
     }
+    const groups = [...byPrefix].map(([prefix, names]) => ({ prefix, names, title: prefix || "Charts" }));
+    // No training metric is named `system/...` (those are system metrics), so the
+    // System section's key is its own; it comes last, after the training sections.
+    const system = this.visibleSystemMetrics();
+    if (system.length) groups.push({ prefix: SYSTEM_SECTION, names: system, title: "System", system: true });
     const attached = [];
     const roots = [];
-    for (const [prefix, names] of byPrefix) {
-      const section = this.section(prefix);
+    for (const { prefix, names, title, system: isSystem } of groups) {
+      const section = this.section(prefix, title);
       const collapsed = this.collapsed.has(prefix);
       section.root.classList.toggle("collapsed", collapsed);
       section.toggle.setAttribute("aria-expanded", String(!collapsed));
@@ -144,11 +175,7 @@ export class ChartsView {
         continue;
       }
       const chartRoots = names.map((metric) => {
-        let chart = this.charts.get(metric);
-        if (!chart) {
-          chart = new Chart(metric, () => this.publish());
-          this.charts.set(metric, chart);
-        }
+        const chart = this.chartFor(metric, Boolean(isSystem));
         attached.push(chart);
         return chart.root;
       });
@@ -157,8 +184,8 @@ export class ChartsView {
     this.body.replaceChildren(...roots);
     for (const chart of this.attached) if (!attached.includes(chart)) this.observer.unobserve(chart.root);
     this.attached = attached;
-    this.message.hidden = metrics.length > 0;
-    this.message.textContent = state.metrics.length
+    this.message.hidden = metrics.length + system.length > 0;
+    this.message.textContent = state.metrics.length + state.systemMetrics.length
       ? "No metric matches the filter."
       : "No metrics logged yet. Charts appear here as soon as a run logs a number.";
     const eager = attached.length <= EAGER_LIMIT;
@@ -270,7 +297,7 @@ export class ChartsView {
         project: state.project,
         metric: chart.metric,
         runs: runIds,
-        x: state.x,
+        x: this.xOf(chart),
         maxPoints: chart.maxPoints(),
         after,
       });
@@ -306,7 +333,7 @@ export class ChartsView {
 
   draw(chart) {
     chart.needsDraw = false;
-    chart.render(this.viewState());
+    chart.render(this.viewState(chart));
     this.publish();
   }
 

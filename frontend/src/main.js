@@ -214,10 +214,13 @@ function renderProjects() {
   if (state.project) projectSelect.value = state.project;
 }
 
+const sameList = (a, b) => a.join("\u0000") === b.join("\u0000");
+
 async function refreshMetrics() {
-  const metrics = await fetchMetrics(state.project);
-  if (metrics.join("\u0000") === state.metrics.join("\u0000")) return false;
+  const { metrics, system } = await fetchMetrics(state.project);
+  if (sameList(metrics, state.metrics) && sameList(system, state.systemMetrics)) return false;
   state.metrics = metrics;
+  state.systemMetrics = system;
   renderXAxisOptions();
   return true;
 }
@@ -265,10 +268,11 @@ async function loadProject() {
     return;
   }
   try {
-    const [runsResponse, metrics] = await Promise.all([fetchRuns(project), fetchMetrics(project)]);
+    const [runsResponse, { metrics, system }] = await Promise.all([fetchRuns(project), fetchMetrics(project)]);
     if (token !== loadToken) return;
     mergeRuns(runsResponse.runs);
     state.metrics = metrics;
+    state.systemMetrics = system;
     const unknownAxis = !isBuiltinX(state.x) && !metrics.includes(state.x) ? state.x : null;
     if (unknownAxis != null) state.x = "step";
     renderXAxisOptions();

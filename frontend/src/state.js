@@ -13,6 +13,8 @@ export const state = {
   autoSelectNew: true,
   requestedRuns: null,
   metrics: [],
+  // System metrics' stored names (`system/...`), charted in their own section.
+  systemMetrics: [],
   metricsParam: null,
   metricFilter: "",
   runFilter: "",
@@ -92,6 +94,7 @@ export function resetProject(project) {
   state.autoSelectNew = true;
   state.requestedRuns = null;
   state.metrics = [];
+  state.systemMetrics = [];
   state.metricsParam = null;
 }
 

@@ -28,9 +28,10 @@ export function createStaticApi(ErrorType) {
   const binary = (path) =>
     cached(new URL(path, STATIC_DATA), async (response) => decodeSeries(await response.arrayBuffer()), ErrorType);
 
+  // Series files are numbered by the training metrics, then the system metrics.
   async function seriesOf(metric) {
-    const { metrics } = await json("metrics.json");
-    const index = metrics.indexOf(metric);
+    const { metrics, system = [] } = await json("metrics.json");
+    const index = [...metrics, ...system].indexOf(metric);
     if (index < 0) throw new ErrorType(`this snapshot has no metric “${metric}”`, 404);
     return binary(`series/${index}.bin`);
   }
@@ -39,7 +40,7 @@ export function createStaticApi(ErrorType) {
     frozen: () => json("frozen.json"),
     projects: async () => [(await json("frozen.json")).project],
     runs: () => json("runs.json"),
-    metrics: async () => (await json("metrics.json")).metrics,
+    metrics: () => json("metrics.json"),
 
     async series({ metric, runs, x }) {
       const byRun = await seriesOf(metric);

@@ -37,6 +37,9 @@ export function publishCharts(charts, pending) {
     const runs = {};
     for (const trace of chart.traces || []) runs[trace.run.id] = trace.x.length;
     summary[chart.metric] = {
+      title: chart.title,
+      unit: chart.unit,
+      system: Boolean(chart.system),
       runs,
       draws: chart.draws,
       zoomed: Boolean(chart.zoom),

@@ -1,5 +1,6 @@
 import { el, clear } from "./dom.js";
 import { formatNumber } from "./format.js";
+import { withUnit } from "./system.js";
 
 let node = null;
 
@@ -13,7 +14,8 @@ function ensureNode() {
 
 // With many runs the line under the cursor is hard to find among the rows: its run is
 // named again under the title.
-export function showTooltip({ title, rows, clientX, clientY }) {
+export function showTooltip({ title, rows, clientX, clientY, unit = "" }) {
+  const format = (value) => withUnit(formatNumber(value), unit);
   const tip = ensureNode();
   clear(tip);
   tip.append(el("div", { class: "tooltip-title", text: title }));
@@ -25,7 +27,7 @@ export function showTooltip({ title, rows, clientX, clientY }) {
         { class: "tooltip-nearest", "data-testid": "tooltip-nearest" },
         el("span", { class: "swatch", style: { background: nearest.color } }),
         el("span", { class: "tooltip-name", text: nearest.name }),
-        el("span", { class: "tooltip-value", text: formatNumber(nearest.value) }),
+        el("span", { class: "tooltip-value", text: format(nearest.value) }),
       ),
     );
   }
@@ -37,8 +39,8 @@ export function showTooltip({ title, rows, clientX, clientY }) {
         { class: row.nearest ? "tooltip-row nearest" : "tooltip-row" },
         el("span", { class: "swatch", style: { background: row.color } }),
         el("span", { class: "tooltip-name", text: row.name }),
-        el("span", { class: "tooltip-value", text: formatNumber(row.value) }),
-        row.raw !== undefined ? el("span", { class: "tooltip-raw", text: formatNumber(row.raw) }) : null,
+        el("span", { class: "tooltip-value", text: format(row.value) }),
+        row.raw !== undefined ? el("span", { class: "tooltip-raw", text: format(row.raw) }) : null,
       ),
     );
   }
