@@ -3,7 +3,7 @@ import "uplot/dist/uPlot.min.css";
 import { el } from "./dom.js";
 import { themeColors, withAlpha } from "./colors.js";
 import { debiasedEma } from "./smoothing.js";
-import { formatDuration, formatNumber, formatTick, formatTime } from "./format.js";
+import { formatDuration, formatNumber, formatTick, formatTime, formatWallTicks } from "./format.js";
 import { hideTooltip, showTooltip } from "./tooltip.js";
 import { selectedRuns } from "./state.js";
 
@@ -354,14 +354,18 @@ export class Chart {
       axes: [
         {
           ...axis,
-          space: 70,
+          space: xMode === "time" ? 90 : 70,
           size: 24,
           label: xAxisLabel(xMode),
           labelSize: 16,
           labelFont: colors.font,
           labelGap: 0,
           incrs: xMode === "step" ? INTEGER_INCREMENTS : undefined,
-          values: xMode === "time" ? undefined : (u, splits) => splits.map((v) => (xMode === "relative" ? formatDuration(v) : formatTick(v))),
+          // uPlot's own wall-time labels put the date on a second line under the first
+          // tick, centred on it: at the axis' left end it was cut off.
+          values: xMode === "time"
+            ? (u, splits, axisIdx, space, step) => formatWallTicks(splits, step)
+            : (u, splits) => splits.map((v) => (xMode === "relative" ? formatDuration(v) : formatTick(v))),
         },
         { ...axis, size: axisSize, values: (u, splits) => splits.map(formatTick) },
       ],

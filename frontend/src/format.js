@@ -34,6 +34,24 @@ export function formatTime(epochSeconds) {
   return new Date(epochSeconds * 1000).toLocaleString();
 }
 
+const DAY = { month: "short", day: "numeric" };
+
+/** Wall-time tick labels on one line, for ticks `step` seconds apart: the time of day
+ * (with seconds, or their fractions, when ticks are that close), and the date at
+ * midnight or when ticks are days apart. The full date and time are in the tooltip. */
+export function formatWallTicks(splits, step) {
+  return splits.map((seconds) => {
+    const date = new Date(seconds * 1000);
+    const midnight = date.getHours() === 0 && date.getMinutes() === 0 && date.getSeconds() === 0
+      && date.getMilliseconds() === 0;
+    if (step >= 86400 || midnight) return date.toLocaleDateString(undefined, DAY);
+    const options = { hour: "numeric", minute: "2-digit" };
+    if (step < 60) options.second = "2-digit";
+    if (step < 1) options.fractionalSecondDigits = Math.min(3, Math.ceil(-Math.log10(step) - 1e-9));
+    return date.toLocaleTimeString(undefined, options);
+  });
+}
+
 export function formatCell(value) {
   if (value == null) return "";
   if (typeof value === "number") return formatNumber(value);
