@@ -117,3 +117,16 @@ def empty_after_test():
         import postgres_support
 
         postgres_support.empty_database(database_url())
+
+
+def open_view(browser, url: str, view_class, width: int = 1280, height: int = 900):
+    """A fixture's body: a tab on `url` (a test context) wrapped in `view_class`,
+    yielded; afterwards it must have raised no script error and opened no dialog."""
+    context = new_test_context(browser, viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    view = view_class(page, url)
+    yield view
+    context.close()
+    assert view.errors == [], f"script errors in the page: {view.errors}"
+    assert view.dialogs == [], f"the page opened dialogs: {view.dialogs}"

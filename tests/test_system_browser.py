@@ -21,7 +21,7 @@ from browser_support import (
     BACKENDS,
     BrowserTab,
     empty_after_test,
-    new_test_context,
+    open_view,
     serve_dashboard,
     skip_module_without_browser,
 )
@@ -69,13 +69,7 @@ def _each_test_starts_empty(server):
 
 @pytest.fixture
 def dashboard(browser, server):
-    context = new_test_context(browser, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    view = Dashboard(page, server.url)
-    yield view
-    context.close()
-    assert view.errors == [], f"script errors in the page: {view.errors}"
+    yield from open_view(browser, server.url, Dashboard)
 
 
 def relative_extents(server, project: str) -> dict[str, tuple[float, float]]:
