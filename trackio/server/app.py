@@ -20,6 +20,7 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from trackio.server.alert_list import alert_list, level_param
 from trackio.server.media_reader import list_media, media_file, table_page
 from trackio.server.reader import ProjectReader
 from trackio.server.responses import (
@@ -161,6 +162,13 @@ def create_app(
             )
         }
 
+    def alerts(request: Request) -> dict[str, Any]:
+        # The level is checked before the project is opened: a bad query is a 400
+        # whether or not the project exists.
+        level = level_param(request.query_params.get("level"))
+        store = reader.store(required(request, "project"))
+        return {"alerts": alert_list(store, level, _run_ids(request))}
+
     def table(request: Request) -> dict[str, Any]:
         limit = _bounded_int(request, "limit", _DEFAULT_TABLE_ROWS, _MAX_TABLE_ROWS)
         return table_page(
@@ -198,6 +206,7 @@ def create_app(
         *(team_routes(team) if team is not None else []),
         Route("/api/file", file),
         Route("/api/freeze", frozen),
+        Route("/api/alerts", endpoint(alerts)),
         Route("/api/media", endpoint(media)),
         Route("/api/table", endpoint(table)),
         Route("/api/projects", endpoint(projects)),
