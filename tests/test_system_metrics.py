@@ -141,3 +141,17 @@ def test_exports_and_the_cli_show_the_system_metrics_when_asked(trackio_dir, cli
     plain = tmp_path / "plain.csv"
     assert cli("export", "--project", "sys", "--output", plain).returncode == 0
     assert list(csv.DictReader(plain.open()))[0].keys() == {"step", "timestamp", "loss"}
+
+
+def test_two_runs_of_one_process_share_each_reading(trackio_dir):
+    first = trackio.init(project="sys", name="a", cpu_log_interval=0.2, reinit="create_new")
+    second = trackio.init(project="sys", name="b", cpu_log_interval=0.2, reinit="create_new")
+    time.sleep(1.3)
+    first.finish()
+    second.finish()
+    a = {s["timestamp"]: s for s in trackio.Api().run("sys/a").system_metrics()}
+    b = {s["timestamp"]: s for s in trackio.Api().run("sys/b").system_metrics()}
+    shared = sorted(set(a) & set(b))
+    assert len(shared) >= 3, (sorted(a), sorted(b))
+    for stamp in shared:
+        assert a[stamp]["cpu/utilization"] == b[stamp]["cpu/utilization"]

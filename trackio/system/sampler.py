@@ -4,6 +4,7 @@ milliseconds), so `log()` never waits on it."""
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -29,6 +30,15 @@ def system_row(reading: dict[str, float]) -> dict[str, float]:
 def now_step(stamp: float) -> int:
     """The step of a system sample taken at `stamp`: wall-time milliseconds."""
     return int(stamp * 1000)
+
+
+def _first_due(start: float, every: float) -> float:
+    """The first sample's time: on a grid of `every` seconds shared by every run with
+    that interval (so one reading serves them all, and `cpu/utilization`, which is
+    measured since the previous reading, agrees between them), at least half an
+    interval after `start`."""
+    due = (math.floor(start / every) + 1) * every
+    return due + every if due - start < every / 2 else due
 
 
 @dataclass
@@ -65,9 +75,8 @@ class SystemSampler:
         if not kept:
             return []
         start = time.monotonic()
-        subscription = _Subscription(
-            run, kept, {kind: start + every for kind, every in kept.items()}
-        )
+        due = {kind: _first_due(start, every) for kind, every in kept.items()}
+        subscription = _Subscription(run, kept, due)
         with self._lock:
             self._subscriptions[id(run)] = subscription
             if self._thread is None or not self._thread.is_alive():
@@ -102,6 +111,7 @@ class SystemSampler:
 
     def _sample_due(self, subscriptions: list[_Subscription], now: float) -> None:
         readings: dict[str, dict[str, float]] = {}
+        stamp = time.time()
         for subscription in subscriptions:
             row: dict[str, float] = {}
             for kind, due in subscription.due.items():
@@ -111,9 +121,10 @@ class SystemSampler:
                     readings[kind] = self._read(kind)
                 row.update(readings[kind])
                 every = subscription.intervals[kind]
-                subscription.due[kind] = max(due + every, now + every / 2)
+                while due <= now:
+                    due += every
+                subscription.due[kind] = due
             if row:
-                stamp = time.time()
                 run = subscription.run
                 run._put((run._target, now_step(stamp), stamp, system_row(row)))
 
