@@ -111,9 +111,13 @@ def test_webhooks_get_slack_discord_or_plain_json_by_url(trackio_dir, receiver, 
     trackio.alert("discord", "text 3", level="ERROR", webhook_url=hook.url + "/api/webhooks/1/t")
     monkeypatch.setenv("TRACKIO_WEBHOOK_MIN_LEVEL", "ERROR")
     trackio.alert("quiet", level="WARN")
+    monkeypatch.setenv("TRACKIO_WEBHOOK_MIN_LEVEL", "loud")
+    with pytest.warns(UserWarning, match="TRACKIO_WEBHOOK_MIN_LEVEL is ignored"):
+        trackio.alert("still sent", level="INFO")
     run.finish()
     by_path = dict(hook.received)
-    assert len(hook.received) == 3
+    assert len(hook.received) == 4 and by_path["/plain"]["title"] == "still sent"
+    by_path["/plain"] = hook.received[0][1]
     plain = by_path["/plain"]
     assert {k: plain[k] for k in ("title", "text", "level", "project", "run", "step")} == {
         "title": "plain",

@@ -373,7 +373,11 @@ class Run:
         url = webhook_url or self._webhook_url or os.environ.get("TRACKIO_WEBHOOK_URL")
         if not url:
             return
-        minimum = alert_level(os.environ.get("TRACKIO_WEBHOOK_MIN_LEVEL") or "INFO")
+        try:
+            minimum = alert_level(os.environ.get("TRACKIO_WEBHOOK_MIN_LEVEL") or "INFO")
+        except ValueError as error:
+            self._warn_once("webhook-level", f"TRACKIO_WEBHOOK_MIN_LEVEL is ignored: {error}")
+            minimum = "INFO"
         if not at_least(alert["level"], minimum):
             return
         from trackio.alerts.webhooks import sender
