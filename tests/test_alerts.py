@@ -64,7 +64,7 @@ def test_alerts_are_printed_stored_and_listed(trackio_dir, capsys, cli):
     for step in range(3):
         trackio.log({"loss": float(step)})
     trackio.alert("loss diverged", "loss is nan", level="ERROR")
-    run.alert("checkpoint", level="info", step=7)
+    run.alert("checkpoint", level=trackio.AlertLevel.INFO, step=7)
     run.finish()
     err = capsys.readouterr().err
     assert "trackio: [ERROR] loss diverged: loss is nan" in err
@@ -91,7 +91,7 @@ def test_a_repeated_title_waits_its_wait_duration(trackio_dir):
     run = trackio.init(project="al", name="w", auto_log_cpu=False)
     for _ in range(3):
         trackio.alert("slow step", "3 s", wait_duration=60)
-    trackio.alert("slow step", wait_duration=timedelta(0))
+    trackio.alert("slow step", level="warning", wait_duration=timedelta(0))
     trackio.alert("other", wait_duration=60)
     with pytest.raises(ValueError, match="level"):
         trackio.alert("x", level="LOUD")

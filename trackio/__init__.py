@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trackio import context_vars
+from trackio.alerts.levels import AlertLevel
 from trackio.api import Api
 from trackio.artifacts import Artifact, unsupported
 from trackio.imports import import_csv, import_tf_events
@@ -29,6 +30,7 @@ from trackio.tracked_run import Run
 __version__ = "0.1.0"
 
 __all__ = [
+    "AlertLevel",
     "alert",
     "Api",
     "Artifact",

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 LEVELS = ("INFO", "WARN", "ERROR")
 """Least grave first."""
+
+
+class AlertLevel(str, Enum):
+    """Alert levels by name, as `wandb.AlertLevel`: `trackio.AlertLevel.WARN`."""
+
+    INFO = "INFO"
+    WARN = "WARN"
+    ERROR = "ERROR"
 
 
 def alert_level(level: Any) -> str:
