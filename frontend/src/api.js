@@ -71,6 +71,14 @@ export async function fetchMedia({ project, runs, kind, key, after }, signal) {
   return (await getJSON("media", params, signal)).media;
 }
 
+/** The project's alerts, newest first (with `runs`, only theirs; every level). */
+export async function fetchAlerts({ project, runs }) {
+  if (frozen) return frozen.alerts({ runs });
+  const params = { project };
+  if (runs) params.runs = runs.join(",");
+  return (await getJSON("alerts", params)).alerts;
+}
+
 export async function fetchTable({ project, run, key, step, offset, limit, sort, desc }, signal) {
   if (frozen) return frozen.table({ run, key, step, offset, limit, sort, desc });
   const params = { project, run, key, step, offset, limit };

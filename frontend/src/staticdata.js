@@ -67,6 +67,16 @@ export function createStaticApi(ErrorType) {
       );
     },
 
+    // A snapshot frozen before alerts existed has no alerts.json: it has no alerts.
+    async alerts({ runs }) {
+      const { alerts } = await json("alerts.json").catch((error) => {
+        if (error.status === 404) return { alerts: [] };
+        throw error;
+      });
+      const wanted = runs ? new Set(runs) : null;
+      return alerts.filter((alert) => !wanted || wanted.has(alert.run_id));
+    },
+
     // As the server's table_page: the table logged at `step` (else the latest), sorted
     // numbers first, then text, then anything else, then empty cells.
     async table({ run, key, step, offset = 0, limit = 100, sort, desc }) {

@@ -9,6 +9,7 @@ code (series downsampled as the dashboard asks for them):
     data/frozen.json           project, when it was frozen, by which trackio
     data/runs.json             /api/runs     data/metrics.json   /api/metrics
     data/media.json            /api/media, its URLs pointing at data/media/ and data/tables/
+    data/alerts.json           /api/alerts: every alert, newest first (the page filters)
     data/series/<i>.bin        every run's series of the i-th metric of metrics.json's
                                `metrics` then its `system` list (see `series_files`)
     data/tables/<n>.json       one logged table, all its rows (sorted and paged in the page)
@@ -78,6 +79,7 @@ def freeze_project(
     `TRACKIO_DIR`).
     """
     from trackio import __version__
+    from trackio.server.alert_list import alert_list
     from trackio.server.reader import ProjectReader
     from trackio.server.responses import json_bytes
     from trackio.storage import open_store
@@ -107,6 +109,7 @@ def freeze_project(
             charted = metrics + system
             write_series_files(reader, project, charted, records, data / "series", points)
             media = write_media_files(store, data)
+            (data / "alerts.json").write_bytes(json_bytes({"alerts": alert_list(store)}))
             stamp = marker_content(project, time.time(), __version__)
             (folder / MARKER).write_bytes(json_bytes({**stamp, "points_per_series": points}))
     finally:
