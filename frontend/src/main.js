@@ -3,6 +3,8 @@ import { el, clear } from "./dom.js";
 import { fetchFrozenInfo, fetchMetrics, fetchProjects, fetchRuns } from "./api.js";
 import { isBuiltinX, keepOnlyRuns, mergeRuns, on, readUrl, resetProject, state, writeUrl } from "./state.js";
 import { ChartsView } from "./charts.js";
+import { AlertsView } from "./alerts.js";
+import { alerts } from "./alertdata.js";
 import { MediaView } from "./media.js";
 import { RunList } from "./runlist.js";
 import { RunsTable } from "./table.js";
@@ -19,6 +21,7 @@ const charts = new ChartsView();
 const runList = new RunList();
 const table = new RunsTable();
 const media = new MediaView();
+const alertsView = new AlertsView();
 let loadToken = 0;
 // A frozen dashboard's description (`trackio freeze`): its data never changes, so
 // nothing polls, and the navbar says what it is.
@@ -69,6 +72,17 @@ const viewMedia = el("button", {
   "data-testid": "view-media",
   onclick: () => setView("media"),
 });
+const viewAlerts = el(
+  "button",
+  {
+    type: "button",
+    class: "tab",
+    "data-testid": "view-alerts",
+    onclick: () => setView("alerts"),
+  },
+  "Alerts",
+  alertsView.tabCount,
+);
 const mediaFilter = el("input", {
   type: "search",
   class: "metric-filter",
@@ -153,12 +167,14 @@ const toolbar = el(
   "div",
   { class: "toolbar" },
   sidebarToggle,
-  el("div", { class: "tabs", role: "tablist" }, viewCharts, viewTable, viewMedia),
+  el("div", { class: "tabs", role: "tablist" }, viewCharts, viewTable, viewMedia, viewAlerts),
   chartControls,
   mediaControls,
+  alertsView.controls,
 );
 const notice = el("p", { class: "notice", hidden: true, role: "status" });
-const content = el("main", { class: "content" }, toolbar, notice, charts.root, table.root, media.root);
+const views = [charts.root, table.root, media.root, alertsView.root];
+const content = el("main", { class: "content" }, toolbar, notice, ...views);
 const sidebar = state.sidebar === "hidden" ? null : el("aside", { class: "sidebar" }, runList.root);
 const scrim = el("div", { class: "scrim", onclick: () => document.body.classList.add("sidebar-collapsed") });
 const app = document.getElementById("app");
@@ -182,14 +198,24 @@ function applyView() {
   viewCharts.setAttribute("aria-selected", String(view === "charts"));
   viewTable.setAttribute("aria-selected", String(view === "table"));
   viewMedia.setAttribute("aria-selected", String(view === "media"));
+  viewAlerts.setAttribute("aria-selected", String(view === "alerts"));
   charts.root.hidden = view !== "charts";
   chartControls.hidden = view !== "charts";
   table.root.hidden = view !== "table";
   media.root.hidden = view !== "media";
   mediaControls.hidden = view !== "media";
-  if (view === "table") table.render();
-  else if (view === "media") media.sync();
-  else charts.sync();
+  alertsView.root.hidden = view !== "alerts";
+  alertsView.controls.hidden = view !== "alerts";
+  if (view === "charts") charts.sync();
+  else redrawView();
+}
+
+// The view shown, again: its runs (selection, filter) or what they hold changed.
+function redrawView() {
+  if (state.view === "table") table.render();
+  else if (state.view === "media") media.sync();
+  else if (state.view === "alerts") alertsView.render();
+  else charts.redrawAll();
 }
 
 function renderXAxisOptions() {
@@ -228,11 +254,10 @@ async function refreshMetrics() {
 async function onLiveRuns(runs, runIds) {
   const project = state.project;
   if (runIds && keepOnlyRuns(runIds)) {
+    alerts.keepRuns(runIds);
     runList.render();
     writeUrl();
-    if (state.view === "table") table.render();
-    else if (state.view === "media") media.sync();
-    else charts.redrawAll();
+    redrawView();
   }
   const { added, changed } = mergeRuns(runs);
   if (!added.length && !changed.length) return;
@@ -240,7 +265,12 @@ async function onLiveRuns(runs, runIds) {
   if (state.view === "table") table.render();
   media.onRunsChanged(changed);
   if (state.view === "media" && added.some((run) => state.selected.has(run.id))) media.sync();
-  const metricsChanged = await refreshMetrics().catch(() => false);
+  // Raising an alert touches its run: only the runs that changed are read again.
+  const changedIds = [...added, ...changed].map((run) => run.id);
+  const [metricsChanged] = await Promise.all([
+    refreshMetrics().catch(() => false),
+    alerts.refreshRuns(changedIds),
+  ]);
   if (project !== state.project) return;
   if (state.view !== "charts") return;
   if (metricsChanged || added.some((run) => state.selected.has(run.id))) charts.sync();
@@ -260,15 +290,21 @@ async function loadProject() {
   markLoading(project);
   charts.reset();
   media.reset();
+  alerts.reset(project);
   showNotice("");
   if (!project) {
+    alertsView.renderTab();
     runList.render();
     showNotice("No projects yet. Start a run with trackio.init(project=...) and it will appear here.");
     markReady(null);
     return;
   }
   try {
-    const [runsResponse, { metrics, system }] = await Promise.all([fetchRuns(project), fetchMetrics(project)]);
+    const [runsResponse, { metrics, system }] = await Promise.all([
+      fetchRuns(project),
+      fetchMetrics(project),
+      alerts.load(project),
+    ]);
     if (token !== loadToken) return;
     mergeRuns(runsResponse.runs);
     state.metrics = metrics;
@@ -277,6 +313,7 @@ async function loadProject() {
     if (unknownAxis != null) state.x = "step";
     renderXAxisOptions();
     runList.render();
+    alertsView.renderTab();
     writeUrl();
     applyView();
     if (!frozen) live.start(project, runsResponse.cursor);
@@ -286,7 +323,7 @@ async function loadProject() {
   } catch (error) {
     if (token !== loadToken) return;
     showNotice(`Could not load project “${project}”: ${error.message}`);
-    for (const view of [charts.root, table.root, media.root]) view.hidden = true;
+    for (const view of views) view.hidden = true;
     runList.render();
   }
   if (token === loadToken) markReady(project);
@@ -302,15 +339,14 @@ function switchProject(project) {
 
 on("selection", () => {
   runList.render();
-  if (state.view === "table") table.render();
-  else if (state.view === "media") media.sync();
-  else charts.redrawAll();
+  redrawView();
 });
-on("runFilter", () => {
-  if (state.view === "table") table.render();
-  else if (state.view === "media") media.sync();
-  else charts.redrawAll();
+on("runFilter", redrawView);
+on("alerts", () => {
+  runList.render();
+  alertsView.render();
 });
+on("showAlerts", () => setView("alerts"));
 
 DARK.addEventListener("change", () => {
   charts.setTheme(DARK.matches ? "dark" : "light");

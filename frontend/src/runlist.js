@@ -1,4 +1,5 @@
 import { el, clear } from "./dom.js";
+import { alertBadge } from "./alerts.js";
 import { formatCell } from "./format.js";
 import { emit, filteredRuns, selectedRuns, setSelected, state } from "./state.js";
 
@@ -116,6 +117,7 @@ export class RunList {
         checkbox,
         el("span", { class: "swatch", style: { background: run.color } }),
         el("span", { class: "run-name", text: run.name }),
+        alertBadge(run),
         el("span", { class: `run-status ${run.status}`, title: run.status, text: run.status === "running" ? "●" : "" }),
       ),
     );

@@ -58,7 +58,7 @@ export function readUrl() {
   state.smoothing = Number.isFinite(smoothing) ? Math.min(Math.max(smoothing, 0), 0.999) : 0;
   state.x = params.get("x") || "step";
   const view = params.get("view");
-  state.view = view === "table" || view === "media" ? view : "charts";
+  state.view = ["table", "media", "alerts"].includes(view) ? view : "charts";
 }
 
 function runToken(run) {
