@@ -115,12 +115,6 @@ def test_a_bad_level_is_a_400_a_missing_project_a_404(server):
     assert alerts(server) == (400, {"error": "query parameter 'project' is required"})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a batch holding an alert and no points does not touch its run (store.append "
-    "touches updated_at and change_seq only with a batch's last_time), so the dashboard's "
-    "runs poll does not see it until the run writes again",
-)
 def test_an_alert_raised_alone_marks_its_run_changed_for_the_live_dashboard(server):
     run = trackio.init(project="poll", name="r", auto_log_cpu=False)
     trackio.log({"loss": 1.0})

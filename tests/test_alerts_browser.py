@@ -182,10 +182,7 @@ def test_badges_the_alerts_list_its_filters_and_a_new_alert_live(dashboard, tmp_
     # An alert raised while the page is open shows up without a reload.
     page.evaluate("window.notReloaded = true")
     assert dashboard.badge("late").count() == 0
-    # As in a training loop, the run goes on logging: an alert alone does not yet mark
-    # its run changed for the poll (see test_alerts_api's xfail).
     late.alert("fresh trouble", "appeared live", level="ERROR", step=7)
-    late.log({"loss": 3.0})
     dashboard.wait_for_rows(len(NEWEST_FIRST) + 1)
     assert dashboard.rows()[0] == ("ERROR", "late", "7", "fresh trouble", "appeared live")
     assert dashboard.rows()[1:] == NEWEST_FIRST

@@ -951,7 +951,10 @@ class TableProjectStore:
             sink.seal_run(run_id)
             runs_table.finish_run(conn, pk, status, exit_code, finished_at)
         elif operation == "alert":
-            alerts_table.insert(conn, pk, json.loads(payload))
+            alert = json.loads(payload)
+            alerts_table.insert(conn, pk, alert)
+            # A new alert is a change of the run: the live dashboard's poll must see it.
+            runs_table.touch(conn, pk, alert["time"], time.time())
         else:
             runs_table.set_json_field(conn, pk, operation, payload)
 
