@@ -229,6 +229,7 @@ def test_a_version_1_database_migrates_forward_and_keeps_its_data(trackio_dir, r
     conn.execute("DROP TABLE media")
     conn.execute("DROP TABLE run_changes")
     conn.execute("DROP TABLE ingested_batches")
+    conn.execute("DROP TABLE alerts")
     for column in ("heartbeat_at", "pid", "host", "change_seq", "config_seq"):
         conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
     conn.execute("UPDATE trackio_meta SET value = '1' WHERE key = 'schema_version'")
