@@ -3,14 +3,17 @@
     python benchmarks/bench_dashboard.py [--data-dir DIR] [--regenerate]
 
 Generates (once; reused from --data-dir afterwards) a project of 100 runs x 20,000
-steps x 10 metrics, a project with one 1,000,000-step run of 5 metrics and one of
-three runs with 2 MB configs, through the logging API. Then, against a real uvicorn
+steps x 10 metrics, a sweep of 1,000 runs x 2,000 steps x 10 metrics, a project with
+one 1,000,000-step run of 5 metrics and one of three runs with 2 MB configs, through
+the logging API. Then, against a real uvicorn
 server on a loopback port, prints what an open tab downloads per minute once loaded
 (idle on the 100-run and the 2 MB-config projects, and while a run of the latter
 logs), the p50 of 20 requests of one chart's series over all 100 runs at
 max_points~1000, both uncached and answered from the server's cache of downsampled
 series, its response bytes, the same for the 1M-step run, and the time from
-navigation to all charts drawn. The browser figures need Chromium and Playwright.
+navigation to all charts drawn. For the sweep: navigation to all charts drawn,
+bytes on the wire, the longest main-thread task and the idle tab's bytes per second
+(`--sweep-only` prints just those). The browser figures need Chromium and Playwright.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from urllib.parse import urlencode
 from headless_chromium import hooked_context, launch, unavailable_reason
 
 WIDE = "bench-100-runs"
+SWEEP = "bench-1000-runs"
 LONG = "bench-1m-steps"
 BIG_CONFIG = "bench-2mb-config"
 IDLE_SECONDS = 30
@@ -71,6 +75,92 @@ def generate_wide() -> None:
             run.log({f"train/m{m}": decay + 0.01 * m + rng.random() * 0.01 for m in range(10)})
         run.finish()
     print(f"generated {WIDE}: 20,000,000 points in {time.perf_counter() - started:.1f} s")
+
+
+def generate_sweep() -> None:
+    """A sweep: 1,000 runs x 2,000 steps x 10 metrics, through the logging API."""
+    import trackio
+
+    rng = random.Random(1)
+    started = time.perf_counter()
+    for index in range(1000):
+        lr = 10 ** rng.uniform(-5, -2)
+        run = trackio.init(
+            project=SWEEP,
+            name=f"sweep-{index:04d}",
+            config={"lr": lr, "batch": rng.choice([16, 32, 64])},
+            auto_log_cpu=False,
+        )
+        base = rng.uniform(0.5, 2.0)
+        for step in range(2_000):
+            decay = base / (1 + step * lr * 10)
+            run.log({f"train/m{m}": decay + 0.01 * m + rng.random() * 0.01 for m in range(10)})
+        run.finish()
+    print(f"generated {SWEEP}: 20,000,000 points in {time.perf_counter() - started:.1f} s")
+
+
+_LONG_TASKS = """
+window.__longestTask = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    window.__longestTask = Math.max(window.__longestTask, entry.duration);
+  }
+}).observe({ type: "longtask", buffered: true });
+"""
+
+
+def sweep_page_figures(base: str, charts: int = 10, idle_seconds: int = 20) -> str:
+    """For the 1,000-run project, per visit (the first with the server's cache cold):
+    navigation to every chart drawn, bytes on the wire until then, the longest
+    main-thread task, and then what the idle tab downloads per second."""
+    reason = unavailable_reason()
+    if reason is not None:
+        return f"{reason}: no figure"
+    from playwright.sync_api import sync_playwright
+
+    lines = []
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        for visit in ("first visit", "second visit"):
+            context = hooked_context(browser, viewport={"width": 1440, "height": 900})
+            context.add_init_script(_LONG_TASKS)
+            page = context.new_page()
+            started = time.perf_counter()
+            page.goto(base + "?" + urlencode({"project": SWEEP}))
+            page.wait_for_function(
+                "(n) => window.__trackio && window.__trackio.ready"
+                " && window.__trackio.pending === 0 && window.__trackio.chartsDrawn >= n",
+                arg=charts,
+                timeout=180_000,
+            )
+            drawn = time.perf_counter() - started
+            loaded, longest = page.evaluate(
+                """() => {
+                    performance.setResourceTimingBufferSize(100000);
+                    const all = [...performance.getEntriesByType('navigation'),
+                                 ...performance.getEntriesByType('resource')];
+                    performance.mark('idle');
+                    return [all.reduce((sum, e) => sum + e.transferSize, 0),
+                            window.__longestTask];
+                }"""
+            )
+            page.wait_for_timeout(idle_seconds * 1000)
+            idle = page.evaluate(
+                """() => {
+                    const start = performance.getEntriesByName('idle')[0].startTime;
+                    return performance.getEntriesByType('resource')
+                        .filter((e) => e.startTime >= start)
+                        .reduce((sum, e) => sum + e.transferSize, 0);
+                }"""
+            )
+            lines.append(
+                f"1,000 runs, {visit}: all {charts} charts drawn in {drawn * 1000:.0f} ms, "
+                f"{loaded / 1e6:.2f} MB on the wire, longest main-thread task {longest:.0f} ms, "
+                f"idle tab {idle / idle_seconds / 1024:.2f} KB/s"
+            )
+            context.close()
+        browser.close()
+    return "\n".join(lines)
 
 
 def generate(data_dir: Path) -> None:
@@ -170,6 +260,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default="/tmp/trackio-bench-dashboard")
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument(
+        "--sweep-only", action="store_true", help="only the 1,000-run project's page figures"
+    )
     args = parser.parse_args()
     data_dir = Path(args.data_dir)
     if args.regenerate and data_dir.exists():
@@ -180,6 +273,15 @@ def main() -> None:
     from trackio.server.app import start_server
 
     projects = set(trackio.Api().projects())
+    if SWEEP not in projects:
+        generate_sweep()
+    if args.sweep_only:
+        server = start_server("127.0.0.1", 0)
+        try:
+            print(sweep_page_figures(server.url))
+        finally:
+            server.stop()
+        return
     if not {WIDE, LONG} <= projects:
         generate(data_dir)
     if BIG_CONFIG not in projects:
@@ -212,6 +314,7 @@ def main() -> None:
                 f"{statistics.median(s for s, _ in cached) * 1000:.1f} ms, "
                 f"{cached[0][1]:,} bytes"
             )
+        print(sweep_page_figures(server.url))
         loaded = page_load_seconds(server.url, charts=10)
         if loaded is not None:
             print(
