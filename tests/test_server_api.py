@@ -354,3 +354,23 @@ def test_show_takes_the_pypi_trackio_keywords_and_unpacks_like_its_tuple(record_
     assert [str(w.message) for w in found] == [
         "trackio.show() ignores theme=: it has no effect here"
     ]
+
+
+def test_large_answers_are_gzipped_for_clients_that_ask(server):
+    import gzip
+
+    log_run("zipped", "r", [{"loss": 1.0 / (i + 1)} for i in range(2_000)])
+    run_id = get(server, "/api/runs", project="zipped")["runs"][0]["id"]
+    url = (
+        server.url
+        + "api/series?"
+        + urlencode({"project": "zipped", "metric": "loss", "runs": run_id, "max_points": 1000})
+    )
+    plain = urllib.request.urlopen(url, timeout=30)
+    body = plain.read()
+    assert plain.headers.get("Content-Encoding") is None
+    asked = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(asked, timeout=30) as answer:
+        assert answer.headers["Content-Encoding"] == "gzip"
+        packed = answer.read()
+    assert gzip.decompress(packed) == body and len(packed) < len(body) / 2
