@@ -378,3 +378,16 @@ def test_refreezing_replaces_an_earlier_freeze(trackio_dir, tmp_path):
     assert lost["key"] == "lost" and lost["url"] is None
     assert not (empty / "data" / "media").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "trackio_data"]
+
+
+def test_a_chart_shares_its_points_among_its_runs_down_to_a_floor():
+    from trackio.static_dashboard.series_files import points_per_series
+
+    assert [points_per_series(runs) for runs in (1, 25, 100, 500, 1_000, 10_000)] == [
+        1_000,
+        1_000,
+        250,
+        50,
+        50,
+        50,
+    ]

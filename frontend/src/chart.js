@@ -11,7 +11,7 @@ import { selectedRuns } from "./state.js";
 // pixel per run adds bytes and drawing time but nothing a reader can see; the
 // min/max band still shows every spike.
 const POINTS_PER_CHART = 25000;
-const MIN_POINTS_PER_RUN = 150;
+const MIN_POINTS_PER_RUN = 50;
 
 const HEIGHT = 230;
 const EXPANDED_HEIGHT = 520;

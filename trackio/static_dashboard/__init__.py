@@ -68,7 +68,7 @@ def freeze_project(
     The folder can be served by any static web server (`python -m http.server`,
     GitHub Pages, a bucket): the same browser app as `trackio show`, reading files
     computed now instead of a server. Charts keep `max_points` points per series
-    (default: what the live dashboard shows with every run in a chart, 150 to 1,000,
+    (default: what the live dashboard shows with every run in a chart, 50 to 1,000,
     the min/max envelope kept), so a frozen project of any length stays a few MB;
     media files are copied.
 
