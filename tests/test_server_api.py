@@ -374,3 +374,19 @@ def test_large_answers_are_gzipped_for_clients_that_ask(server):
         assert answer.headers["Content-Encoding"] == "gzip"
         packed = answer.read()
     assert gzip.decompress(packed) == body and len(packed) < len(body) / 2
+
+
+def test_series_see_runs_added_and_a_project_made_again(server):
+    def names():
+        answer = get(server, "/api/series", project="again", metric="loss")
+        by_id = {r["id"]: r["name"] for r in get(server, "/api/runs", project="again")["runs"]}
+        return sorted(by_id[s["run"]] for s in answer["series"])
+
+    log_run("again", "a", [{"loss": 1.0}])
+    assert names() == ["a"]
+    log_run("again", "b", [{"loss": 2.0}])
+    assert names() == ["a", "b"]
+    trackio.Api().delete_project("again")
+    log_run("again", "c", [{"loss": 3.0}])
+    log_run("again", "d", [{"loss": 4.0}])
+    assert names() == ["c", "d"]

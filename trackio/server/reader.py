@@ -64,7 +64,20 @@ class ProjectReader:
         self, capacity: int = 64, open_project: Callable[[str], ProjectStore] = open_store
     ) -> None:
         self._stores = StoreCache(open_project, capacity)
+        self._runs_by_project: dict[str, tuple[ProjectStore, tuple[Any, ...], list[RunRecord]]] = {}
         self._series_cache = SeriesCache()
+
+    def _runs(self, project: str, store: ProjectStore) -> list[RunRecord]:
+        """The project's runs, decoded again only when a run changed: a chart of 1,000
+        runs would otherwise decode every config for each of its requests."""
+        mark = store.change_mark()
+        known = self._runs_by_project.get(project)
+        # The same store too: another backend or folder may hold a project of that name.
+        if known is not None and known[0] is store and known[1] == mark:
+            return known[2]
+        mark, records = store.marked_runs()
+        self._runs_by_project[project] = (store, mark, records)
+        return records
 
     def store(self, project: str) -> ProjectStore:
         """The read-only store of `project` (`ProjectNotFoundError` if it does not exist)."""
@@ -130,7 +143,7 @@ class ProjectReader:
             raise MetricNotFoundError(
                 f"x axis {x!r} is neither one of {', '.join(X_AXES)} nor a metric of {project!r}"
             )
-        records = store.list_runs()
+        records = self._runs(project, store)
         missing: list[str] = []
         if run_ids is not None:
             by_id = {r.run_id: r for r in records}

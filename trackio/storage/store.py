@@ -132,6 +132,12 @@ class ProjectStore(Protocol):
     ) -> list[AlertRecord]:
         """The alerts of `runs` (None: every run) at `min_level` or graver, oldest first."""
 
+    def change_mark(self) -> tuple[Any, ...]:
+        """A mark that changes whenever a run is written, added or deleted."""
+
+    def marked_runs(self) -> tuple[tuple[Any, ...], list[RunRecord]]:
+        """`change_mark()` and `list_runs()` from one snapshot."""
+
     def summary(self, run: RunRecord, last: dict[str, Any] | None = None) -> dict[str, Any]:
         """The run's summary (`define_metric` modes, overrides on top)."""
 

@@ -50,6 +50,19 @@ def list_runs(conn: Connection) -> list[RunRecord]:
     return [_record(row, now) for row in conn.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY id")]
 
 
+def change_mark(conn: Connection) -> tuple[Any, ...]:
+    """The project's change counter, its last deletion's number and its first and last
+    runs' ids (random: a project deleted and made again, whose counter starts over,
+    differs in them). Equal marks, the same runs as stored (a `crashed` status is
+    worked out when read)."""
+    seq, deleted_seq = conn.execute("SELECT seq, deleted_seq FROM run_changes").fetchone()
+    ends = conn.execute(
+        "SELECT (SELECT run_id FROM runs ORDER BY id LIMIT 1), "
+        "(SELECT run_id FROM runs ORDER BY id DESC LIMIT 1)"
+    ).fetchone()
+    return (int(seq), int(deleted_seq), *ends)
+
+
 def changes(conn: Connection, after: int | None) -> RunChanges:
     """The runs written after change number `after` (all runs if None), every run
     stored as running, and the newest change number; read in the caller's snapshot."""

@@ -225,6 +225,20 @@ class TableProjectStore:
             lambda conn: [] if self._empty else runs_table.list_runs(conn), statements=1
         )
 
+    def change_mark(self) -> tuple[Any, ...]:
+        """A mark that changes whenever a run is written, added or deleted (one row)."""
+        if self._empty:
+            return ()
+        return self._read(runs_table.change_mark, statements=2)
+
+    def marked_runs(self) -> tuple[tuple[Any, ...], list[RunRecord]]:
+        """`change_mark()` and `list_runs()`, read in one snapshot."""
+        if self._empty:
+            return (), []
+        return self._read(
+            lambda conn: (runs_table.change_mark(conn), runs_table.list_runs(conn)), statements=3
+        )
+
     def run_changes(self, after: int | None = None) -> RunChanges:
         """The runs written after change number `after` (every run if None), the runs
         stored as running, and the number to ask with next time, from one snapshot."""
