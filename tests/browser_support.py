@@ -119,6 +119,22 @@ def empty_after_test():
         postgres_support.empty_database(database_url())
 
 
+def dashboard_server_fixtures(backends=BACKENDS):
+    """A dashboard test module's `server` fixture (the real server, module-scoped,
+    over each of `backends`) and an autouse fixture emptying what each test made:
+    `server, _each_test_starts_empty = dashboard_server_fixtures()`."""
+
+    @pytest.fixture(scope="module", params=backends)
+    def server(request):
+        yield from serve_dashboard(request)
+
+    @pytest.fixture(autouse=True)
+    def each_test_starts_empty(server):
+        yield from empty_after_test()
+
+    return server, each_test_starts_empty
+
+
 def open_view(browser, url: str, view_class, width: int = 1280, height: int = 900):
     """A fixture's body: a tab on `url` (a test context) wrapped in `view_class`,
     yielded; afterwards it must have raised no script error and opened no dialog."""

@@ -14,11 +14,9 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 from browser_support import (
-    BACKENDS,
     BrowserTab,
-    empty_after_test,
+    dashboard_server_fixtures,
     new_test_context,
-    serve_dashboard,
     skip_module_without_browser,
 )
 
@@ -55,14 +53,7 @@ class Dashboard(BrowserTab):
         self.page.locator(f"[data-testid={testid}]").fill(str(value))
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def server(request):
-    yield from serve_dashboard(request)
-
-
-@pytest.fixture(autouse=True)
-def _each_test_starts_empty(server):
-    yield from empty_after_test()
+server, _each_test_starts_empty = dashboard_server_fixtures()
 
 
 @pytest.fixture

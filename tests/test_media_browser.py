@@ -15,11 +15,9 @@ from urllib.parse import urlencode
 import numpy as np
 import pytest
 from browser_support import (
-    BACKENDS,
     BrowserTab,
-    empty_after_test,
+    dashboard_server_fixtures,
     new_test_context,
-    serve_dashboard,
     skip_module_without_browser,
 )
 
@@ -106,14 +104,7 @@ class MediaPage(BrowserTab):
         target.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def server(request):
-    yield from serve_dashboard(request)
-
-
-@pytest.fixture(autouse=True)
-def _each_test_starts_empty(server):
-    yield from empty_after_test()
+server, _each_test_starts_empty = dashboard_server_fixtures()
 
 
 @pytest.fixture

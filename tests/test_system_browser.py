@@ -18,11 +18,9 @@ from urllib.parse import urlencode
 
 import pytest
 from browser_support import (
-    BACKENDS,
     BrowserTab,
-    empty_after_test,
+    dashboard_server_fixtures,
     open_view,
-    serve_dashboard,
     skip_module_without_browser,
 )
 from system_support import GAP, SAMPLES, STEPS, SYSTEM, log_system_project, system_sample
@@ -57,14 +55,7 @@ class Dashboard(BrowserTab):
         self.page.wait_for_function(f"(arg) => {expression}", arg=arg)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def server(request):
-    yield from serve_dashboard(request)
-
-
-@pytest.fixture(autouse=True)
-def _each_test_starts_empty(server):
-    yield from empty_after_test()
+server, _each_test_starts_empty = dashboard_server_fixtures()
 
 
 @pytest.fixture

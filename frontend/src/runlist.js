@@ -1,6 +1,7 @@
 import { el, clear } from "./dom.js";
 import { alertBadge } from "./alerts.js";
 import { formatCell } from "./format.js";
+import { TopRuns } from "./topruns.js";
 import { emit, filteredRuns, selectedRuns, setSelected, state } from "./state.js";
 
 function groupKey(run) {
@@ -48,6 +49,7 @@ export class RunList {
       },
     });
     this.count = el("span", { class: "run-count" });
+    this.top = new TopRuns();
     this.list = el("ul", { class: "run-list", "data-testid": "run-list" });
     const selectAll = el("button", {
       type: "button",
@@ -75,6 +77,7 @@ export class RunList {
         deselectAll,
         el("label", { class: "group-by-label" }, el("span", { text: "Group" }), this.groupBy),
       ),
+      this.top.root,
       this.list,
     );
     this.list.addEventListener("change", (event) => {
@@ -125,6 +128,7 @@ export class RunList {
 
   render() {
     this.renderGroupOptions();
+    this.top.render();
     const runs = filteredRuns();
     this.count.textContent = `${selectedRuns().length} / ${state.runs.length} shown`;
     const scroll = this.list.scrollTop;
