@@ -3,7 +3,13 @@ and a tab that records dialogs and script errors."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -146,3 +152,31 @@ def open_view(browser, url: str, view_class, width: int = 1280, height: int = 90
     context.close()
     assert view.errors == [], f"script errors in the page: {view.errors}"
     assert view.dialogs == [], f"the page opened dialogs: {view.dialogs}"
+
+
+@contextlib.contextmanager
+def static_files(folder: Path) -> Iterator[str]:
+    """`folder` served by Python's plain static file server (`python -m http.server`,
+    its own process: no trackio behind it) on a free loopback port; yields its URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the static file server did not start"
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

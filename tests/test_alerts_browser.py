@@ -8,14 +8,8 @@ SQLite files and on PostgreSQL."""
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import json
-import threading
 import urllib.request
-from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -26,6 +20,7 @@ from browser_support import (
     open_view,
     serve_dashboard,
     skip_module_without_browser,
+    static_files,
 )
 
 import trackio
@@ -204,23 +199,6 @@ def test_a_project_without_alerts_says_no_alerts_and_shows_no_badge(dashboard):
     assert dashboard.badges() == {}
     assert dashboard.tab_count() is None
     assert page.locator("[data-testid=alerts-info]").inner_text() == ""
-
-
-class _QuietFiles(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def static_files(folder: Path) -> Iterator[str]:
-    """`folder` served by Python's plain static file server; yields its URL."""
-    files = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietFiles, directory=folder))
-    threading.Thread(target=files.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{files.server_address[1]}/"
-    finally:
-        files.shutdown()
-        files.server_close()
 
 
 def test_a_frozen_dashboard_shows_the_alerts(dashboard, server, tmp_path):

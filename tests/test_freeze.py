@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from browser_support import (
     HOW_TO_ENABLE,
     BrowserTab,
     new_test_context,
+    static_files,
     sync_playwright,
 )
 
@@ -133,26 +133,8 @@ def frozen(tmp_path_factory):
 @pytest.fixture(scope="module")
 def static_site(frozen):
     """The site folder served by Python's plain static file server on a loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        cwd=frozen["site"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "the static file server did not start"
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    server.terminate()
-    server.wait(timeout=10)
+    with static_files(frozen["site"]) as url:
+        yield url
 
 
 class FrozenPage(BrowserTab):

@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
-from browser_support import BrowserTab, new_test_context, skip_module_without_browser
+from browser_support import BrowserTab, new_test_context, skip_module_without_browser, static_files
 from hub_standin import USER, Repo
-from team_support import TeamServer, free_port
+from team_support import TeamServer
 
 import trackio
 
@@ -43,34 +42,21 @@ def _draws(browser, files, into, charts):
     for path, data in files.items():
         (into / path).parent.mkdir(parents=True, exist_ok=True)
         (into / path).write_bytes(data)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        cwd=into,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    context = new_test_context(browser)
-    try:
-        page = context.new_page()
-        tab = BrowserTab(page, f"http://127.0.0.1:{port}/")
-        for _ in range(100):
-            try:
-                page.goto(tab.base_url)
-                break
-            except Exception:  # noqa: BLE001 - the file server is still starting
-                time.sleep(0.1)
-        page.wait_for_function(
-            "window.__trackio && window.__trackio.ready"
-            f" && window.__trackio.chartsDrawn === {charts}"
-        )
-        drawn = page.evaluate("JSON.parse(JSON.stringify(window.__trackio.charts))")
-        assert tab.errors == [] and tab.dialogs == []
-        return {metric: chart["runs"] for metric, chart in drawn.items()}
-    finally:
-        context.close()
-        server.terminate()
-        server.wait(timeout=10)
+    with static_files(into) as url:
+        context = new_test_context(browser)
+        try:
+            page = context.new_page()
+            tab = BrowserTab(page, url)
+            page.goto(url)
+            page.wait_for_function(
+                "window.__trackio && window.__trackio.ready"
+                f" && window.__trackio.chartsDrawn === {charts}"
+            )
+            drawn = page.evaluate("JSON.parse(JSON.stringify(window.__trackio.charts))")
+            assert tab.errors == [] and tab.dialogs == []
+            return {metric: chart["runs"] for metric, chart in drawn.items()}
+        finally:
+            context.close()
 
 
 def test_a_local_project_is_published_as_a_static_space_and_republished_whole(

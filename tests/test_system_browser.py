@@ -8,12 +8,9 @@ are served by the real server; the page's `window.__trackio` says what each char
 
 from __future__ import annotations
 
-import functools
 import json
-import threading
 import time
 import urllib.request
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode
 
 import pytest
@@ -22,6 +19,7 @@ from browser_support import (
     dashboard_server_fixtures,
     open_view,
     skip_module_without_browser,
+    static_files,
 )
 from system_support import GAP, SAMPLES, STEPS, SYSTEM, log_system_project, system_sample
 
@@ -209,21 +207,12 @@ def test_a_project_without_system_metrics_has_no_system_section(dashboard):
     assert dashboard.page.get_by_text("System", exact=True).count() == 0
 
 
-class _QuietFiles(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 def test_a_frozen_dashboard_shows_the_system_section(dashboard, server, tmp_path):
     runs = log_system_project("frozen-machine")
     extents = relative_extents(server, "frozen-machine")
     freeze_project("frozen-machine", tmp_path / "site")
-    handler = functools.partial(_QuietFiles, directory=str(tmp_path / "site"))
-    files = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=files.serve_forever, daemon=True)
-    thread.start()
-    try:
-        dashboard.open(f"http://127.0.0.1:{files.server_address[1]}/")
+    with static_files(tmp_path / "site") as url:
+        dashboard.open(url)
         assert dashboard.sections() == ["train", "", "system"]
         charts = dashboard.charts()
         lo = min(start for start, _ in extents.values())
@@ -234,6 +223,3 @@ def test_a_frozen_dashboard_shows_the_system_section(dashboard, server, tmp_path
             # Seconds since the start are stored as float32 in a frozen series file.
             assert charts[metric]["xRange"] == pytest.approx([lo, hi], abs=1e-3)
         assert charts["train/loss"]["xMode"] == "step"
-    finally:
-        files.shutdown()
-        files.server_close()
