@@ -26,16 +26,10 @@ def register(commands: Any) -> None:
 
 
 def _deploy(args: argparse.Namespace) -> int:
-    try:
-        from trackio.hub.deploy import deploy_space
-    except ImportError as error:
-        raise CommandError(
-            f'deploying needs huggingface_hub: pip install "trackio[hub]" ({error})'
-        ) from None
-    try:
-        from trackio.hub.deploy import full_space_id
-        from trackio.hub.space_target import hub_api
+    from trackio.hub.deploy import deploy_space, full_space_id
+    from trackio.hub.space_target import hub_api
 
+    try:
         full_id = full_space_id(hub_api(), args.space_id)
         url = deploy_space(
             full_id,

@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from trackio.cli.output import error_line
 from trackio.remote.known_servers import known_space, remember_server
 
 ANSWERING_STAGES = {"RUNNING", "RUNNING_BUILDING", "RUNNING_APP_STARTING"}
@@ -28,14 +29,20 @@ def hub_api() -> Any:
     try:
         from huggingface_hub import HfApi
     except ImportError:
-        raise ValueError('space_id needs huggingface_hub: pip install "trackio[hub]"') from None
+        raise ValueError(
+            'Hugging Face Hub features need huggingface_hub: pip install "trackio[hub]"'
+        ) from None
     return HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None)
 
 
-def _one_line(error: BaseException) -> str:
-    from trackio.cli.output import error_line
+def _not_answering(space_id: str, known: Any, why: str) -> SpaceServer:
+    """The Space's server at the address remembered for it (else its usual one), which
+    cannot be asked now for the reason `why`."""
+    from trackio.hub.deploy import space_url
 
-    return error_line(error)
+    url = known.url if known else space_url(space_id)
+    remember_server(url, space_id=space_id)
+    return SpaceServer(space_id, url, why)
 
 
 def space_server(
@@ -59,7 +66,7 @@ def space_server(
     except Exception as error:  # noqa: BLE001 - the Hub's errors, worded once
         raise ValueError(
             f"space_id={space_id!r} names no user, and the Hub cannot say whose the token is "
-            f"({_one_line(error)}): pass space_id='user/name'"
+            f"({error_line(error)}): pass space_id='user/name'"
         ) from None
     known = known_space(space_id)
     try:
@@ -71,17 +78,12 @@ def space_server(
                 space_id, private=private, dataset_id=dataset_id, bucket_id=bucket_id
             )
         except Exception as error:  # noqa: BLE001 - no token, no permission: one message
-            url = known.url if known else space_url(space_id)
-            remember_server(url, space_id=space_id)
-            why = f"the Space {space_id} is missing and cannot be created ({_one_line(error)})"
-            return SpaceServer(space_id, url, why)
+            why = f"the Space {space_id} is missing and cannot be created ({error_line(error)})"
+            return _not_answering(space_id, known, why)
         return SpaceServer(space_id, url, f"the Space {space_id} was just created and is building")
     except Exception as error:  # noqa: BLE001 - no Hub, no token, no permission
-        url = known.url if known else space_url(space_id)
-        remember_server(url, space_id=space_id)
-        return SpaceServer(
-            space_id, url, f"the Hub cannot say how the Space {space_id} is ({_one_line(error)})"
-        )
+        why = f"the Hub cannot say how the Space {space_id} is ({error_line(error)})"
+        return _not_answering(space_id, known, why)
     url = (info.host or space_url(space_id)).rstrip("/")
     remember_server(url, space_id=space_id)
     stage = getattr(info.runtime, "stage", None)
