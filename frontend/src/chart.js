@@ -1,11 +1,14 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { el } from "./dom.js";
-import { themeColors, withAlpha } from "./colors.js";
+import { colorAt, themeColors, withAlpha } from "./colors.js";
 import { debiasedEma } from "./smoothing.js";
 import { formatDuration, formatNumber, formatTick, formatTime, formatWallTicks } from "./format.js";
 import { hideTooltip, showTooltip } from "./tooltip.js";
 import { selectedRuns } from "./state.js";
+import { GroupCache } from "./grouping.js";
+import { groupColors, groupKey, groupLabel } from "./runlist.js";
+import { focusGroup, highlightedRuns, hoverRuns, pinRun, trackChart, untrackChart } from "./highlight.js";
 
 // Many overlaid runs share one budget of points per chart: past ~50 lines a point per
 // pixel per run adds bytes and drawing time but nothing a reader can see; the
@@ -17,6 +20,13 @@ const HEIGHT = 230;
 const EXPANDED_HEIGHT = 520;
 const LEGEND_RUNS = 8;
 const NEAREST_PX = 24;
+// A press that moves less than this is a click (selecting a run); more is a zoom drag.
+const CLICK_PX = 4;
+// Dimmed lines stay readable as context but far enough back for the highlighted one
+// to stand out among hundreds.
+const DIM_ALPHA = 0.2;
+const BAND_ALPHA = 0.14;
+const GROUP_POINTS = 2000;
 const linearPaths = uPlot.paths.linear();
 // Steps are whole numbers: a tick at step 2.5 names nothing.
 const INTEGER_INCREMENTS = [];
@@ -93,6 +103,13 @@ export class Chart {
     this.system = system;
     this.onChange = onChange;
     this.series = new Map();
+    this.groups = new GroupCache();
+    this.traces = [];
+    this.grouped = false;
+    this.highlightKey = "";
+    this.nearest = null;
+    this.hovering = false;
+    this.builds = 0;
     this.uplot = null;
     this.zoom = null;
     this.layout = [];
@@ -141,6 +158,7 @@ export class Chart {
       this.plot,
       this.legend,
     );
+    trackChart(this);
   }
 
   height() {
@@ -169,17 +187,26 @@ export class Chart {
 
   renderLegend(traces) {
     const shown = traces.slice(0, LEGEND_RUNS);
-    const items = shown.map((t) =>
-      el(
+    const items = shown.map((t) => {
+      const count = t.group !== undefined ? `(${t.runs.length} ${t.runs.length === 1 ? "run" : "runs"})` : null;
+      return el(
         "span",
-        { class: "legend-item", title: t.run.name },
-        el("span", { class: "swatch", style: { background: t.run.color } }),
-        el("span", { class: "legend-name", text: t.run.name }),
-      ),
-    );
+        {
+          class: count ? "legend-item group" : "legend-item",
+          title: count ? `${t.name} ${count}` : t.name,
+          onmouseenter: () => hoverRuns(t.runs.map((run) => run.id)),
+          onmouseleave: () => hoverRuns(null),
+        },
+        el("span", { class: "swatch", style: { background: t.color } }),
+        el("span", { class: "legend-name", text: t.name }),
+        count ? el("span", { class: "legend-count", text: count }) : null,
+      );
+    });
     if (traces.length > shown.length) {
-      items.push(el("span", { class: "legend-more", text: `+${traces.length - shown.length} more: hover a line for its run` }));
+      const what = this.grouped ? "group" : "run";
+      items.push(el("span", { class: "legend-more", text: `+${traces.length - shown.length} more: hover a line for its ${what}` }));
     }
+    this.legendItems = items.slice(0, shown.length);
     this.legend.replaceChildren(...items);
     this.legend.hidden = !traces.length;
   }
@@ -234,6 +261,7 @@ export class Chart {
 
   clearSeries() {
     this.series.clear();
+    this.groups = new GroupCache();
     this.liveWanted.clear();
     this.zoom = null;
   }
@@ -242,9 +270,7 @@ export class Chart {
     return this.series.get(runId)?.x.length ?? 0;
   }
 
-  render(view) {
-    this.view = view;
-    const { runs, smoothing, logY, xMode } = view;
+  runTraces({ runs, smoothing, logY }) {
     const traces = [];
     for (const run of runs) {
       const s = this.series.get(run.id);
@@ -260,16 +286,84 @@ export class Chart {
         if (x < first) first = x;
         if (x > last) last = x;
       }
-      traces.push({ run, x: s.x, y, smoothed, band, sorted: s.sorted, first, last });
+      traces.push({
+        id: run.id,
+        run,
+        runs: [run],
+        name: run.name,
+        color: run.color,
+        x: s.x,
+        y,
+        smoothed,
+        band,
+        sorted: s.sorted,
+        first,
+        last,
+      });
+    }
+    return traces;
+  }
+
+  // One line per group of the selected runs (as the runs list groups them): the mean,
+  // over a min-max band of its runs. Smoothing smooths the mean and the band's edges
+  // alike, so the line stays inside its band.
+  groupTraces({ runs, smoothing, logY }) {
+    const members = new Map();
+    for (const run of runs) {
+      const s = this.series.get(run.id);
+      if (!s || !s.x.length) continue;
+      const key = groupKey(run);
+      if (!members.has(key)) members.set(key, { runs: [], series: [] });
+      members.get(key).runs.push(run);
+      members.get(key).series.push(s);
+    }
+    this.groups.retain(new Set(members.keys()));
+    const colors = groupColors();
+    const mask = logY ? positiveOnly : (v) => v;
+    const smooth = smoothing > 0 ? (v) => debiasedEma(v, smoothing) : (v) => v;
+    const traces = [];
+    for (const [key, group] of members) {
+      const agg = this.groups.get(key, group.series, GROUP_POINTS);
+      if (!agg.x.length) continue;
+      const y = mask(agg.mean);
+      traces.push({
+        id: `group:${key}`,
+        group: key,
+        runs: group.runs,
+        name: groupLabel(key),
+        color: colors.get(key) ?? colorAt(traces.length),
+        x: agg.x,
+        y,
+        smoothed: smooth(y),
+        band: group.runs.length > 1 ? { lo: smooth(mask(agg.lo)), hi: smooth(mask(agg.hi)) } : null,
+        sorted: true,
+        first: agg.x[0],
+        last: agg.x[agg.x.length - 1],
+      });
+    }
+    return traces;
+  }
+
+  render(view) {
+    this.view = view;
+    const { smoothing, logY, xMode } = view;
+    this.grouped = Boolean(view.groupBy) && view.groupLines !== false;
+    const traces = this.grouped ? this.groupTraces(view) : this.runTraces(view);
+    let index = 1;
+    for (const t of traces) {
+      t.rawSeries = smoothing > 0 ? index++ : null;
+      t.series = index++;
     }
     this.traces = traces;
     this.renderLegend(traces);
+    this.updateHighlight();
     const layout = [
       xMode,
       logY,
       smoothing > 0,
       view.themeKey,
-      ...traces.map((t) => `${t.run.id}:${t.run.color}:${t.sorted}`),
+      this.grouped,
+      ...traces.map((t) => `${t.id}:${t.color}:${t.sorted}`),
     ].join("|");
     const data = [null];
     for (const t of traces) {
@@ -292,21 +386,120 @@ export class Chart {
     this.draws += 1;
   }
 
+  // Which lines the highlighted runs are on (a group's line when one of its runs is);
+  // false when that is what it was already.
+  updateHighlight() {
+    const ids = highlightedRuns();
+    const lit = [];
+    for (const t of this.traces) {
+      t.highlighted = Boolean(ids) && t.runs.some((run) => ids.has(run.id));
+      if (t.highlighted) lit.push(t.id);
+    }
+    for (const t of this.traces) t.alpha = !lit.length || t.highlighted ? 1 : DIM_ALPHA;
+    this.legendItems?.forEach((item, i) => {
+      item.classList.toggle("dim", this.traces[i].alpha < 1);
+      item.classList.toggle("highlighted", this.traces[i].highlighted);
+    });
+    const key = lit.join("\u0000");
+    const changed = key !== this.highlightKey;
+    this.highlightKey = key;
+    return changed;
+  }
+
+  // Repainting a thousand lines at another alpha takes a frame or several; a highlight
+  // is composed instead from two copies of the last paint (see `keepLayer`), at a cost
+  // that does not grow with the runs.
+  applyHighlight() {
+    if (!this.updateHighlight() || !this.uplot) return;
+    this.composeHighlight(this.uplot);
+  }
+
+  // Copies of the canvas as uPlot last painted it: "under" (axes and grid, before any
+  // band or line) and "full" (everything, undimmed).
+  keepLayer(u, name) {
+    const canvas = u.ctx.canvas;
+    this.layers ??= {};
+    let layer = this.layers[name];
+    if (!layer) layer = this.layers[name] = document.createElement("canvas");
+    if (layer.width !== canvas.width || layer.height !== canvas.height) {
+      layer.width = canvas.width;
+      layer.height = canvas.height;
+    }
+    const ctx = layer.getContext("2d");
+    ctx.clearRect(0, 0, layer.width, layer.height);
+    ctx.drawImage(canvas, 0, 0);
+  }
+
+  // The last paint again, with every line but the highlighted ones dimmed: the axes,
+  // then the whole paint faintly over them, then the highlighted lines (their band,
+  // their raw line when smoothed, a rim and the line) on top.
+  composeHighlight(u) {
+    const { under, full } = this.layers ?? {};
+    if (!under || !full) return;
+    const { ctx } = u;
+    const lit = this.traces.filter((t) => t.highlighted);
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+    if (!lit.length) {
+      ctx.drawImage(full, 0, 0);
+      ctx.restore();
+      return;
+    }
+    ctx.drawImage(under, 0, 0);
+    ctx.globalAlpha = DIM_ALPHA;
+    ctx.drawImage(full, 0, 0);
+    ctx.restore();
+    this.drawBands(u, lit);
+    const { left, top, width, height } = u.bbox;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, width, height);
+    ctx.clip();
+    ctx.lineJoin = "round";
+    ctx.lineCap = "round";
+    for (const t of lit) {
+      const raw = t.rawSeries ? u.series[t.rawSeries] : null;
+      if (raw?._paths?.stroke instanceof Path2D) {
+        ctx.strokeStyle = withAlpha(t.color, 0.28);
+        ctx.lineWidth = raw.width * devicePixelRatio;
+        ctx.stroke(raw._paths.stroke);
+      }
+    }
+    for (const t of lit) {
+      const s = u.series[t.series];
+      const path = s?._paths?.stroke;
+      if (!(path instanceof Path2D)) continue;
+      // A rim in the panel's colour parts the line from the dimmed mass under it.
+      ctx.strokeStyle = withAlpha(this.theme.panel, 0.7);
+      ctx.lineWidth = (s.width + 4) * devicePixelRatio;
+      ctx.stroke(path);
+      ctx.strokeStyle = t.color;
+      ctx.lineWidth = (s.width + 1.25) * devicePixelRatio;
+      ctx.stroke(path);
+    }
+    ctx.restore();
+    this.drawLonePoints(u, lit);
+  }
+
   build(data, layout) {
     const { smoothing, logY, xMode } = this.view;
     this.destroyPlot();
     this.layout = layout;
     const colors = themeColors();
+    this.theme = colors;
     const facets = (sorted) => [
       { scale: "x", auto: true, sorted: sorted ? 1 : 0 },
       { scale: "y", auto: true },
     ];
     const series = [{}];
+    // A group's mean stands for several runs: a bolder line than a run's.
+    const width = this.grouped ? 2.25 : smoothing > 0 ? 2 : 1.5;
     for (const t of this.traces) {
       if (smoothing > 0) {
         series.push({
-          label: t.run.name,
-          stroke: withAlpha(t.run.color, 0.28),
+          label: t.name,
+          stroke: withAlpha(t.color, 0.28),
           width: 1,
           paths: linearPaths,
           points: { show: false },
@@ -314,9 +507,9 @@ export class Chart {
         });
       }
       series.push({
-        label: t.run.name,
-        stroke: t.run.color,
-        width: smoothing > 0 ? 2 : 1.5,
+        label: t.name,
+        stroke: t.color,
+        width,
         paths: linearPaths,
         points: { show: false },
         facets: facets(t.sorted),
@@ -371,21 +564,50 @@ export class Chart {
       ],
       series,
       hooks: {
-        drawAxes: [(u) => this.drawBands(u)],
-        draw: [(u) => this.drawLonePoints(u)],
+        drawAxes: [
+          (u) => {
+            this.keepLayer(u, "under");
+            this.drawBands(u);
+          },
+        ],
+        draw: [
+          (u) => {
+            this.drawLonePoints(u);
+            this.keepLayer(u, "full");
+            if (this.traces.some((t) => t.highlighted)) this.composeHighlight(u);
+          },
+        ],
         setSelect: [(u) => this.onSelect(u)],
         setCursor: [(u) => this.onCursor(u, formatX)],
       },
     };
     this.uplot = new uPlot(opts, data, this.plot);
-    this.uplot.over.addEventListener("dblclick", () => this.resetZoom());
-    this.uplot.over.addEventListener("mouseleave", hideTooltip);
+    this.builds += 1;
+    const over = this.uplot.over;
+    over.addEventListener("dblclick", () => this.resetZoom());
+    over.addEventListener("mouseenter", () => {
+      this.hovering = true;
+    });
+    over.addEventListener("mouseleave", () => {
+      this.hovering = false;
+      this.nearest = null;
+      hideTooltip();
+      hoverRuns(null);
+    });
+    over.addEventListener("mousedown", (event) => {
+      this.pressedAt = event.button === 0 ? [event.clientX, event.clientY] : null;
+    });
+    over.addEventListener("mouseup", (event) => {
+      const start = this.pressedAt;
+      this.pressedAt = null;
+      if (start && Math.hypot(event.clientX - start[0], event.clientY - start[1]) < CLICK_PX) this.onClick();
+    });
     this.applyRanges();
   }
 
   // A line needs two neighbouring values: a metric logged once, or a value whose
   // neighbours are missing (or not positive on a log axis), would draw nothing at all.
-  drawLonePoints(u) {
+  drawLonePoints(u, traces = this.traces) {
     const log = u.scales.y.distr === 3;
     const { left, top, width, height } = u.bbox;
     const usable = (v) => v != null && Number.isFinite(v) && (!log || v > 0);
@@ -395,10 +617,10 @@ export class Chart {
     ctx.beginPath();
     ctx.rect(left, top, width, height);
     ctx.clip();
-    for (const t of this.traces) {
+    for (const t of traces) {
       const ys = t.smoothed;
       const n = ys.length;
-      ctx.fillStyle = t.run.color;
+      ctx.fillStyle = t.color;
       for (let i = 0; i < n; i++) {
         if (!usable(ys[i]) || (i > 0 && usable(ys[i - 1])) || (i < n - 1 && usable(ys[i + 1]))) {
           continue;
@@ -414,8 +636,8 @@ export class Chart {
     ctx.restore();
   }
 
-  drawBands(u) {
-    const bands = this.traces.filter((t) => t.band);
+  drawBands(u, traces = this.traces) {
+    const bands = traces.filter((t) => t.band);
     if (!bands.length) return;
     const { ctx } = u;
     const { left, top, width, height } = u.bbox;
@@ -449,7 +671,8 @@ export class Chart {
         for (let k = i - 1; k >= start; k--) ctx.lineTo(px(xs[k]), py(lo[k]));
         ctx.closePath();
       }
-      ctx.fillStyle = withAlpha(t.run.color, 0.14);
+      const alpha = t.group !== undefined ? this.theme.bandAlpha : BAND_ALPHA;
+      ctx.fillStyle = withAlpha(t.color, alpha);
       ctx.fill();
     }
     ctx.restore();
@@ -551,12 +774,14 @@ export class Chart {
       const i = nearestIndex(t.x, xValue, t.sorted);
       if (i < 0) continue;
       if (snapped == null || Math.abs(t.x[i] - xValue) < Math.abs(snapped - xValue)) snapped = t.x[i];
-      const row = {
-        name: t.run.name,
-        color: t.run.color,
-        value: t.smoothed[i],
-        raw: smoothing > 0 ? t.y[i] : undefined,
-      };
+      const row = { name: t.name, color: t.color, value: t.smoothed[i], trace: t };
+      if (t.group !== undefined) {
+        // A group's row: its mean, then the range its runs span there.
+        row.name = `${t.name} (${t.runs.length})`;
+        if (t.band && t.band.lo[i] != null) row.raw = `${formatNumber(t.band.lo[i])} … ${formatNumber(t.band.hi[i])}`;
+      } else if (smoothing > 0) {
+        row.raw = t.y[i];
+      }
       rows.push(row);
       if (row.value != null && Number.isFinite(row.value)) {
         const distance = Math.abs(u.valToPos(row.value, "y") - top);
@@ -568,6 +793,9 @@ export class Chart {
     }
     rows.sort((a, b) => (b.value ?? -Infinity) - (a.value ?? -Infinity));
     if (nearest) nearest.nearest = true;
+    this.nearest = nearest?.trace ?? null;
+    // Only the pointer's own chart: another chart's cursor moves when it is repainted.
+    if (this.hovering) hoverRuns(this.nearest ? this.nearest.runs.map((run) => run.id) : null);
     const rect = u.over.getBoundingClientRect();
     const label = this.view.xMode === "step" ? "step" : this.view.xMode === "time" ? "" : this.view.xMode;
     const xAt = snapped ?? xValue;
@@ -579,6 +807,15 @@ export class Chart {
       clientX: rect.left + left,
       clientY: rect.top + top,
     });
+  }
+
+  // A click on a line selects its run in the runs list (its group's row when grouped);
+  // a click away from every line lets go of the highlighted run.
+  onClick() {
+    const t = this.nearest;
+    if (!t) pinRun(null);
+    else if (t.group !== undefined) focusGroup(t.group);
+    else pinRun(t.run);
   }
 
   resize() {
@@ -596,6 +833,7 @@ export class Chart {
   }
 
   destroy() {
+    untrackChart(this);
     if (this.onKey) document.removeEventListener("keydown", this.onKey);
     this.destroyPlot();
     this.root.remove();

@@ -57,6 +57,8 @@ export class ChartsView {
       logY: state.logY,
       xMode: this.xOf(chart),
       themeKey: this.themeKey,
+      groupBy: state.groupBy,
+      groupLines: state.groupLines,
     };
   }
 

@@ -24,6 +24,9 @@ export function themeColors() {
     fg: read("--fg"),
     muted: read("--muted"),
     grid: read("--grid"),
+    panel: read("--panel") || "#ffffff",
+    // A group's min-max band: on a dark panel the same alpha all but vanishes.
+    bandAlpha: Number.parseFloat(read("--band-alpha")) || 0.16,
     font: read("--font-chart") || "11px system-ui, sans-serif",
   };
 }

@@ -6,6 +6,7 @@ import { ChartsView } from "./charts.js";
 import { AlertsView } from "./alerts.js";
 import { alerts } from "./alertdata.js";
 import { MediaView } from "./media.js";
+import { SweepView } from "./sweep.js";
 import { RunList } from "./runlist.js";
 import { RunsTable } from "./table.js";
 import { LivePoller } from "./live.js";
@@ -22,6 +23,7 @@ const runList = new RunList();
 const table = new RunsTable();
 const media = new MediaView();
 const alertsView = new AlertsView();
+const sweep = new SweepView();
 let loadToken = 0;
 // A frozen dashboard's description (`trackio freeze`): its data never changes, so
 // nothing polls, and the navbar says what it is.
@@ -83,6 +85,13 @@ const viewAlerts = el(
   "Alerts",
   alertsView.tabCount,
 );
+const viewSweep = el("button", {
+  type: "button",
+  class: "tab",
+  text: "Sweep",
+  "data-testid": "view-sweep",
+  onclick: () => setView("sweep"),
+});
 const mediaFilter = el("input", {
   type: "search",
   class: "metric-filter",
@@ -155,6 +164,28 @@ const logY = el("input", {
     charts.redrawAll();
   },
 });
+// Shown while the runs list groups runs: a line per group, or back to a line per run.
+const groupLines = el("input", {
+  type: "checkbox",
+  "data-testid": "group-lines",
+  onchange: () => {
+    state.groupLines = groupLines.checked;
+    writeUrl();
+    runList.render();
+    charts.redrawAll();
+  },
+});
+const groupLinesControl = el(
+  "label",
+  { class: "control", title: "One line per group: the mean of its runs over their min–max band" },
+  groupLines,
+  el("span", { text: "Group lines" }),
+);
+function showGroupLines() {
+  groupLinesControl.hidden = !state.groupBy;
+  groupLines.checked = state.groupLines;
+}
+showGroupLines();
 const chartControls = el(
   "div",
   { class: "chart-controls" },
@@ -162,18 +193,19 @@ const chartControls = el(
   el("label", { class: "control" }, el("span", { text: "Smoothing" }), smoothing, smoothingValue),
   el("label", { class: "control" }, el("span", { text: "X axis" }), xAxis),
   el("label", { class: "control" }, logY, el("span", { text: "Log y" })),
+  groupLinesControl,
 );
 const toolbar = el(
   "div",
   { class: "toolbar" },
   sidebarToggle,
-  el("div", { class: "tabs", role: "tablist" }, viewCharts, viewTable, viewMedia, viewAlerts),
+  el("div", { class: "tabs", role: "tablist" }, viewCharts, viewTable, viewMedia, viewAlerts, viewSweep),
   chartControls,
   mediaControls,
   alertsView.controls,
 );
 const notice = el("p", { class: "notice", hidden: true, role: "status" });
-const views = [charts.root, table.root, media.root, alertsView.root];
+const views = [charts.root, table.root, media.root, alertsView.root, sweep.root];
 const content = el("main", { class: "content" }, toolbar, notice, ...views);
 const sidebar = state.sidebar === "hidden" ? null : el("aside", { class: "sidebar" }, runList.root);
 const scrim = el("div", { class: "scrim", onclick: () => document.body.classList.add("sidebar-collapsed") });
@@ -199,6 +231,7 @@ function applyView() {
   viewTable.setAttribute("aria-selected", String(view === "table"));
   viewMedia.setAttribute("aria-selected", String(view === "media"));
   viewAlerts.setAttribute("aria-selected", String(view === "alerts"));
+  viewSweep.setAttribute("aria-selected", String(view === "sweep"));
   charts.root.hidden = view !== "charts";
   chartControls.hidden = view !== "charts";
   table.root.hidden = view !== "table";
@@ -206,6 +239,7 @@ function applyView() {
   mediaControls.hidden = view !== "media";
   alertsView.root.hidden = view !== "alerts";
   alertsView.controls.hidden = view !== "alerts";
+  sweep.root.hidden = view !== "sweep";
   if (view === "charts") charts.sync();
   else redrawView();
 }
@@ -215,6 +249,7 @@ function redrawView() {
   if (state.view === "table") table.render();
   else if (state.view === "media") media.sync();
   else if (state.view === "alerts") alertsView.render();
+  else if (state.view === "sweep") sweep.render();
   else charts.redrawAll();
 }
 
@@ -263,6 +298,7 @@ async function onLiveRuns(runs, runIds) {
   if (!added.length && !changed.length) return;
   runList.render();
   if (state.view === "table") table.render();
+  if (state.view === "sweep") sweep.render();
   media.onRunsChanged(changed);
   if (state.view === "media" && added.some((run) => state.selected.has(run.id))) media.sync();
   // Raising an alert touches its run: only the runs that changed are read again.
@@ -307,6 +343,7 @@ async function loadProject() {
     ]);
     if (token !== loadToken) return;
     mergeRuns(runsResponse.runs);
+    sweep.applyLink();
     state.metrics = metrics;
     state.systemMetrics = system;
     const unknownAxis = !isBuiltinX(state.x) && !metrics.includes(state.x) ? state.x : null;
@@ -342,6 +379,10 @@ on("selection", () => {
   redrawView();
 });
 on("runFilter", redrawView);
+on("groupBy", () => {
+  showGroupLines();
+  redrawView();
+});
 on("alerts", () => {
   runList.render();
   alertsView.render();

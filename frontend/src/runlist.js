@@ -2,14 +2,35 @@ import { el, clear } from "./dom.js";
 import { alertBadge } from "./alerts.js";
 import { formatCell } from "./format.js";
 import { TopRuns } from "./topruns.js";
-import { emit, filteredRuns, selectedRuns, setSelected, state } from "./state.js";
+import { colorAt } from "./colors.js";
+import { hoverRuns, onFocus, pinnedRun } from "./highlight.js";
+import { emit, filteredRuns, selectedRuns, setSelected, state, writeUrl } from "./state.js";
 
-function groupKey(run) {
+/** The group `run` falls in under `state.groupBy` (null when ungrouped): the runs list
+ * and the grouped charts group by this one function. */
+export function groupKey(run) {
   if (!state.groupBy) return null;
   if (state.groupBy === "group") return run.group ?? "(no group)";
   const key = state.groupBy.slice("config:".length);
   const value = run.config?.[key];
   return value === undefined ? "(unset)" : formatCell(value);
+}
+
+/** A group as a chart's legend names it: "lr=0.01" under a config key, the group's
+ * name under run groups. */
+export function groupLabel(key) {
+  return state.groupBy.startsWith("config:") ? `${state.groupBy.slice("config:".length)}=${key}` : key;
+}
+
+/** Each group's colour: the palette in the order groups first appear among all runs,
+ * so ticking runs on and off never recolours a group. */
+export function groupColors() {
+  const colors = new Map();
+  for (const run of state.runs) {
+    const key = groupKey(run);
+    if (!colors.has(key)) colors.set(key, colorAt(colors.size));
+  }
+  return colors;
 }
 
 export { filteredRuns };
@@ -45,7 +66,9 @@ export class RunList {
       "data-testid": "group-by",
       onchange: () => {
         state.groupBy = this.groupBy.value;
+        writeUrl();
         this.render();
+        emit("groupBy");
       },
     });
     this.count = el("span", { class: "run-count" });
@@ -80,6 +103,9 @@ export class RunList {
       this.top.root,
       this.list,
     );
+    this.list.addEventListener("mouseover", (event) => this.onHover(event));
+    this.list.addEventListener("mouseleave", () => hoverRuns(null));
+    onFocus((target) => this.focus(target));
     this.list.addEventListener("change", (event) => {
       const box = event.target;
       if (box.dataset.runId) setSelected([box.dataset.runId], box.checked);
@@ -95,8 +121,37 @@ export class RunList {
     this.groupSignature = signature;
     clear(this.groupBy);
     for (const [value, label] of options) this.groupBy.append(el("option", { value, text: label }));
-    if (!options.some(([value]) => value === state.groupBy)) state.groupBy = "";
+    if (!options.some(([value]) => value === state.groupBy)) {
+      state.groupBy = "";
+      emit("groupBy");
+    }
     this.groupBy.value = state.groupBy;
+  }
+
+  onHover(event) {
+    const row = event.target.closest?.("[data-testid=run-item], .run-group");
+    if (!row) return;
+    if (row.dataset.runId) hoverRuns([row.dataset.runId]);
+    else hoverRuns(JSON.parse(row.dataset.groupIds));
+  }
+
+  // A click on a chart's line: its row (or its group's) is shown and marked.
+  focus(target) {
+    this.focusedGroup = target?.group ?? null;
+    const run = target?.run;
+    if (run && state.groupBy) {
+      const key = groupKey(run);
+      if (this.collapsedGroups.delete(key)) this.render();
+    }
+    let row = null;
+    for (const item of this.list.querySelectorAll(".focused")) item.classList.remove("focused");
+    if (run) row = this.list.querySelector(`[data-testid=run-item][data-run-id="${CSS.escape(run.id)}"]`);
+    else if (this.focusedGroup != null) {
+      row = [...this.list.querySelectorAll(".run-group")].find((item) => item.dataset.groupKey === this.focusedGroup);
+    }
+    if (!row) return;
+    row.classList.add("focused");
+    row.scrollIntoView({ block: "nearest" });
   }
 
   renderRun(run) {
@@ -110,7 +165,7 @@ export class RunList {
     return el(
       "li",
       {
-        class: `run-item${state.selected.has(run.id) ? "" : " off"}`,
+        class: `run-item${state.selected.has(run.id) ? "" : " off"}${this.pinned === run ? " focused" : ""}`,
         "data-testid": "run-item",
         dataset: { runId: run.id, runName: run.name },
       },
@@ -127,6 +182,7 @@ export class RunList {
   }
 
   render() {
+    this.pinned = pinnedRun();
     this.renderGroupOptions();
     this.top.render();
     const runs = filteredRuns();
@@ -137,6 +193,7 @@ export class RunList {
       for (const run of runs) items.push(this.renderRun(run));
     } else {
       const groups = new Map();
+      const colors = state.groupLines ? groupColors() : null;
       for (const run of runs) {
         const key = groupKey(run);
         if (!groups.has(key)) groups.set(key, []);
@@ -167,9 +224,21 @@ export class RunList {
         items.push(
           el(
             "li",
-            { class: "run-group" },
+            {
+              class: `run-group${this.focusedGroup === key ? " focused" : ""}`,
+              "data-testid": "run-group",
+              dataset: { groupKey: key, groupIds: JSON.stringify(ids) },
+            },
             toggle,
-            el("label", {}, box, el("span", { class: "group-name", text: key }), el("span", { class: "group-count", text: String(ids.length) })),
+            el(
+              "label",
+              {},
+              box,
+              // The colour of the group's line in the charts (drawn while "Group lines" is on).
+              colors ? el("span", { class: "swatch", style: { background: colors.get(key) } }) : null,
+              el("span", { class: "group-name", text: key }),
+              el("span", { class: "group-count", text: String(ids.length) }),
+            ),
           ),
         );
         if (!collapsed) for (const run of members) items.push(this.renderRun(run));

@@ -1,5 +1,6 @@
 import { colorAt } from "./colors.js";
 import { textMatcher } from "./dom.js";
+import { formatAxisRef, formatParcoords, parseAxisRef, parseParcoords } from "./parcoords.js";
 
 const X_MODES = new Set(["step", "time", "relative"]);
 const listeners = new Map();
@@ -19,10 +20,19 @@ export const state = {
   metricFilter: "",
   runFilter: "",
   groupBy: "",
+  // Grouped, charts draw a line per group unless this is off (`group_lines=0`).
+  groupLines: true,
+  // The run a click or a link's `highlight=` singled out: a run token (see runToken).
+  highlight: null,
   smoothing: 0,
   x: "step",
   logY: false,
   view: "charts",
+  // The Sweep view's axes and brushes (`parcoords=`, grammar in parcoords.js; null:
+  // the default axes), its colour metric (`parcolor=`) and scatter axes (`scatter=x,y`).
+  parcoords: null,
+  parcolor: null,
+  scatter: null,
   sidebar: "shown",
   navbar: true,
 };
@@ -57,11 +67,19 @@ export function readUrl() {
   const smoothing = Number.parseFloat(params.get("smoothing"));
   state.smoothing = Number.isFinite(smoothing) ? Math.min(Math.max(smoothing, 0), 0.999) : 0;
   state.x = params.get("x") || "step";
+  const group = params.get("group") || "";
+  state.groupBy = group === "group" || group.startsWith("config:") ? group : "";
+  state.groupLines = params.get("group_lines") !== "0";
+  state.highlight = params.get("highlight") || null;
   const view = params.get("view");
-  state.view = ["table", "media", "alerts"].includes(view) ? view : "charts";
+  state.view = ["table", "media", "alerts", "sweep"].includes(view) ? view : "charts";
+  state.parcoords = params.has("parcoords") ? parseParcoords(params.get("parcoords")) : null;
+  state.parcolor = params.get("parcolor") || null;
+  const scatter = (params.get("scatter") || "").split(",").map(parseAxisRef);
+  state.scatter = scatter.length === 2 && scatter.every(Boolean) ? scatter : null;
 }
 
-function runToken(run) {
+export function runToken(run) {
   const sameName = state.runs.filter((other) => other.name === run.name).length;
   const clashesWithId = state.runs.some((other) => other.id === run.name && other !== run);
   if (sameName === 1 && !clashesWithId && !run.name.includes(",") && run.name.trim() === run.name) {
@@ -81,7 +99,13 @@ export function writeUrl() {
   set("smoothing", state.smoothing > 0 ? String(state.smoothing) : null);
   set("x", state.x !== "step" ? state.x : null);
   set("view", state.view !== "charts" ? state.view : null);
-  const query = params.toString().replace(/%2C/gi, ",").replace(/%2F/gi, "/");
+  set("group", state.groupBy || null);
+  set("group_lines", state.groupBy && !state.groupLines ? "0" : null);
+  set("highlight", state.highlight);
+  set("parcoords", state.parcoords ? formatParcoords(state.parcoords) : null);
+  set("parcolor", state.parcolor);
+  set("scatter", state.scatter ? state.scatter.map(formatAxisRef).join(",") : null);
+  const query = params.toString().replace(/%2C/gi, ",").replace(/%2F/gi, "/").replace(/%3A/gi, ":");
   const url = `${location.pathname}${query ? `?${query}` : ""}${location.hash}`;
   if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, "", url);
 }
@@ -96,6 +120,10 @@ export function resetProject(project) {
   state.metrics = [];
   state.systemMetrics = [];
   state.metricsParam = null;
+  state.highlight = null;
+  state.parcoords = null;
+  state.parcolor = null;
+  state.scatter = null;
 }
 
 function matchesRequested(run) {

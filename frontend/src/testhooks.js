@@ -35,7 +35,10 @@ export function publishCharts(charts, pending) {
     if (!chart.drawn) continue;
     drawn += 1;
     const runs = {};
-    for (const trace of chart.traces || []) runs[trace.run.id] = trace.x.length;
+    for (const trace of chart.traces || []) {
+      for (const run of trace.runs) runs[run.id] = chart.series.get(run.id)?.x.length ?? 0;
+    }
+    const traces = chart.traces || [];
     summary[chart.metric] = {
       title: chart.title,
       unit: chart.unit,
@@ -49,6 +52,24 @@ export function publishCharts(charts, pending) {
       xRange: chart.uplot ? [chart.uplot.scales.x.min, chart.uplot.scales.x.max] : null,
       yRange: chart.uplot ? [chart.uplot.scales.y.min, chart.uplot.scales.y.max] : null,
       xLabel: chart.uplot ? chart.uplot.axes[0].label ?? null : null,
+      lines: traces.length,
+      lineNames: traces.map((t) => t.name),
+      grouped: Boolean(chart.grouped),
+      // Each group's line as drawn: its x values, mean (before smoothing) and band.
+      groups: chart.grouped
+        ? traces.map((t) => ({
+          name: t.name,
+          key: t.group,
+          runs: t.runs.length,
+          color: t.color,
+          band: Boolean(t.band),
+          x: t.x,
+          mean: t.y,
+          lo: t.band?.lo ?? null,
+          hi: t.band?.hi ?? null,
+        }))
+        : [],
+      builds: chart.builds,
     };
     // Read when the test asks: uPlot lays its axes out after this call.
     const axes = () => chart.uplot?.axes ?? [];
@@ -56,6 +77,14 @@ export function publishCharts(charts, pending) {
     Object.defineProperty(summary[chart.metric], "yTicks", { enumerable: true, get: () => axes()[1]?._values ?? [] });
     Object.defineProperty(summary[chart.metric], "expanded", { enumerable: true, get: () => Boolean(chart.expanded) });
     Object.defineProperty(summary[chart.metric], "yLabelsFit", { enumerable: true, get: () => labelsFit(chart.uplot) });
+    // The highlight changes without a redraw of the data: read when asked.
+    const lit = () => (chart.traces || []).filter((t) => t.highlighted).map((t) => t.name);
+    Object.defineProperty(summary[chart.metric], "highlighted", { enumerable: true, get: () => lit()[0] ?? null });
+    Object.defineProperty(summary[chart.metric], "highlightedLines", { enumerable: true, get: lit });
+    const alphas = () => (chart.traces || []).map((t) => t.alpha ?? null);
+    Object.defineProperty(summary[chart.metric], "alphas", { enumerable: true, get: alphas });
+    Object.defineProperty(summary[chart.metric], "dimmed", { enumerable: true, get: () => alphas().filter((a) => a != null && a < 1).length });
+    Object.defineProperty(summary[chart.metric], "currentBuilds", { enumerable: true, get: () => chart.builds });
   }
   hooks.charts = summary;
   hooks.chartsDrawn = drawn;
@@ -80,4 +109,9 @@ export function markLoading(project) {
 export function publishMedia(summary) {
   if (!enabled) return;
   Object.assign(hooks.media, summary);
+}
+
+export function publishSweep(summary) {
+  if (!enabled) return;
+  hooks.sweep = summary;
 }
