@@ -279,6 +279,12 @@ def test_runs_table_lists_runs_with_sortable_config_and_summary(dashboard):
     assert names() == ["small", "mid", "large"]
     table.locator("th button[title='config.depth']").click()
     assert names() == ["small", "mid", "large"]
+    # Best runs first: by a summary metric (each run's last loss is its index + e^-2.9).
+    by_loss = table.locator("th button[title='summary.train/loss']")
+    by_loss.click()
+    assert names() == ["small", "large", "mid"]
+    by_loss.click()
+    assert names() == ["mid", "large", "small"]
 
     page.locator("[data-testid=view-charts]").click()
     dashboard.wait_settled()

@@ -187,12 +187,12 @@ def test_system_charts_grow_live_while_the_run_samples(dashboard):
     dashboard.open(project="live")
     # The run's writer flushes in the background: the page may see the first sample
     # alone, then the second as it polls.
-    dashboard.wait_for("window.__trackio.charts['system/cpu/utilization'].runs[arg] === 2", run.id)
+    dashboard.wait_for("window.__trackio.charts['system/cpu/utilization']?.runs[arg] === 2", run.id)
     for sample in (2, 3, 4):
         # A sample's step is its wall-time millisecond: two in one would be one.
         time.sleep(0.01)
         run.log_system(system_sample(sample, 0))
-    dashboard.wait_for("window.__trackio.charts['system/cpu/utilization'].runs[arg] === 5", run.id)
+    dashboard.wait_for("window.__trackio.charts['system/cpu/utilization']?.runs[arg] === 5", run.id)
     run.finish()
 
 

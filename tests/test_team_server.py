@@ -335,6 +335,24 @@ def test_reads_need_the_read_token_when_the_server_has_one(child_env, trackio_di
         server.stop()
 
 
+def test_series_asked_in_a_post_body_need_the_read_token_too(child_env, trackio_dir):
+    server = TeamServer(child_env, trackio_dir, "--read-token", "let-me-read").start()
+    try:
+        run = trackio.init(project="secret", name="r")
+        run.log({"loss": 0.5})
+        run.finish()
+        body = json.dumps({"project": "secret", "metrics": ["loss"]}).encode()
+        plain = {"Content-Type": "application/json"}
+        status, answer = server.request("/api/series", body, plain)
+        assert status == 401 and b"loss" not in answer
+        status, answer = server.request(
+            "/api/series", body, {**plain, "X-Trackio-Read-Token": "let-me-read"}
+        )
+        assert status == 200 and json.loads(answer)["series"][0]["y"] == [0.5]
+    finally:
+        server.stop()
+
+
 def urllib_request(url, body):
     import urllib.request
 

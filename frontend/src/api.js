@@ -1,5 +1,6 @@
 import { askForReadToken } from "./signin.js";
 import { STATIC_DATA, createStaticApi } from "./staticdata.js";
+import { unpackSeries } from "./packedseries.js";
 
 export class ApiError extends Error {
   constructor(message, status) {
@@ -24,17 +25,25 @@ function apiUrl(name, params) {
   return url;
 }
 
-async function getJSON(name, params = {}, signal) {
-  const response = await fetch(apiUrl(name, params), { signal, headers: { Accept: "application/json" } });
+async function failed(response) {
   let body = null;
   try {
     body = await response.json();
   } catch {
     body = null;
   }
-  if (!response.ok) {
-    if (response.status === 401 && body?.needs === "read_token") askForReadToken();
-    throw new ApiError(body?.error || `${response.status} ${response.statusText}`, response.status);
+  if (response.status === 401 && body?.needs === "read_token") askForReadToken();
+  return new ApiError(body?.error || `${response.status} ${response.statusText}`, response.status);
+}
+
+async function getJSON(name, params = {}, signal) {
+  const response = await fetch(apiUrl(name, params), { signal, headers: { Accept: "application/json" } });
+  if (!response.ok) throw await failed(response);
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
   }
   return body;
 }
@@ -56,11 +65,22 @@ export async function fetchMetrics(project) {
   return { metrics: body.metrics, system: body.system ?? [] };
 }
 
-export async function fetchSeries({ project, metric, runs, x, maxPoints, after }, signal) {
+// POSTed: a sweep's chart names 1,000 run ids, more than a URL may hold; answered
+// packed (typed arrays), not as megabytes of JSON to parse. `onAnswer` is called once
+// the server has answered, before the body is in.
+export async function fetchSeries({ project, metric, runs, x, maxPoints, after, onAnswer }, signal) {
   if (frozen) return frozen.series({ metric, runs, x });
-  const params = { project, metric, runs: runs.join(","), x, max_points: maxPoints };
-  if (after && after.length) params.after = after.map(([id, step]) => `${id}:${step}`).join(",");
-  return getJSON("series", params, signal);
+  const body = { project, metrics: [metric], runs, x, max_points: maxPoints, format: "packed" };
+  if (after && after.length) body.after = Object.fromEntries(after);
+  const response = await fetch(new URL("api/series", document.baseURI), {
+    method: "POST",
+    signal,
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  onAnswer?.();
+  if (!response.ok) throw await failed(response);
+  return unpackSeries(await response.arrayBuffer());
 }
 
 export async function fetchMedia({ project, runs, kind, key, after }, signal) {

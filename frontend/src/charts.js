@@ -6,6 +6,11 @@ import { publishCharts } from "./testhooks.js";
 import { SYSTEM_SECTION, orderSystemMetrics, shownName, systemUnit, systemX } from "./system.js";
 
 const CONCURRENCY = 6;
+// Past a few hundred runs a chart's series keep the server busy for a while: two at a
+// time, the first charts arrive (and draw while the next are computed) rather than
+// all of them together at the end.
+const HEAVY_RUNS = 200;
+const HEAVY_CONCURRENCY = 2;
 const EAGER_LIMIT = 40;
 const DEFAULT_SECTION = "";
 
@@ -31,7 +36,11 @@ export class ChartsView {
     this.attached = [];
     this.loaded = new Map();
     this.queue = [];
+    // Requests holding one of the CONCURRENCY slots; `running` also counts those whose
+    // answer is still being read and drawn (a slot is freed once the server answers).
     this.active = 0;
+    this.activeHeavy = 0;
+    this.running = 0;
     this.generation = 0;
     this.themeKey = "";
     this.refetching = new Set();
@@ -261,14 +270,33 @@ export class ChartsView {
 
   pump() {
     while (this.active < CONCURRENCY && this.queue.length) {
-      const job = this.queue.shift();
+      const index = this.queue.findIndex((job) => !this.isHeavy(job) || this.activeHeavy < HEAVY_CONCURRENCY);
+      if (index < 0) return;
+      const [job] = this.queue.splice(index, 1);
+      const heavy = this.isHeavy(job);
       this.active += 1;
-      this.run(job).finally(() => {
+      this.running += 1;
+      if (heavy) this.activeHeavy += 1;
+      // The next request goes out as soon as the server answers this one, before its
+      // body is read and drawn: the server computes while the page draws.
+      let released = false;
+      job.release = () => {
+        if (released) return;
+        released = true;
         this.active -= 1;
+        if (heavy) this.activeHeavy -= 1;
         this.pump();
+      };
+      this.run(job).finally(() => {
+        job.release();
+        this.running -= 1;
         this.publish();
       });
     }
+  }
+
+  isHeavy(job) {
+    return job.runIds.length >= HEAVY_RUNS;
   }
 
   push(job) {
@@ -291,7 +319,7 @@ export class ChartsView {
     }
   }
 
-  async fetchJob({ chart, runIds, after, generation }) {
+  async fetchJob({ chart, runIds, after, generation, release }) {
     if (generation !== this.generation) return;
     chart.root.classList.add("loading");
     try {
@@ -302,6 +330,7 @@ export class ChartsView {
         x: this.xOf(chart),
         maxPoints: chart.maxPoints(),
         after,
+        onAnswer: release,
       });
       if (generation !== this.generation) return;
       const afterSteps = new Map(after || []);
@@ -340,7 +369,7 @@ export class ChartsView {
   }
 
   pending() {
-    return this.queue.length + this.active;
+    return this.queue.length + this.running;
   }
 
   whenIdle() {

@@ -33,6 +33,7 @@ from trackio.server.responses import (
 )
 from trackio.server.saved_files_route import saved_files_endpoint
 from trackio.server.security import LOOPBACK_HOSTS, SecurityHeaders, allowed_hosts
+from trackio.server.series_route import series_post
 from trackio.server.team import ReadGuard, Team, team_routes
 from trackio.storage.chunks import INT64_MAX, INT64_MIN
 
@@ -214,6 +215,11 @@ def create_app(
         Route("/api/runs", endpoint(runs)),
         Route("/api/metrics", endpoint(metrics)),
         Route("/api/series", endpoint(series)),
+        Route(
+            "/api/series",
+            series_post(reader, DEFAULT_MAX_POINTS, _MAX_POINTS_LIMIT),
+            methods=["POST"],
+        ),
         Route("/api/saved{rest:path}", saved_files_endpoint(reader)),
     ]
     if (DASHBOARD_DIR / "index.html").is_file():

@@ -7,16 +7,17 @@ block or fail a training process.
 
 from __future__ import annotations
 
-import threading
 import zlib
-from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from trackio.server.downsample import Downsampled, downsample, downsample_blocks
+from trackio.server.downsample import downsample, downsample_blocks
 from trackio.server.run_overview import run_overviews
+from trackio.server.series_answer import SeriesAnswer
+from trackio.server.series_cache import SeriesCache
 from trackio.server.store_cache import StoreCache
 from trackio.storage import ProjectStore, list_projects, open_store
 from trackio.storage.errors import MetricNotFoundError
@@ -26,33 +27,14 @@ from trackio.storage.records import RunRecord, SeriesVersion
 X_AXES = ("step", "time", "relative")
 
 
-class SeriesCache:
-    """Downsampled series kept for as long as the points they came from are unchanged,
-    so reloading a page or a second viewer costs a metadata query per series."""
+@dataclass(frozen=True)
+class SeriesAnswers:
+    """The series of a request along axis `x`: (metric, answer) pairs, metric by metric
+    and run by run in the order asked, and the asked run ids that do not exist."""
 
-    def __init__(self, capacity: int = 4096) -> None:
-        self._capacity = capacity
-        self._entries: OrderedDict[tuple[Any, ...], tuple[SeriesVersion, dict[str, Any]]] = (
-            OrderedDict()
-        )
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...], version: SeriesVersion) -> dict[str, Any] | None:
-        """The result stored under `key` if it was computed from points at `version`."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or entry[0] != version:
-                return None
-            self._entries.move_to_end(key)
-            return entry[1]
-
-    def put(self, key: tuple[Any, ...], version: SeriesVersion, result: dict[str, Any]) -> None:
-        """Store a result, evicting the least recently used beyond capacity."""
-        with self._lock:
-            self._entries[key] = (version, result)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
+    x: str
+    series: list[tuple[str, SeriesAnswer]]
+    missing: list[str]
 
 
 class ProjectReader:
@@ -134,7 +116,40 @@ class ProjectReader:
         step_min: int | None = None,
         step_max: int | None = None,
     ) -> dict[str, Any]:
-        """Downsampled series of each of `metrics` for the given runs (all runs if None)."""
+        """Downsampled series of each of `metrics` for the given runs (all runs if None),
+        JSON-ready."""
+        answers = self.series_answers(
+            project,
+            metrics,
+            run_ids=run_ids,
+            x=x,
+            max_points=max_points,
+            after=after,
+            step_min=step_min,
+            step_max=step_max,
+        )
+        payload: dict[str, Any] = {
+            "x": x,
+            "series": [{"metric": metric, **answer.json()} for metric, answer in answers.series],
+            "missing": answers.missing,
+        }
+        if len(metrics) == 1:
+            payload["metric"] = metrics[0]
+        return payload
+
+    def series_answers(
+        self,
+        project: str,
+        metrics: list[str],
+        *,
+        run_ids: list[str] | None,
+        x: str = "step",
+        max_points: int = 1000,
+        after: dict[str, int] | None = None,
+        step_min: int | None = None,
+        step_max: int | None = None,
+    ) -> SeriesAnswers:
+        """What `series` answers, as arrays: per metric, then per run, its series."""
         store = self.store(project)
         for metric in metrics:
             if not store.has_metric(metric):
@@ -150,7 +165,7 @@ class ProjectReader:
             missing = [run_id for run_id in run_ids if run_id not in by_id]
             records = [by_id[run_id] for run_id in run_ids if run_id in by_id]
         after = after or {}
-        series = []
+        series: list[tuple[str, SeriesAnswer]] = []
         for metric in metrics:
             # One statement for the versions of every run read from `step_min` (a
             # round trip per run costs on a database server).
@@ -182,18 +197,15 @@ class ProjectReader:
             for query in queries:
                 run_id = query.record.run_id
                 answer = self._one_series(query, versions.get(run_id), read.get(run_id))
-                series.append({"metric": metric, **answer})
-        payload: dict[str, Any] = {"x": x, "series": series, "missing": missing}
-        if len(metrics) == 1:
-            payload["metric"] = metrics[0]
-        return payload
+                series.append((metric, answer))
+        return SeriesAnswers(x, series, missing)
 
     def _one_series(
         self,
         query: _SeriesQuery,
         version: SeriesVersion | None = None,
         data: NumericSeries | SeriesBlocks | None = None,
-    ) -> dict[str, Any]:
+    ) -> SeriesAnswer:
         """One series' answer: from the cache when its points are unchanged, else from
         `data` (read already) or a read of its own."""
         if query.x not in X_AXES:
@@ -270,7 +282,7 @@ class _SeriesQuery:
 
     def downsampled(
         self, version: SeriesVersion, data: NumericSeries | SeriesBlocks | None = None
-    ) -> dict[str, Any]:
+    ) -> SeriesAnswer:
         """The series along step, wall time or relative time, at most `max_points`
         points, from `data` when the caller read it already."""
         if data is None:
@@ -293,12 +305,14 @@ class _SeriesQuery:
                 data.value_max,
                 self.max_points,
             )
-            return _series_json(self.record, reduced, data.last_step, int(data.count.sum()))
+            return SeriesAnswer.of(
+                self.record.run_id, reduced, data.last_step, int(data.count.sum())
+            )
         reduced = downsample(self.axis(data.steps, data.times), data.values, self.max_points)
         last_step = int(data.steps[-1]) if len(data) else None
-        return _series_json(self.record, reduced, last_step, len(data))
+        return SeriesAnswer.of(self.record.run_id, reduced, last_step, len(data))
 
-    def against_metric(self) -> dict[str, Any]:
+    def against_metric(self) -> SeriesAnswer:
         """The series with another metric's values at the same steps as x."""
         read = self.store.numeric_series
         points = read(
@@ -314,41 +328,4 @@ class _SeriesQuery:
         xs, values, paired = pair_by_step(axis, points)
         last_step = int(paired[-1]) if len(paired) else None
         reduced = downsample(xs, values, self.max_points)
-        return _series_json(self.record, reduced, last_step, len(values))
-
-
-def _narrow(arrays: list[np.ndarray], exact: bool) -> list[np.ndarray]:
-    """The arrays as float32 (half the JSON) when that loses nothing that matters: raw
-    points only if each is exactly a float32; bucket means and extremes when their
-    envelope is within float32's range (a 7-digit mean of a bucket is as good)."""
-    with np.errstate(over="ignore"):
-        narrow = [values.astype(np.float32) for values in arrays]
-    if exact:
-        values = arrays[0]
-        finite = np.isfinite(values)
-        keeps = np.array_equal(narrow[0].astype(np.float64)[finite], values[finite])
-    else:
-        envelope = np.abs(np.concatenate(arrays[1:]))
-        envelope = envelope[np.isfinite(envelope)]
-        keeps = bool(np.all((envelope == 0) | ((envelope > 1e-30) & (envelope < 1e38))))
-    return narrow if keeps else arrays
-
-
-def _series_json(
-    record: RunRecord, reduced: Downsampled, last_step: int | None, total: int
-) -> dict[str, Any]:
-    if reduced.y_min is None or reduced.y_max is None:
-        (y,) = _narrow([reduced.y], exact=True)
-        y_min = y_max = None
-    else:
-        y, y_min, y_max = _narrow([reduced.y, reduced.y_min, reduced.y_max], exact=False)
-    return {
-        "run": record.run_id,
-        "x": reduced.x,
-        "y": y,
-        "min": y_min,
-        "max": y_max,
-        "last_step": last_step,
-        "downsampled": reduced.downsampled,
-        "total": total,
-    }
+        return SeriesAnswer.of(self.record.run_id, reduced, last_step, len(values))

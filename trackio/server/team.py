@@ -258,6 +258,14 @@ def _open_run(team: Team, project: str, request: RunRequest) -> dict[str, Any]:
     }
 
 
+# A series query names many runs, too many for a URL: it is a read sent as a POST.
+_READ_POSTS = {"/api/series"}
+
+
+def _reads(method: str | None, path: str) -> bool:
+    return method in ("GET", "HEAD") or (method == "POST" and path in _READ_POSTS)
+
+
 class ReadGuard:
     """ASGI middleware: API reads need the read token (the app's own files do not, so
     the dashboard can load and ask for it)."""
@@ -273,7 +281,7 @@ class ReadGuard:
             scope["type"] == "http"
             and path.startswith("/api/")
             and path not in _OPEN_PATHS
-            and scope.get("method") in ("GET", "HEAD")
+            and _reads(scope.get("method"), path)
             and not self.access.can_read(Request(scope))
         ):
             response = JSONResponse(
