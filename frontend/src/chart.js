@@ -434,6 +434,10 @@ export class Chart {
   // then the whole paint faintly over them, then the highlighted lines (their band,
   // their raw line when smoothed, a rim and the line) on top.
   composeHighlight(u) {
+    if (!this.fullKept) {
+      this.keepLayer(u, "full");
+      this.fullKept = true;
+    }
     const { under, full } = this.layers ?? {};
     if (!under || !full) return;
     const { ctx } = u;
@@ -573,7 +577,9 @@ export class Chart {
         draw: [
           (u) => {
             this.drawLonePoints(u);
-            this.keepLayer(u, "full");
+            // Copied when a highlight first needs it: a copy makes the browser
+            // rasterise a thousand lines at once, in the middle of the page's load.
+            this.fullKept = false;
             if (this.traces.some((t) => t.highlighted)) this.composeHighlight(u);
           },
         ],
@@ -636,6 +642,8 @@ export class Chart {
     ctx.restore();
   }
 
+  // Bands of one colour are filled as one path: a sweep's thousand translucent bands,
+  // filled one by one, blend each pixel hundreds of times.
   drawBands(u, traces = this.traces) {
     const bands = traces.filter((t) => t.band);
     if (!bands.length) return;
@@ -651,32 +659,38 @@ export class Chart {
     const bottom = top + height;
     const px = (v) => left + (v - sx.min) * kx;
     const py = log ? (v) => bottom - (Math.log10(v) - yMin) * ky : (v) => bottom - (v - yMin) * ky;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(left, top, width, height);
-    ctx.clip();
+    const paths = new Map();
     for (const t of bands) {
+      const alpha = t.group !== undefined ? this.theme.bandAlpha : BAND_ALPHA;
+      const fill = withAlpha(t.color, alpha);
+      let path = paths.get(fill);
+      if (!path) paths.set(fill, (path = new Path2D()));
       const { lo, hi } = t.band;
       const xs = t.x;
       const n = xs.length;
-      ctx.beginPath();
       let i = 0;
       while (i < n) {
         while (i < n && (lo[i] == null || hi[i] == null)) i++;
         const start = i;
         while (i < n && lo[i] != null && hi[i] != null) i++;
         if (i === start) continue;
-        ctx.moveTo(px(xs[start]), py(hi[start]));
-        for (let k = start + 1; k < i; k++) ctx.lineTo(px(xs[k]), py(hi[k]));
-        for (let k = i - 1; k >= start; k--) ctx.lineTo(px(xs[k]), py(lo[k]));
-        ctx.closePath();
+        path.moveTo(px(xs[start]), py(hi[start]));
+        for (let k = start + 1; k < i; k++) path.lineTo(px(xs[k]), py(hi[k]));
+        for (let k = i - 1; k >= start; k--) path.lineTo(px(xs[k]), py(lo[k]));
+        path.closePath();
       }
-      const alpha = t.group !== undefined ? this.theme.bandAlpha : BAND_ALPHA;
-      ctx.fillStyle = withAlpha(t.color, alpha);
-      ctx.fill();
+    }
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, width, height);
+    ctx.clip();
+    for (const [fill, path] of paths) {
+      ctx.fillStyle = fill;
+      ctx.fill(path);
     }
     ctx.restore();
   }
+
 
   onSelect(u) {
     const { left, width } = u.select;
