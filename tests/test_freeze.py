@@ -370,6 +370,6 @@ def test_a_chart_shares_its_points_among_its_runs_down_to_a_floor():
         1_000,
         250,
         50,
-        50,
-        50,
+        25,
+        25,
     ]

@@ -349,10 +349,13 @@ async function loadProject() {
     const unknownAxis = !isBuiltinX(state.x) && !metrics.includes(state.x) ? state.x : null;
     if (unknownAxis != null) state.x = "step";
     renderXAxisOptions();
-    runList.render();
+    // The charts ask for their series before the runs list is built: a sweep's
+    // thousand rows take a while, and the server computes in the meantime.
+    runList.renderGroupOptions();
     alertsView.renderTab();
     writeUrl();
     applyView();
+    runList.render();
     if (!frozen) live.start(project, runsResponse.cursor);
     if (unknownAxis != null) showNotice(`No x axis “${unknownAxis}” in this project: showing Step.`);
     await charts.whenIdle();

@@ -28,7 +28,7 @@ POINTS_PER_CHART = 25_000
 """The points one chart shares among its runs (the dashboard's `POINTS_PER_CHART`)."""
 MAX_POINTS_PER_SERIES = 1_000
 """A full-width chart's worth: the server's default `max_points`."""
-MIN_POINTS_PER_SERIES = 50
+MIN_POINTS_PER_SERIES = 25
 """Fewest points a run's line gets, however many runs (the dashboard's `MIN_POINTS_PER_RUN`)."""
 _ALIGN = 8
 
