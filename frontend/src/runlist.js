@@ -45,9 +45,17 @@ function configKeys() {
   return [...keys].sort();
 }
 
+// Past this many rows the list keeps only those in view in the page.
+const WINDOWED_AFTER = 300;
+const OVERSCAN = 20;
+
 export class RunList {
   constructor() {
     this.collapsedGroups = new Set();
+    this.rows = [];
+    this.windowed = false;
+    this.heights = { run: 28, group: 30 };
+    this.measured = new Set();
     this.search = el("input", {
       type: "search",
       class: "run-search",
@@ -103,6 +111,12 @@ export class RunList {
       this.top.root,
       this.list,
     );
+    let frame = 0;
+    this.list.addEventListener("scroll", () => {
+      if (!this.windowed) return;
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => this.paintWindow());
+    });
     this.list.addEventListener("mouseover", (event) => this.onHover(event));
     this.list.addEventListener("mouseleave", () => hoverRuns(null));
     onFocus((target) => this.focus(target));
@@ -143,18 +157,19 @@ export class RunList {
       const key = groupKey(run);
       if (this.collapsedGroups.delete(key)) this.render();
     }
-    let row = null;
     for (const item of this.list.querySelectorAll(".focused")) item.classList.remove("focused");
-    if (run) row = this.list.querySelector(`[data-testid=run-item][data-run-id="${CSS.escape(run.id)}"]`);
-    else if (this.focusedGroup != null) {
-      row = [...this.list.querySelectorAll(".run-group")].find((item) => item.dataset.groupKey === this.focusedGroup);
-    }
+    const index = this.rows.findIndex((row) =>
+      run ? row.run === run : this.focusedGroup != null && row.group === this.focusedGroup,
+    );
+    if (index < 0) return;
+    if (this.windowed) this.reveal(index);
+    const row = this.list.querySelector(`[data-row="${index}"]`);
     if (!row) return;
     row.classList.add("focused");
     row.scrollIntoView({ block: "nearest" });
   }
 
-  renderRun(run) {
+  renderRun(run, index) {
     const checkbox = el("input", {
       type: "checkbox",
       checked: state.selected.has(run.id),
@@ -165,9 +180,9 @@ export class RunList {
     return el(
       "li",
       {
-        class: `run-item${state.selected.has(run.id) ? "" : " off"}${this.pinned === run ? " focused" : ""}`,
+        class: `run-item${state.groupBy ? " in-group" : ""}${state.selected.has(run.id) ? "" : " off"}${this.pinned === run ? " focused" : ""}`,
         "data-testid": "run-item",
-        dataset: { runId: run.id, runName: run.name },
+        dataset: { runId: run.id, runName: run.name, row: index },
       },
       el(
         "label",
@@ -181,73 +196,154 @@ export class RunList {
     );
   }
 
+  renderGroup({ group: key, ids }, index) {
+    const on = ids.filter((id) => state.selected.has(id)).length;
+    const box = el("input", {
+      type: "checkbox",
+      checked: on === ids.length,
+      indeterminate: on > 0 && on < ids.length,
+      "aria-label": `Show group ${key}`,
+      dataset: { groupIds: JSON.stringify(ids) },
+    });
+    const collapsed = this.collapsedGroups.has(key);
+    const toggle = el("button", {
+      type: "button",
+      class: "group-toggle",
+      "aria-expanded": String(!collapsed),
+      text: collapsed ? "▸" : "▾",
+      onclick: () => {
+        if (this.collapsedGroups.has(key)) this.collapsedGroups.delete(key);
+        else this.collapsedGroups.add(key);
+        this.render();
+      },
+    });
+    return el(
+      "li",
+      {
+        class: `run-group${this.focusedGroup === key ? " focused" : ""}`,
+        "data-testid": "run-group",
+        dataset: { groupKey: key, groupIds: JSON.stringify(ids), row: index },
+      },
+      toggle,
+      el(
+        "label",
+        {},
+        box,
+        // The colour of the group's line in the charts (drawn while "Group lines" is on).
+        this.groupColors ? el("span", { class: "swatch", style: { background: this.groupColors.get(key) } }) : null,
+        el("span", { class: "group-name", text: key }),
+        el("span", { class: "group-count", text: String(ids.length) }),
+      ),
+    );
+  }
+
+  renderRow(row, index) {
+    return row.run ? this.renderRun(row.run, index) : this.renderGroup(row, index);
+  }
+
+  // What the list shows, a row per run or group header, in order.
+  listRows(runs) {
+    if (!state.groupBy) return runs.map((run) => ({ run }));
+    const groups = new Map();
+    for (const run of runs) {
+      const key = groupKey(run);
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(run);
+    }
+    const rows = [];
+    for (const [key, members] of groups) {
+      rows.push({ group: key, ids: members.map((run) => run.id) });
+      if (!this.collapsedGroups.has(key)) for (const run of members) rows.push({ run });
+    }
+    return rows;
+  }
+
   render() {
     this.pinned = pinnedRun();
     this.renderGroupOptions();
     this.top.render();
     const runs = filteredRuns();
     this.count.textContent = `${selectedRuns().length} / ${state.runs.length} shown`;
+    this.groupColors = state.groupBy && state.groupLines ? groupColors() : null;
+    this.rows = this.listRows(runs);
+    this.windowed = this.rows.length > WINDOWED_AFTER;
+    this.painted = null;
     const scroll = this.list.scrollTop;
-    const items = [];
-    if (!state.groupBy) {
-      for (const run of runs) items.push(this.renderRun(run));
+    if (this.windowed) {
+      this.paintWindow();
     } else {
-      const groups = new Map();
-      const colors = state.groupLines ? groupColors() : null;
-      for (const run of runs) {
-        const key = groupKey(run);
-        if (!groups.has(key)) groups.set(key, []);
-        groups.get(key).push(run);
+      const items = this.rows.map((row, index) => this.renderRow(row, index));
+      if (!runs.length) {
+        items.push(el("li", { class: "empty", text: state.runs.length ? "No run matches the filter." : "No runs yet." }));
       }
-      for (const [key, members] of groups) {
-        const ids = members.map((run) => run.id);
-        const on = ids.filter((id) => state.selected.has(id)).length;
-        const box = el("input", {
-          type: "checkbox",
-          checked: on === ids.length,
-          indeterminate: on > 0 && on < ids.length,
-          "aria-label": `Show group ${key}`,
-          dataset: { groupIds: JSON.stringify(ids) },
-        });
-        const collapsed = this.collapsedGroups.has(key);
-        const toggle = el("button", {
-          type: "button",
-          class: "group-toggle",
-          "aria-expanded": String(!collapsed),
-          text: collapsed ? "▸" : "▾",
-          onclick: () => {
-            if (this.collapsedGroups.has(key)) this.collapsedGroups.delete(key);
-            else this.collapsedGroups.add(key);
-            this.render();
-          },
-        });
-        items.push(
-          el(
-            "li",
-            {
-              class: `run-group${this.focusedGroup === key ? " focused" : ""}`,
-              "data-testid": "run-group",
-              dataset: { groupKey: key, groupIds: JSON.stringify(ids) },
-            },
-            toggle,
-            el(
-              "label",
-              {},
-              box,
-              // The colour of the group's line in the charts (drawn while "Group lines" is on).
-              colors ? el("span", { class: "swatch", style: { background: colors.get(key) } }) : null,
-              el("span", { class: "group-name", text: key }),
-              el("span", { class: "group-count", text: String(ids.length) }),
-            ),
-          ),
-        );
-        if (!collapsed) for (const run of members) items.push(this.renderRun(run));
-      }
+      this.list.replaceChildren(...items);
     }
-    if (!runs.length) {
-      items.push(el("li", { class: "empty", text: state.runs.length ? "No run matches the filter." : "No runs yet." }));
-    }
-    this.list.replaceChildren(...items);
     this.list.scrollTop = scroll;
+  }
+
+  // Where each row starts, from the heights of a run row and a group row as drawn.
+  rowTops() {
+    const tops = new Array(this.rows.length + 1);
+    tops[0] = 0;
+    for (let i = 0; i < this.rows.length; i++) {
+      tops[i + 1] = tops[i] + (this.rows[i].run ? this.heights.run : this.heights.group);
+    }
+    return tops;
+  }
+
+  // A sweep's thousand rows are not all in the page: those in view and a few around
+  // them are, between two spacers as tall as the rows left out.
+  paintWindow() {
+    const tops = this.rowTops();
+    const { scrollTop, clientHeight } = this.list;
+    const view = clientHeight || 800;
+    let first = 0;
+    while (first < this.rows.length && tops[first + 1] <= scrollTop) first++;
+    let last = first;
+    while (last < this.rows.length && tops[last] < scrollTop + view) last++;
+    const start = Math.max(0, first - OVERSCAN);
+    const end = Math.min(this.rows.length, last + OVERSCAN);
+    if (this.painted && this.painted[0] === start && this.painted[1] === end) return;
+    this.painted = [start, end];
+    const spacer = (height) => el("li", { class: "run-spacer", "aria-hidden": "true", style: { height: `${height}px` } });
+    const items = [];
+    for (let i = start; i < end; i++) items.push(this.renderRow(this.rows[i], i));
+    this.list.replaceChildren(spacer(tops[start]), ...items, spacer(tops[this.rows.length] - tops[end]));
+    this.list.scrollTop = scrollTop;
+    if (this.measured.size < 2) this.measure(items);
+  }
+
+  // Row heights follow the page's fonts and styles: taken from the first rows drawn
+  // of each kind (margins included: a group header has one above it).
+  measure(items) {
+    const outer = (item) => {
+      const style = getComputedStyle(item);
+      return item.offsetHeight + parseFloat(style.marginTop) + parseFloat(style.marginBottom);
+    };
+    let changed = false;
+    for (const kind of ["run", "group"]) {
+      if (this.measured.has(kind)) continue;
+      const item = items.find((row) => (kind === "run" ? row.dataset.runId : row.dataset.groupKey != null));
+      if (!item || !item.offsetHeight) continue;
+      this.measured.add(kind);
+      const height = outer(item);
+      if (height !== this.heights[kind]) {
+        this.heights[kind] = height;
+        changed = true;
+      }
+    }
+    if (!changed) return;
+    this.painted = null;
+    this.paintWindow();
+  }
+
+  // Scrolls the windowed list so row `index` is drawn.
+  reveal(index) {
+    const tops = this.rowTops();
+    const { scrollTop, clientHeight } = this.list;
+    if (tops[index] < scrollTop || tops[index + 1] > scrollTop + clientHeight) {
+      this.list.scrollTop = Math.max(0, tops[index] - clientHeight / 2);
+    }
+    this.paintWindow();
   }
 }
