@@ -378,8 +378,11 @@ export class Chart {
       this.destroyPlot();
       this.layout = "";
     } else if (this.uplot && layout === this.layout) {
-      this.uplot.setData(data, false);
-      this.applyRanges();
+      const u = this.uplot;
+      u.batch(() => {
+        u.setData(data, false);
+        this.setRanges(u);
+      });
     } else {
       this.build(data, layout);
     }
@@ -588,7 +591,15 @@ export class Chart {
         setCursor: [(u) => this.onCursor(u, formatX)],
       },
     };
-    this.uplot = new uPlot(opts, data, this.plot);
+    // Built, sized and scaled in one batch: uPlot draws once, now, rather than once
+    // here and again on a microtask it queued (a sweep's chart draws 1,000 lines).
+    this.uplot = new uPlot(opts, data, (u, init) => {
+      this.plot.appendChild(u.root);
+      u.batch(() => {
+        init();
+        this.setRanges(u);
+      });
+    });
     this.builds += 1;
     const over = this.uplot.over;
     over.addEventListener("dblclick", () => this.resetZoom());
@@ -609,7 +620,6 @@ export class Chart {
       this.pressedAt = null;
       if (start && Math.hypot(event.clientX - start[0], event.clientY - start[1]) < CLICK_PX) this.onClick();
     });
-    this.applyRanges();
   }
 
   // A line needs two neighbouring values: a metric logged once, or a value whose
@@ -719,13 +729,14 @@ export class Chart {
 
   applyRanges() {
     const u = this.uplot;
-    if (!u) return;
+    if (u) u.batch(() => this.setRanges(u));
+  }
+
+  setRanges(u) {
     const [xMin, xMax] = this.xRange();
     const [yMin, yMax] = this.yRange();
-    u.batch(() => {
-      u.setScale("x", { min: xMin, max: xMax });
-      u.setScale("y", { min: yMin, max: yMax });
-    });
+    u.setScale("x", { min: xMin, max: xMax });
+    u.setScale("y", { min: yMin, max: yMax });
   }
 
   xRange() {
