@@ -6,7 +6,6 @@ import { ChartsView } from "./charts.js";
 import { AlertsView } from "./alerts.js";
 import { alerts } from "./alertdata.js";
 import { MediaView } from "./media.js";
-import { SweepView } from "./sweep.js";
 import { RunList } from "./runlist.js";
 import { RunsTable } from "./table.js";
 import { LivePoller } from "./live.js";
@@ -23,7 +22,20 @@ const runList = new RunList();
 const table = new RunsTable();
 const media = new MediaView();
 const alertsView = new AlertsView();
-const sweep = new SweepView();
+// The Sweep view's code loads when a page first needs it: most never show it, and
+// every page would parse it before drawing a chart.
+const sweepHost = el("div", { class: "sweep-host", hidden: true });
+let sweep = null;
+let sweepLoading = null;
+function loadSweep() {
+  sweepLoading ??= import("./sweep.js").then(({ SweepView }) => {
+    sweep = new SweepView();
+    sweep.root.hidden = state.view !== "sweep";
+    sweepHost.append(sweep.root);
+    return sweep;
+  });
+  return sweepLoading;
+}
 let loadToken = 0;
 // A frozen dashboard's description (`trackio freeze`): its data never changes, so
 // nothing polls, and the navbar says what it is.
@@ -205,7 +217,7 @@ const toolbar = el(
   alertsView.controls,
 );
 const notice = el("p", { class: "notice", hidden: true, role: "status" });
-const views = [charts.root, table.root, media.root, alertsView.root, sweep.root];
+const views = [charts.root, table.root, media.root, alertsView.root, sweepHost];
 const content = el("main", { class: "content" }, toolbar, notice, ...views);
 const sidebar = state.sidebar === "hidden" ? null : el("aside", { class: "sidebar" }, runList.root);
 const scrim = el("div", { class: "scrim", onclick: () => document.body.classList.add("sidebar-collapsed") });
@@ -239,7 +251,8 @@ function applyView() {
   mediaControls.hidden = view !== "media";
   alertsView.root.hidden = view !== "alerts";
   alertsView.controls.hidden = view !== "alerts";
-  sweep.root.hidden = view !== "sweep";
+  sweepHost.hidden = view !== "sweep";
+  if (sweep) sweep.root.hidden = view !== "sweep";
   if (view === "charts") charts.sync();
   else redrawView();
 }
@@ -249,7 +262,7 @@ function redrawView() {
   if (state.view === "table") table.render();
   else if (state.view === "media") media.sync();
   else if (state.view === "alerts") alertsView.render();
-  else if (state.view === "sweep") sweep.render();
+  else if (state.view === "sweep") loadSweep().then(() => state.view === "sweep" && sweep.render());
   else charts.redrawAll();
 }
 
@@ -298,7 +311,7 @@ async function onLiveRuns(runs, runIds) {
   if (!added.length && !changed.length) return;
   runList.render();
   if (state.view === "table") table.render();
-  if (state.view === "sweep") sweep.render();
+  if (state.view === "sweep") sweep?.render();
   media.onRunsChanged(changed);
   if (state.view === "media" && added.some((run) => state.selected.has(run.id))) media.sync();
   // Raising an alert touches its run: only the runs that changed are read again.
@@ -343,7 +356,11 @@ async function loadProject() {
     ]);
     if (token !== loadToken) return;
     mergeRuns(runsResponse.runs);
-    sweep.applyLink();
+    // A link's brushes select their runs whichever view it opens.
+    if (state.view === "sweep" || state.parcoords) {
+      (await loadSweep()).applyLink();
+      if (token !== loadToken) return;
+    }
     state.metrics = metrics;
     state.systemMetrics = system;
     const unknownAxis = !isBuiltinX(state.x) && !metrics.includes(state.x) ? state.x : null;
