@@ -193,10 +193,10 @@ def series_url(base: str, project: str, metric: str, max_points: int) -> str:
     return f"{base}api/series?{query}"
 
 
-def page_load_seconds(base: str, charts: int) -> list[float] | None:
-    """Seconds from navigation to every chart drawn in headless Chromium, for a first
-    visit (the server's series cache cold) and two more, each in a fresh browser
-    context; None if Chromium or Playwright is missing."""
+def page_load_seconds(base: str, charts: int, project: str = WIDE) -> list[float] | None:
+    """Seconds from navigation to every chart of `project` drawn in headless Chromium,
+    for a first visit (the server's series cache cold) and two more, each in a fresh
+    browser context; None if Chromium or Playwright is missing."""
     reason = unavailable_reason()
     if reason is not None:
         print(f"{reason}: no page-load figure")
@@ -210,7 +210,7 @@ def page_load_seconds(base: str, charts: int) -> list[float] | None:
             context = hooked_context(browser, viewport={"width": 1440, "height": 900})
             page = context.new_page()
             started = time.perf_counter()
-            page.goto(base + "?" + urlencode({"project": WIDE}))
+            page.goto(base + "?" + urlencode({"project": project}))
             page.wait_for_function(
                 "(n) => window.__trackio && window.__trackio.ready"
                 " && window.__trackio.pending === 0 && window.__trackio.chartsDrawn >= n",
@@ -315,10 +315,12 @@ def main() -> None:
                 f"{cached[0][1]:,} bytes"
             )
         print(sweep_page_figures(server.url))
-        loaded = page_load_seconds(server.url, charts=10)
-        if loaded is not None:
+        for label, project, charts in (("100 runs", WIDE, 10), ("1,000,000-step run", LONG, 5)):
+            loaded = page_load_seconds(server.url, charts=charts, project=project)
+            if loaded is None:
+                break
             print(
-                f"page navigation to all 10 charts drawn (100 runs): first visit "
+                f"page navigation to all {charts} charts drawn ({label}): first visit "
                 f"{loaded[0] * 1000:.0f} ms, median of 3 {statistics.median(loaded) * 1000:.0f} ms"
                 f" (all: {', '.join(f'{t * 1000:.0f}' for t in loaded)})"
             )
