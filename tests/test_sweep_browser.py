@@ -126,6 +126,14 @@ def test_the_runs_list_keeps_only_the_rows_in_view_in_the_page(tab, sweep):
     assert tab.rows() == [f"trial-099{i}" for i in range(10)]
     assert len(tab.drawn("loss")) == 9
 
+    # A link's highlighted run is brought into the list's view, far down as it is.
+    tab.open(highlight="trial-0900")
+    pinned = tab.page.locator("[data-testid=run-item][data-run-name='trial-0900']")
+    assert "focused" in pinned.get_attribute("class")
+    assert pinned.is_visible()
+    box, frame = pinned.bounding_box(), tab.page.locator("[data-testid=run-list]").bounding_box()
+    assert frame["y"] <= box["y"] and box["y"] + box["height"] <= frame["y"] + frame["height"]
+
 
 def test_a_windowed_list_groups_runs_and_charts_draw_a_line_per_group(tab, sweep):
     tab.open(group="config:lr")

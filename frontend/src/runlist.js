@@ -279,6 +279,18 @@ export class RunList {
       this.list.replaceChildren(...items);
     }
     this.list.scrollTop = scroll;
+    this.showPinned();
+  }
+
+  // A run pinned by a link (`highlight=`) is scrolled into view once: in a windowed
+  // list its row is not even in the page until then.
+  showPinned() {
+    if (!this.pinned || this.pinned === this.shownPin) return;
+    const index = this.rows.findIndex((row) => row.run === this.pinned);
+    if (index < 0) return;
+    this.shownPin = this.pinned;
+    if (this.windowed) this.reveal(index);
+    this.list.querySelector(`[data-row="${index}"]`)?.scrollIntoView({ block: "nearest" });
   }
 
   // Where each row starts, from the heights of a run row and a group row as drawn.
