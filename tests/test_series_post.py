@@ -53,7 +53,7 @@ def test_packed_answers_hold_what_the_json_answer_holds(server):
     spiky = [1.0 / (s + 1) for s in range(3_000)]
     spiky[1234] = 80.0
     long = log_run("packed", "long", spiky)
-    short = log_run("packed", "short", [3.0, math.nan, 1.0, 1e300])
+    short = log_run("packed", "short", [3.0, math.nan, 1.0, 1e300, math.inf])
     query = {"project": "packed", "metrics": ["loss", "acc"], "runs": [long.id, short.id]}
     for x in ("step", "time", "relative"):
         body = {**query, "x": x, "max_points": 200}
@@ -92,7 +92,18 @@ def test_packed_answers_hold_what_the_json_answer_holds(server):
     assert loss["downsampled"] and len(loss["x"]) == 200 and loss["max"].max() == 80.0
     (raw,) = [s for s in unpacked["series"] if s["run"] == short.id and s["metric"] == "loss"]
     assert not raw["downsampled"] and raw["min"] is None
-    assert np.isnan(raw["y"][1]) and raw["y"][3] == 1e300
+    # Infinity is a missing value, as the JSON form's null: a chart cannot place it.
+    assert np.isnan(raw["y"][1]) and raw["y"][3] == 1e300 and np.isnan(raw["y"][4])
+
+    # Without the 1e300, the long run's buckets travel as float32, as in the JSON form.
+    body = {"project": "packed", "metrics": ["loss"], "runs": [long.id], "max_points": 100}
+    unpacked = unpack_series(post(server, {**body, "format": "packed"})[1])
+    as_json = get(server, project="packed", metric="loss", runs=long.id, max_points=100)
+    assert unpacked["y_type"] == "f4"
+    (got,), (want,) = unpacked["series"], as_json["series"]
+    for key in ("x", "y", "min", "max"):
+        np.testing.assert_allclose(got[key], np.array(want[key]), rtol=1e-7)
+    assert got["max"].max() == 80.0
 
 
 def test_a_sweep_too_large_for_a_url_is_asked_in_the_body(server):
@@ -138,6 +149,7 @@ def test_after_cursors_in_the_body_send_only_later_points(server):
         ({"project": "bad", "metrics": ["loss"], "max_points": 0}, "max_points"),
         ({"project": "bad", "metrics": ["loss"], "max_points": "9"}, "'max_points'"),
         ({"project": "bad", "metrics": ["loss"], "after": {"r": "x"}}, "'r'"),
+        ({"project": "bad", "metrics": ["loss"], "after": {"r": None}}, "not null ('r')"),
         ({"project": "bad", "metrics": ["loss"], "step_min": 2**63}, "out of range"),
         ({"project": "bad", "metrics": ["loss"], "format": "csv"}, "'format'"),
         ({"project": "bad", "metrics": ["loss"], "colour": "red"}, "colour"),
@@ -147,6 +159,23 @@ def test_malformed_bodies_are_clear_errors(server, body, words):
     log_run("bad", "r", [1.0])
     code, message = post_error(server, body)
     assert code == 400 and words in message
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(server):
+    import http.client
+    from urllib.parse import urlparse
+
+    address = urlparse(server.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    # Announced and never sent: the answer comes from the length alone.
+    connection.putrequest("POST", "/api/series")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(9 * 1024 * 1024))
+    connection.endheaders()
+    answer = connection.getresponse()
+    assert answer.status == 413
+    assert "limit of 8388608 bytes" in json.loads(answer.read())["error"]
+    connection.close()
 
 
 def test_unknown_names_in_the_body_are_404(server):

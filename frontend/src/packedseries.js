@@ -1,5 +1,5 @@
 // Reads the packed form of /api/series (trackio/server/packed_series.py describes
-// the layout): typed arrays read in place rather than megabytes of JSON parsed.
+// the layout): typed arrays copied out of the body rather than megabytes of JSON parsed.
 
 const MAGIC = "TRS1";
 const TYPES = { f4: Float32Array, f8: Float64Array };
@@ -20,7 +20,7 @@ function values(array, from, count) {
   const out = new Array(count);
   for (let i = 0; i < count; i++) {
     const v = array[from + i];
-    out[i] = Number.isNaN(v) ? null : v;
+    out[i] = Number.isFinite(v) ? v : null;
   }
   return out;
 }

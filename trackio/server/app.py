@@ -30,12 +30,12 @@ from trackio.server.responses import (
     JSONResponse,
     error_response,
     required,
+    within_int64,
 )
 from trackio.server.saved_files_route import saved_files_endpoint
 from trackio.server.security import LOOPBACK_HOSTS, SecurityHeaders, allowed_hosts
 from trackio.server.series_route import series_post
 from trackio.server.team import ReadGuard, Team, team_routes
-from trackio.storage.chunks import INT64_MAX, INT64_MIN
 
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard" / "dist"
 DEFAULT_PORT = 7860
@@ -65,13 +65,7 @@ def _optional_int(request: Request, name: str, lowest: int | None = None) -> int
         ) from None
     if lowest is not None and number < lowest:
         raise BadRequestError(f"query parameter {name!r} must be at least {lowest}, got {number}")
-    return _within_int64(name, number)
-
-
-def _within_int64(name: str, number: int) -> int:
-    if not INT64_MIN <= number <= INT64_MAX:
-        raise BadRequestError(f"query parameter {name!r} is out of range: {number}")
-    return number
+    return within_int64(f"query parameter {name!r}", number)
 
 
 def _bounded_int(request: Request, name: str, default: int, highest: int) -> int:
@@ -98,7 +92,7 @@ def _after(request: Request, what: str = "step") -> dict[str, int]:
             raise BadRequestError(
                 f"'after' entries look like RUN_ID:{label}, got {item!r}"
             ) from None
-        cursors[run_id] = _within_int64("after", number)
+        cursors[run_id] = within_int64("query parameter 'after'", number)
     return cursors
 
 

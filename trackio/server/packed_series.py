@@ -14,7 +14,7 @@ Layout (little-endian):
 - Zero bytes up to a multiple of 8, then four sections, each zero-padded to a
   multiple of 8: every series' x values one after the other (`x_type`), their y
   values (`y_type`), then the min and then the max of each series with `band`
-  (`y_type`). A missing value is NaN.
+  (`y_type`). A missing value (NaN, or an infinity) is NaN.
 - Each section is byte-shuffled: for n values of s bytes, byte k of value i is at
   k * n + i. A float's sign and exponent bytes vary little along a series, so
   gzip finds them together (a third fewer bytes on a noisy sweep).
@@ -65,7 +65,7 @@ def pack_series(x: str, series: list[tuple[str, SeriesAnswer]], missing: list[st
     head = orjson.dumps(header)
     parts = [MAGIC, struct.pack("<I", len(head)), head]
     parts.append(_padding(8 + len(head)))
-    for values in (x_values, ys.astype(y_type), lows.astype(y_type), highs.astype(y_type)):
+    for values in (x_values, *(_missing_as_nan(a.astype(y_type)) for a in (ys, lows, highs))):
         shuffled = _shuffled(values)
         parts.append(shuffled)
         parts.append(_padding(len(shuffled)))
@@ -113,6 +113,12 @@ def _concatenated(arrays: list[np.ndarray]) -> np.ndarray:
     if not arrays:
         return np.empty(0, np.float32)
     return np.concatenate(arrays)
+
+
+def _missing_as_nan(values: np.ndarray) -> np.ndarray:
+    # The JSON form writes infinities as null, as it does NaN: both are a missing value
+    # here too (a chart cannot place an infinite point, and would lose its y range).
+    return np.where(np.isinf(values), np.nan, values)
 
 
 def _as_float32_if_exact(values: np.ndarray) -> np.ndarray:

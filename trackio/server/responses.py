@@ -10,6 +10,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from trackio.storage.chunks import INT64_MAX, INT64_MIN
 from trackio.storage.errors import (
     NotFoundError,
     ProjectNeedsMigrationError,
@@ -54,6 +55,13 @@ def _json_safe(value: Any) -> Any:
 
 class BadRequestError(ValueError):
     """A query parameter is missing or malformed."""
+
+
+def within_int64(what: str, number: int) -> int:
+    """`number`, or a `BadRequestError` naming `what` when storage cannot hold it."""
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise BadRequestError(f"{what} is out of range: {number}")
+    return number
 
 
 def required(request: Request, name: str) -> str:

@@ -18,8 +18,14 @@ from starlette.responses import Response
 
 from trackio.server.packed_series import MEDIA_TYPE, pack_series
 from trackio.server.reader import ProjectReader
-from trackio.server.responses import HANDLED, BadRequestError, JSONResponse, error_response
-from trackio.storage.chunks import INT64_MAX, INT64_MIN
+from trackio.server.request_body import BodyTooLarge, read_body
+from trackio.server.responses import (
+    HANDLED,
+    BadRequestError,
+    JSONResponse,
+    error_response,
+    within_int64,
+)
 
 _MAX_BODY = 8 * 1024 * 1024
 _FIELDS = {"project", "metrics", "runs", "x", "max_points", "after", "step_min", "step_max"}
@@ -35,14 +41,17 @@ def series_post(
 
     async def endpoint(request: Request) -> Response:
         try:
-            raw = await request.body()
-            if len(raw) > _MAX_BODY:
-                raise BadRequestError(f"the request body is over {_MAX_BODY} bytes")
+            raw = await read_body(request, _MAX_BODY)
             query, packed = _parse(raw, default_points, most_points)
             if packed:
                 body = await run_in_threadpool(_packed, reader, query)
                 return Response(body, media_type=MEDIA_TYPE)
             return JSONResponse(await run_in_threadpool(lambda: reader.series(**query)))
+        except BodyTooLarge:
+            return JSONResponse(
+                {"error": f"the request body is over this server's limit of {_MAX_BODY} bytes"},
+                status_code=413,
+            )
         except HANDLED as error:
             return error_response(error)
 
@@ -91,7 +100,7 @@ def _parse(raw: bytes, default_points: int, most_points: int) -> tuple[dict[str,
         "run_ids": runs,
         "x": x,
         "max_points": max_points,
-        "after": {run_id: _integer(after, run_id, None) for run_id in after},
+        "after": {run_id: _step(after, run_id) for run_id in after},
         "step_min": _integer(body, "step_min", None),
         "step_max": _integer(body, "step_max", None),
     }
@@ -108,6 +117,13 @@ def _integer(body: dict[str, Any], name: str, default: int | None) -> Any:
         return default
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequestError(f"{name!r} must be an integer, got {value!r}")
-    if not INT64_MIN <= value <= INT64_MAX:
-        raise BadRequestError(f"{name!r} is out of range: {value}")
-    return value
+    return within_int64(repr(name), value)
+
+
+def _step(after: dict[str, Any], run_id: str) -> int:
+    step = _integer(after, run_id, None)
+    if step is None:
+        raise BadRequestError(
+            f"'after' gives each run id the last step it has, not null ({run_id!r})"
+        )
+    return int(step)

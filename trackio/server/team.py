@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from trackio.remote.wire_decoding import decode_batch, decode_run_request
 from trackio.server.access import READ_COOKIE, Access, hub_bearer
 from trackio.server.openapi import openapi_document
 from trackio.server.pypi import pypi_routes
+from trackio.server.request_body import BodyTooLarge, read_body
 from trackio.server.responses import HANDLED, JSONResponse, error_response
 from trackio.server.store_cache import StoreCache
 from trackio.storage import ProjectStore, open_store
@@ -51,10 +51,6 @@ def _open_for_writing(project: str) -> ProjectStore:
 
 def _one_thread(name: str) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-
-
-class BodyTooLarge(Exception):
-    """A request body over the server's limit."""
 
 
 @dataclass
@@ -117,31 +113,6 @@ async def guarded_body(request: Request, team: Team, *, write: bool = True) -> b
         )
     except WireFormatError as error:
         return JSONResponse({"error": str(error)}, status_code=400)
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, gunzipped when its `Content-Encoding` says gzip; `BodyTooLarge`
-    when it (or what it unpacks to) is over `limit` bytes."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    body = b"".join(chunks)
-    if request.headers.get("content-encoding", "").lower() == "gzip":
-        unpacker = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            body = unpacker.decompress(body, limit + 1)
-        except zlib.error as error:
-            raise WireFormatError(f"the body is not valid gzip: {error}") from None
-        if len(body) > limit or unpacker.unconsumed_tail:
-            raise BodyTooLarge
-    return body
 
 
 def team_routes(team: Team) -> list[Route]:
