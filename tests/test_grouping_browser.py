@@ -213,3 +213,12 @@ def test_hovering_a_run_or_a_line_highlights_it_and_a_click_picks_it_out(tab):
     page.mouse.up()
     assert page.locator("[data-testid=run-group].focused .group-name").inner_text() == "high"
     assert "highlight" not in tab.query()
+
+    # A double-click on a line resets the zoom and picks nothing.
+    tab.open(project="hl")
+    x, y = tab.point("loss", 0.5, 2.5)
+    page.mouse.move(x, y)
+    page.mouse.dblclick(x, y)
+    page.wait_for_timeout(500)
+    assert "highlight" not in tab.query()
+    assert page.locator("[data-testid=run-item].focused").count() == 0

@@ -5,6 +5,7 @@ only the rows in view in the page and still selects, filters and groups all of t
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 import pytest
@@ -25,11 +26,11 @@ RATES = (1e-1, 1e-2, 1e-3, 1e-4)
 class SweepTab(BrowserTab):
     def __init__(self, page, base_url: str) -> None:
         super().__init__(page, base_url)
-        self.series_requests: list[tuple[str, int]] = []
+        self.series_requests: list[tuple[str, str]] = []
         page.on(
             "request",
             lambda r: (
-                self.series_requests.append((r.method, len(r.post_data_buffer or b"")))
+                self.series_requests.append((r.method, r.post_data or ""))
                 if "/api/series" in r.url
                 else None
             ),
@@ -62,7 +63,18 @@ class SweepTab(BrowserTab):
             "(list, f) => { list.scrollTop = (list.scrollHeight - list.clientHeight) * f; }",
             fraction,
         )
-        self.page.wait_for_timeout(100)
+        # Rows are drawn for the new position on the next frame: wait until one is at
+        # the top of the list's view.
+        self.page.wait_for_function(
+            """() => {
+                const list = document.querySelector('[data-testid=run-list]');
+                const top = list.getBoundingClientRect().top;
+                return [...list.querySelectorAll('[data-row]')].some((row) => {
+                    const box = row.getBoundingClientRect();
+                    return box.top <= top + 1 && box.bottom > top;
+                });
+            }"""
+        )
 
 
 @pytest.fixture
@@ -95,8 +107,11 @@ def test_every_chart_draws_every_run_from_one_packed_request(tab, sweep):
         # 25,000 points a chart shared by 1,000 runs: 25 a line (of its 50 steps).
         assert set(drawn.values()) == {25}
     assert [method for method, _ in tab.series_requests] == ["POST", "POST"]
-    # The 1,000 run ids travel in the body, not the URL.
-    assert all(size > RUNS * 8 for _, size in tab.series_requests)
+    for _, body in tab.series_requests:
+        asked = json.loads(body)
+        # The 1,000 run ids travel in the body, not the URL, and the answer is packed.
+        assert sorted(asked["runs"]) == sorted(sweep.values())
+        assert asked["format"] == "packed" and asked["max_points"] == 25
 
 
 def test_the_runs_list_keeps_only_the_rows_in_view_in_the_page(tab, sweep):

@@ -268,3 +268,26 @@ def test_a_run_without_the_brushed_value_is_not_selected(page, server):
     whole("config:lr", 3e-2, 1e-4)
     assert _checked(tab) == ALL
     assert _sweep(tab)["lines"] == {"drawn": 14, "strong": 12, "faint": 2}
+
+
+def test_the_page_still_loads_when_the_sweep_views_code_cannot(page, server):
+    """The Sweep view's code is fetched when first needed; a page whose server no longer
+    has it (upgraded since the page loaded) says so and draws its charts regardless."""
+    _log_sweep()
+    tab = page.page
+    tab.route("**/assets/sweep-*", lambda route: route.abort())
+    query = urlencode({"project": "sweep", "parcoords": "batch:100..200"})
+    tab.goto(f"{page.base_url}?{query}")
+    tab.wait_for_function(
+        "() => window.__trackio?.ready && window.__trackio.pending === 0"
+        " && window.__trackio.chartsDrawn === 2"
+    )
+    notice = tab.locator(".notice")
+    assert notice.is_visible() and "Could not load the Sweep view" in notice.inner_text()
+    assert _checked(tab) == ALL, "the link's brushes could not apply: every run stays shown"
+
+    # The tab tries again, and once the code can be fetched the view opens.
+    tab.unroute("**/assets/sweep-*")
+    tab.locator("[data-testid=view-sweep]").click()
+    tab.wait_for_function("() => window.__trackio.sweep && window.__trackio.sweep.lines.drawn > 0")
+    assert tab.locator("[data-testid=view-sweep]").get_attribute("aria-selected") == "true"

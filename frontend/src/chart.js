@@ -1,6 +1,6 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { el } from "./dom.js";
+import { CLICK_PX, el } from "./dom.js";
 import { colorAt, themeColors, withAlpha } from "./colors.js";
 import { debiasedEma } from "./smoothing.js";
 import { formatDuration, formatNumber, formatTick, formatTime, formatWallTicks } from "./format.js";
@@ -21,8 +21,8 @@ const HEIGHT = 230;
 const EXPANDED_HEIGHT = 520;
 const LEGEND_RUNS = 8;
 const NEAREST_PX = 24;
-// A press that moves less than this is a click (selecting a run); more is a zoom drag.
-const CLICK_PX = 4;
+// How long a click waits to be sure it is not the first of a double-click.
+const DOUBLE_CLICK_MS = 300;
 // Dimmed lines stay readable as context but far enough back for the highlighted one
 // to stand out among hundreds.
 const DIM_ALPHA = 0.2;
@@ -602,7 +602,10 @@ export class Chart {
     });
     this.builds += 1;
     const over = this.uplot.over;
-    over.addEventListener("dblclick", () => this.resetZoom());
+    over.addEventListener("dblclick", () => {
+      clearTimeout(this.clickTimer);
+      this.resetZoom();
+    });
     over.addEventListener("mouseenter", () => {
       this.hovering = true;
     });
@@ -618,7 +621,12 @@ export class Chart {
     over.addEventListener("mouseup", (event) => {
       const start = this.pressedAt;
       this.pressedAt = null;
-      if (start && Math.hypot(event.clientX - start[0], event.clientY - start[1]) < CLICK_PX) this.onClick();
+      if (!start || Math.hypot(event.clientX - start[0], event.clientY - start[1]) >= CLICK_PX) return;
+      // A double-click resets the zoom: neither of its clicks picks a run.
+      clearTimeout(this.clickTimer);
+      if (event.detail > 1) return;
+      const target = this.nearest;
+      this.clickTimer = setTimeout(() => this.onClick(target), DOUBLE_CLICK_MS);
     });
   }
 
@@ -837,8 +845,7 @@ export class Chart {
 
   // A click on a line selects its run in the runs list (its group's row when grouped);
   // a click away from every line lets go of the highlighted run.
-  onClick() {
-    const t = this.nearest;
+  onClick(t) {
     if (!t) pinRun(null);
     else if (t.group !== undefined) focusGroup(t.group);
     else pinRun(t.run);

@@ -1,3 +1,7 @@
+// A press that moves less than this many pixels is a click; more is a drag (a zoom, a
+// brush, a rectangle).
+export const CLICK_PX = 4;
+
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {

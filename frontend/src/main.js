@@ -27,13 +27,21 @@ const alertsView = new AlertsView();
 const sweepHost = el("div", { class: "sweep-host", hidden: true });
 let sweep = null;
 let sweepLoading = null;
+// A failure (the server upgraded since the page loaded, its file names changed) is
+// said in the page, and the next need tries again.
 function loadSweep() {
-  sweepLoading ??= import("./sweep.js").then(({ SweepView }) => {
-    sweep = new SweepView();
-    sweep.root.hidden = state.view !== "sweep";
-    sweepHost.append(sweep.root);
-    return sweep;
-  });
+  sweepLoading ??= import("./sweep.js")
+    .then(({ SweepView }) => {
+      sweep = new SweepView();
+      sweep.root.hidden = state.view !== "sweep";
+      sweepHost.append(sweep.root);
+      return sweep;
+    })
+    .catch((error) => {
+      sweepLoading = null;
+      showNotice(`Could not load the Sweep view (reload the page): ${error.message}`);
+      return null;
+    });
   return sweepLoading;
 }
 let loadToken = 0;
@@ -262,7 +270,7 @@ function redrawView() {
   if (state.view === "table") table.render();
   else if (state.view === "media") media.sync();
   else if (state.view === "alerts") alertsView.render();
-  else if (state.view === "sweep") loadSweep().then(() => state.view === "sweep" && sweep.render());
+  else if (state.view === "sweep") loadSweep().then((view) => state.view === "sweep" && view?.render());
   else charts.redrawAll();
 }
 
@@ -358,7 +366,7 @@ async function loadProject() {
     mergeRuns(runsResponse.runs);
     // A link's brushes select their runs whichever view it opens.
     if (state.view === "sweep" || state.parcoords) {
-      (await loadSweep()).applyLink();
+      (await loadSweep())?.applyLink();
       if (token !== loadToken) return;
     }
     state.metrics = metrics;

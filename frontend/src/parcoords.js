@@ -1,137 +1,8 @@
-import { themeColors, withAlpha } from "./colors.js";
-import { clear, el } from "./dom.js";
+import { withAlpha } from "./colors.js";
+import { canvasColors, fitText, prepareCanvas } from "./canvas.js";
+import { CLICK_PX, clear, el } from "./dom.js";
 import { formatTick } from "./format.js";
 import { hideTooltip, showTooltip } from "./tooltip.js";
-
-// The `parcoords=` URL parameter: the axes, comma-separated, in their order; an axis
-// is a config key's name, or a summary metric's when no config key has that name
-// (`summary:NAME` names the metric when one does); a brushed axis ends in `:lo..hi`,
-// numbers on a numeric axis, the first and last category of its range on a
-// categorical one. E.g. `parcoords=lr,batch,optimizer:adam..adamw,loss:0.1..0.5`.
-// Within a name or value, `%`, `,` and `:` are percent-escaped, and so are the dots of
-// one that would read as a range (`..` inside it, or a dot at either end).
-
-function escapePart(text) {
-  const out = String(text).replace(/[%,:]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return /\.\.|^\.|\.$/.test(out) ? out.replace(/\./g, "%2E") : out;
-}
-
-function unescapePart(text) {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
-function refOfParts(parts) {
-  if (parts.length === 1 && parts[0]) return { name: unescapePart(parts[0]), summary: false };
-  if (parts.length === 2 && parts[0] === "summary" && parts[1]) return { name: unescapePart(parts[1]), summary: true };
-  return null;
-}
-
-export function formatAxisRef(ref) {
-  return `${ref.summary ? "summary:" : ""}${escapePart(ref.name)}`;
-}
-
-export function parseAxisRef(text) {
-  return refOfParts(text.trim().split(":"));
-}
-
-/** `parcoords=`'s text as [{name, summary, lo?, hi?}] (lo and hi as written). */
-export function parseParcoords(text) {
-  const axes = [];
-  for (const token of text.split(",")) {
-    const parts = token.trim().split(":");
-    let brush = null;
-    if (parts.length > 1 && parts[parts.length - 1].includes("..")) {
-      const range = parts.pop().split("..");
-      if (range.length === 2 && range[0] && range[1]) {
-        brush = { lo: unescapePart(range[0]), hi: unescapePart(range[1]) };
-      }
-    }
-    const ref = refOfParts(parts);
-    if (ref) axes.push(brush ? { ...ref, ...brush } : ref);
-  }
-  return axes;
-}
-
-export function formatParcoords(axes) {
-  return axes
-    .map((axis) => {
-      const brush = axis.lo != null && axis.hi != null ? `:${escapePart(axis.lo)}..${escapePart(axis.hi)}` : "";
-      return `${formatAxisRef(axis)}${brush}`;
-    })
-    .join(",");
-}
-
-// Low values cool, high ones warm; every stop reads on the light and the dark panel.
-export const RAMP = ["#3b5bdb", "#15aabf", "#f59f00", "#e03131"];
-
-function rgbOf(hex) {
-  const value = parseInt(hex.slice(1), 16);
-  return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
-}
-
-const RAMP_STEPS = 256;
-const rampTable = Array.from({ length: RAMP_STEPS }, (_, k) => {
-  const x = (k / (RAMP_STEPS - 1)) * (RAMP.length - 1);
-  const i = Math.min(Math.floor(x), RAMP.length - 2);
-  const f = x - i;
-  const a = rgbOf(RAMP[i]);
-  const b = rgbOf(RAMP[i + 1]);
-  return a.map((c, j) => Math.round(c + (b[j] - c) * f));
-});
-
-export function rampColor(t, alpha = 1) {
-  const k = Math.round(Math.min(Math.max(Number.isFinite(t) ? t : 0, 0), 1) * (RAMP_STEPS - 1));
-  const [r, g, b] = rampTable[k];
-  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
-}
-
-export function rampGradient() {
-  return `linear-gradient(to right, ${RAMP.join(", ")})`;
-}
-
-// The theme's colours, the ones blended with withAlpha as #rrggbb.
-export function canvasColors() {
-  const style = getComputedStyle(document.documentElement);
-  const hex = (name, fallback) => {
-    const value = style.getPropertyValue(name).trim();
-    return /^#[0-9a-f]{6}$/i.test(value) ? value : fallback;
-  };
-  return {
-    ...themeColors(),
-    muted: hex("--muted", "#5f6b76"),
-    panel: hex("--panel", "#ffffff"),
-    accent: hex("--accent", "#ff7f0e"),
-  };
-}
-
-/** Size `canvas`'s backing store for `width` x `height` CSS pixels at the device pixel
- * ratio; returns its context, drawing in CSS pixels, cleared. */
-export function prepareCanvas(canvas, width, height) {
-  const ratio = window.devicePixelRatio || 1;
-  canvas.style.height = `${height}px`;
-  if (canvas.width !== Math.round(width * ratio)) canvas.width = Math.round(width * ratio);
-  if (canvas.height !== Math.round(height * ratio)) canvas.height = Math.round(height * ratio);
-  const ctx = canvas.getContext("2d");
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-  ctx.clearRect(0, 0, width, height);
-  return ctx;
-}
-
-export function fitText(ctx, text, maxWidth) {
-  if (ctx.measureText(text).width <= maxWidth) return text;
-  let lo = 0;
-  let hi = text.length;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (ctx.measureText(`${text.slice(0, mid)}…`).width <= maxWidth) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo ? `${text.slice(0, lo)}…` : "";
-}
 
 // Text over the lines: a backing in the panel's colour keeps it legible.
 function boxedText(ctx, colors, text, x, y) {
@@ -151,7 +22,6 @@ const HEIGHT = 320;
 const PAD = { right: 28, top: 12, bottom: 12 };
 const HIT = 14;
 const BRUSH_HALF = 8;
-const CLICK_PX = 3;
 const HOVER_PX = 5;
 
 /** The parallel-coordinates plot: one polyline a run across `axes` (the sweep view's

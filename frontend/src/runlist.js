@@ -1,5 +1,6 @@
 import { el, clear } from "./dom.js";
 import { alertBadge } from "./alerts.js";
+import { flatConfig } from "./config.js";
 import { formatCell } from "./format.js";
 import { TopRuns } from "./topruns.js";
 import { colorAt } from "./colors.js";
@@ -11,8 +12,7 @@ import { emit, filteredRuns, selectedRuns, setSelected, state, writeUrl } from "
 export function groupKey(run) {
   if (!state.groupBy) return null;
   if (state.groupBy === "group") return run.group ?? "(no group)";
-  const key = state.groupBy.slice("config:".length);
-  const value = run.config?.[key];
+  const value = flatConfig(run).get(state.groupBy.slice("config:".length));
   return value === undefined ? "(unset)" : formatCell(value);
 }
 
@@ -38,7 +38,7 @@ export { filteredRuns };
 function configKeys() {
   const keys = new Set();
   for (const run of state.runs) {
-    for (const [key, value] of Object.entries(run.config || {})) {
+    for (const [key, value] of flatConfig(run)) {
       if (value === null || typeof value !== "object") keys.add(key);
     }
   }
@@ -161,6 +161,9 @@ export class RunList {
     const index = this.rows.findIndex((row) =>
       run ? row.run === run : this.focusedGroup != null && row.group === this.focusedGroup,
     );
+    // What the windowed list repaints from, and what `showPinned` has shown already.
+    this.pinned = pinnedRun();
+    this.shownPin = this.pinned;
     if (index < 0) return;
     if (this.windowed) this.reveal(index);
     const row = this.list.querySelector(`[data-row="${index}"]`);
@@ -241,7 +244,7 @@ export class RunList {
     return row.run ? this.renderRun(row.run, index) : this.renderGroup(row, index);
   }
 
-  // What the list shows, a row per run or group header, in order.
+  // Collapsed groups keep their header row alone.
   listRows(runs) {
     if (!state.groupBy) return runs.map((run) => ({ run }));
     const groups = new Map();
@@ -293,7 +296,7 @@ export class RunList {
     this.list.querySelector(`[data-row="${index}"]`)?.scrollIntoView({ block: "nearest" });
   }
 
-  // Where each row starts, from the heights of a run row and a group row as drawn.
+  // Rows are of two heights (a run's, a group header's), measured, not assumed.
   rowTops() {
     const tops = new Array(this.rows.length + 1);
     tops[0] = 0;
@@ -349,7 +352,7 @@ export class RunList {
     this.paintWindow();
   }
 
-  // Scrolls the windowed list so row `index` is drawn.
+  // Centred when out of view: a row at the very edge reads as cut off.
   reveal(index) {
     const tops = this.rowTops();
     const { scrollTop, clientHeight } = this.list;

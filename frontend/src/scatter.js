@@ -1,11 +1,10 @@
 import { withAlpha } from "./colors.js";
-import { el } from "./dom.js";
-import { canvasColors, fitText, prepareCanvas } from "./parcoords.js";
+import { CLICK_PX, el } from "./dom.js";
+import { canvasColors, fitText, prepareCanvas } from "./canvas.js";
 import { hideTooltip, showTooltip } from "./tooltip.js";
 
 const HEIGHT = 340;
 const PAD = { top: 12, right: 18, bottom: 40 };
-const CLICK_PX = 3;
 const HOVER_PX = 10;
 // Numeric values stop short of the frame, so a dot at either end stays whole.
 const INSET = 0.04;

@@ -1,6 +1,6 @@
 import { colorAt } from "./colors.js";
 import { textMatcher } from "./dom.js";
-import { formatAxisRef, formatParcoords, parseAxisRef, parseParcoords } from "./parcoords.js";
+import { formatAxisRef, formatParcoords, parseAxisRef, parseParcoords } from "./parcoordsurl.js";
 
 const X_MODES = new Set(["step", "time", "relative"]);
 const listeners = new Map();

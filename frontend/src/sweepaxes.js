@@ -1,28 +1,9 @@
 // The Sweep view's axes: a config key or a numeric summary metric, with its scale over
 // every run of the project, its ticks and its brushes.
+import { flatConfig } from "./config.js";
 import { formatTick, niceTicks } from "./format.js";
 
 const collator = new Intl.Collator(undefined, { numeric: true });
-
-const flatConfigs = new WeakMap();
-
-// Nested config (a Hydra or dataclass dump) becomes dotted keys, as in W&B.
-function flatConfig(run) {
-  const config = run.config || {};
-  let flat = flatConfigs.get(config);
-  if (flat) return flat;
-  flat = new Map();
-  const walk = (object, prefix) => {
-    for (const [key, value] of Object.entries(object)) {
-      const name = `${prefix}${key}`;
-      if (value !== null && typeof value === "object" && !Array.isArray(value)) walk(value, `${name}.`);
-      else if (!flat.has(name)) flat.set(name, value);
-    }
-  };
-  walk(config, "");
-  flatConfigs.set(config, flat);
-  return flat;
-}
 
 const clean = (value) => Number(value.toPrecision(12));
 
