@@ -5,6 +5,7 @@ import { colorAt, themeColors, withAlpha } from "./colors.js";
 import { debiasedEma } from "./smoothing.js";
 import { formatDuration, formatNumber, formatTick, formatTime, formatWallTicks } from "./format.js";
 import { hideTooltip, showTooltip } from "./tooltip.js";
+import { DIM_ALPHA, PaintLayers, drawBands, drawLonePoints } from "./chartpaint.js";
 import { selectedRuns } from "./state.js";
 import { GroupCache } from "./grouping.js";
 import { groupColors, groupKey, groupLabel } from "./runlist.js";
@@ -25,8 +26,6 @@ const NEAREST_PX = 24;
 const DOUBLE_CLICK_MS = 300;
 // Dimmed lines stay readable as context but far enough back for the highlighted one
 // to stand out among hundreds.
-const DIM_ALPHA = 0.2;
-const BAND_ALPHA = 0.14;
 const GROUP_POINTS = 2000;
 const linearPaths = uPlot.paths.linear();
 // Steps are whole numbers: a tick at step 2.5 names nothing.
@@ -111,6 +110,7 @@ export class Chart {
     this.nearest = null;
     this.hovering = false;
     this.builds = 0;
+    this.paint = new PaintLayers();
     this.uplot = null;
     this.zoom = null;
     this.layout = [];
@@ -410,84 +410,10 @@ export class Chart {
     return changed;
   }
 
-  // Repainting a thousand lines at another alpha takes a frame or several; a highlight
-  // is composed instead from two copies of the last paint (see `keepLayer`), at a cost
-  // that does not grow with the runs.
+  // Composed over the last paint, not repainted (see `PaintLayers`).
   applyHighlight() {
     if (!this.updateHighlight() || !this.uplot) return;
-    this.composeHighlight(this.uplot);
-  }
-
-  // Copies of the canvas as uPlot last painted it: "under" (axes and grid, before any
-  // band or line) and "full" (everything, undimmed).
-  keepLayer(u, name) {
-    const canvas = u.ctx.canvas;
-    this.layers ??= {};
-    let layer = this.layers[name];
-    if (!layer) layer = this.layers[name] = document.createElement("canvas");
-    if (layer.width !== canvas.width || layer.height !== canvas.height) {
-      layer.width = canvas.width;
-      layer.height = canvas.height;
-    }
-    const ctx = layer.getContext("2d");
-    ctx.clearRect(0, 0, layer.width, layer.height);
-    ctx.drawImage(canvas, 0, 0);
-  }
-
-  // The last paint again, with every line but the highlighted ones dimmed: the axes,
-  // then the whole paint faintly over them, then the highlighted lines (their band,
-  // their raw line when smoothed, a rim and the line) on top.
-  composeHighlight(u) {
-    if (!this.fullKept) {
-      this.keepLayer(u, "full");
-      this.fullKept = true;
-    }
-    const { under, full } = this.layers ?? {};
-    if (!under || !full) return;
-    const { ctx } = u;
-    const lit = this.traces.filter((t) => t.highlighted);
-    ctx.save();
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
-    if (!lit.length) {
-      ctx.drawImage(full, 0, 0);
-      ctx.restore();
-      return;
-    }
-    ctx.drawImage(under, 0, 0);
-    ctx.globalAlpha = DIM_ALPHA;
-    ctx.drawImage(full, 0, 0);
-    ctx.restore();
-    this.drawBands(u, lit);
-    const { left, top, width, height } = u.bbox;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(left, top, width, height);
-    ctx.clip();
-    ctx.lineJoin = "round";
-    ctx.lineCap = "round";
-    for (const t of lit) {
-      const raw = t.rawSeries ? u.series[t.rawSeries] : null;
-      if (raw?._paths?.stroke instanceof Path2D) {
-        ctx.strokeStyle = withAlpha(t.color, 0.28);
-        ctx.lineWidth = raw.width * devicePixelRatio;
-        ctx.stroke(raw._paths.stroke);
-      }
-    }
-    for (const t of lit) {
-      const s = u.series[t.series];
-      const path = s?._paths?.stroke;
-      if (!(path instanceof Path2D)) continue;
-      // A rim in the panel's colour parts the line from the dimmed mass under it.
-      ctx.strokeStyle = withAlpha(this.theme.panel, 0.7);
-      ctx.lineWidth = (s.width + 4) * devicePixelRatio;
-      ctx.stroke(path);
-      ctx.strokeStyle = t.color;
-      ctx.lineWidth = (s.width + 1.25) * devicePixelRatio;
-      ctx.stroke(path);
-    }
-    ctx.restore();
-    this.drawLonePoints(u, lit);
+    this.paint.compose(this.uplot, this.traces, this.theme);
   }
 
   build(data, layout) {
@@ -574,17 +500,17 @@ export class Chart {
       hooks: {
         drawAxes: [
           (u) => {
-            this.keepLayer(u, "under");
-            this.drawBands(u);
+            this.paint.keepUnder(u);
+            drawBands(u, this.traces, this.theme.bandAlpha);
           },
         ],
         draw: [
           (u) => {
-            this.drawLonePoints(u);
+            drawLonePoints(u, this.traces);
             // Copied when a highlight first needs it: a copy makes the browser
             // rasterise a thousand lines at once, in the middle of the page's load.
-            this.fullKept = false;
-            if (this.traces.some((t) => t.highlighted)) this.composeHighlight(u);
+            this.paint.painted();
+            if (this.traces.some((t) => t.highlighted)) this.paint.compose(u, this.traces, this.theme);
           },
         ],
         setSelect: [(u) => this.onSelect(u)],
@@ -630,85 +556,7 @@ export class Chart {
     });
   }
 
-  // A line needs two neighbouring values: a metric logged once, or a value whose
-  // neighbours are missing (or not positive on a log axis), would draw nothing at all.
-  drawLonePoints(u, traces = this.traces) {
-    const log = u.scales.y.distr === 3;
-    const { left, top, width, height } = u.bbox;
-    const usable = (v) => v != null && Number.isFinite(v) && (!log || v > 0);
-    const radius = 3 * devicePixelRatio;
-    const { ctx } = u;
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(left, top, width, height);
-    ctx.clip();
-    for (const t of traces) {
-      const ys = t.smoothed;
-      const n = ys.length;
-      ctx.fillStyle = t.color;
-      for (let i = 0; i < n; i++) {
-        if (!usable(ys[i]) || (i > 0 && usable(ys[i - 1])) || (i < n - 1 && usable(ys[i + 1]))) {
-          continue;
-        }
-        const x = u.valToPos(t.x[i], "x", true);
-        const y = u.valToPos(ys[i], "y", true);
-        if (x < left || x > left + width || y < top || y > top + height) continue;
-        ctx.beginPath();
-        ctx.arc(x, y, radius, 0, 2 * Math.PI);
-        ctx.fill();
-      }
-    }
-    ctx.restore();
-  }
 
-  // Bands of one colour are filled as one path: a sweep's thousand translucent bands,
-  // filled one by one, blend each pixel hundreds of times.
-  drawBands(u, traces = this.traces) {
-    const bands = traces.filter((t) => t.band);
-    if (!bands.length) return;
-    const { ctx } = u;
-    const { left, top, width, height } = u.bbox;
-    const sx = u.scales.x;
-    const sy = u.scales.y;
-    const log = sy.distr === 3;
-    const yMin = log ? Math.log10(sy.min) : sy.min;
-    const yMax = log ? Math.log10(sy.max) : sy.max;
-    const kx = width / (sx.max - sx.min);
-    const ky = height / (yMax - yMin);
-    const bottom = top + height;
-    const px = (v) => left + (v - sx.min) * kx;
-    const py = log ? (v) => bottom - (Math.log10(v) - yMin) * ky : (v) => bottom - (v - yMin) * ky;
-    const paths = new Map();
-    for (const t of bands) {
-      const alpha = t.group !== undefined ? this.theme.bandAlpha : BAND_ALPHA;
-      const fill = withAlpha(t.color, alpha);
-      let path = paths.get(fill);
-      if (!path) paths.set(fill, (path = new Path2D()));
-      const { lo, hi } = t.band;
-      const xs = t.x;
-      const n = xs.length;
-      let i = 0;
-      while (i < n) {
-        while (i < n && (lo[i] == null || hi[i] == null)) i++;
-        const start = i;
-        while (i < n && lo[i] != null && hi[i] != null) i++;
-        if (i === start) continue;
-        path.moveTo(px(xs[start]), py(hi[start]));
-        for (let k = start + 1; k < i; k++) path.lineTo(px(xs[k]), py(hi[k]));
-        for (let k = i - 1; k >= start; k--) path.lineTo(px(xs[k]), py(lo[k]));
-        path.closePath();
-      }
-    }
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(left, top, width, height);
-    ctx.clip();
-    for (const [fill, path] of paths) {
-      ctx.fillStyle = fill;
-      ctx.fill(path);
-    }
-    ctx.restore();
-  }
 
 
   onSelect(u) {
