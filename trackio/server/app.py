@@ -145,7 +145,7 @@ def create_app(
             after=_after(request),
             step_min=_optional_int(request, "step_min"),
             step_max=_optional_int(request, "step_max"),
-        )
+        ).json()
 
     def media(request: Request) -> dict[str, Any]:
         return {

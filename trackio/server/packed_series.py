@@ -27,15 +27,15 @@ import struct
 import numpy as np
 import orjson
 
-from trackio.server.series_answer import SeriesAnswer
+from trackio.server.reader import SeriesAnswers
 
 MAGIC = b"TRS1"
 MEDIA_TYPE = "application/vnd.trackio.series"
 
 
-def pack_series(x: str, series: list[tuple[str, SeriesAnswer]], missing: list[str]) -> bytes:
-    """The series of one request (see `ProjectReader.series_answers`), packed."""
-    answers = [answer for _, answer in series]
+def pack_series(request: SeriesAnswers) -> bytes:
+    """The series of one request (see `ProjectReader.series`), packed."""
+    answers = [answer for _, answer in request.series]
     xs = _concatenated([a.x for a in answers])
     ys = _concatenated([a.y for a in answers])
     banded = [a for a in answers if a.downsampled]
@@ -45,8 +45,8 @@ def pack_series(x: str, series: list[tuple[str, SeriesAnswer]], missing: list[st
     y_wide = any(a.dtype != np.float32 for a in (ys, lows, highs) if len(a))
     y_type = np.float64 if y_wide else np.float32
     header = {
-        "x": x,
-        "missing": missing,
+        "x": request.x,
+        "missing": request.missing,
         "x_type": "f4" if x_values.dtype == np.float32 else "f8",
         "y_type": "f8" if y_wide else "f4",
         "series": [
@@ -59,7 +59,7 @@ def pack_series(x: str, series: list[tuple[str, SeriesAnswer]], missing: list[st
                 "downsampled": answer.downsampled,
                 "total": answer.total,
             }
-            for metric, answer in series
+            for metric, answer in request.series
         ],
     }
     head = orjson.dumps(header)

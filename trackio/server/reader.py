@@ -29,12 +29,25 @@ X_AXES = ("step", "time", "relative")
 
 @dataclass(frozen=True)
 class SeriesAnswers:
-    """The series of a request along axis `x`: (metric, answer) pairs, metric by metric
-    and run by run in the order asked, and the asked run ids that do not exist."""
+    """The series of a request for `metrics` along axis `x`: (metric, answer) pairs,
+    metric by metric and run by run in the order asked, and the asked run ids that do
+    not exist."""
 
     x: str
+    metrics: list[str]
     series: list[tuple[str, SeriesAnswer]]
     missing: list[str]
+
+    def json(self) -> dict[str, Any]:
+        """The answer as `/api/series` writes it in JSON (`metric` when one was asked)."""
+        payload: dict[str, Any] = {
+            "x": self.x,
+            "series": [{"metric": metric, **answer.json()} for metric, answer in self.series],
+            "missing": self.missing,
+        }
+        if len(self.metrics) == 1:
+            payload["metric"] = self.metrics[0]
+        return payload
 
 
 class ProjectReader:
@@ -115,41 +128,9 @@ class ProjectReader:
         after: dict[str, int] | None = None,
         step_min: int | None = None,
         step_max: int | None = None,
-    ) -> dict[str, Any]:
-        """Downsampled series of each of `metrics` for the given runs (all runs if None),
-        JSON-ready."""
-        answers = self.series_answers(
-            project,
-            metrics,
-            run_ids=run_ids,
-            x=x,
-            max_points=max_points,
-            after=after,
-            step_min=step_min,
-            step_max=step_max,
-        )
-        payload: dict[str, Any] = {
-            "x": x,
-            "series": [{"metric": metric, **answer.json()} for metric, answer in answers.series],
-            "missing": answers.missing,
-        }
-        if len(metrics) == 1:
-            payload["metric"] = metrics[0]
-        return payload
-
-    def series_answers(
-        self,
-        project: str,
-        metrics: list[str],
-        *,
-        run_ids: list[str] | None,
-        x: str = "step",
-        max_points: int = 1000,
-        after: dict[str, int] | None = None,
-        step_min: int | None = None,
-        step_max: int | None = None,
     ) -> SeriesAnswers:
-        """What `series` answers, as arrays: per metric, then per run, its series."""
+        """Downsampled series of each of `metrics` for the given runs (all runs if None):
+        per metric, then per run, its series."""
         store = self.store(project)
         for metric in metrics:
             if not store.has_metric(metric):
@@ -198,7 +179,7 @@ class ProjectReader:
                 run_id = query.record.run_id
                 answer = self._one_series(query, versions.get(run_id), read.get(run_id))
                 series.append((metric, answer))
-        return SeriesAnswers(x, series, missing)
+        return SeriesAnswers(x, metrics, series, missing)
 
     def _one_series(
         self,

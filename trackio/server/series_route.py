@@ -46,7 +46,7 @@ def series_post(
             if packed:
                 body = await run_in_threadpool(_packed, reader, query)
                 return Response(body, media_type=MEDIA_TYPE)
-            return JSONResponse(await run_in_threadpool(lambda: reader.series(**query)))
+            return JSONResponse(await run_in_threadpool(lambda: reader.series(**query).json()))
         except BodyTooLarge:
             return JSONResponse(
                 {"error": f"the request body is over this server's limit of {_MAX_BODY} bytes"},
@@ -59,8 +59,7 @@ def series_post(
 
 
 def _packed(reader: ProjectReader, query: dict[str, Any]) -> bytes:
-    answers = reader.series_answers(**query)
-    return pack_series(answers.x, answers.series, answers.missing)
+    return pack_series(reader.series(**query))
 
 
 def _parse(raw: bytes, default_points: int, most_points: int) -> tuple[dict[str, Any], bool]:

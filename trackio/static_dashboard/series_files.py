@@ -58,7 +58,7 @@ def write_series_files(
         by_time = reader.series(
             project, [metric], run_ids=None, x="relative", max_points=max_points
         )
-        content = _encode(by_step["series"], by_time["series"], starts)
+        content = _encode(by_step.json()["series"], by_time.json()["series"], starts)
         (folder / f"{index}.bin").write_bytes(content)
 
 
