@@ -30,7 +30,13 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
-from headless_chromium import hooked_context, launch, unavailable_reason
+from headless_chromium import (
+    hooked_context,
+    launch,
+    open_until_drawn,
+    page_load_seconds,
+    unavailable_reason,
+)
 
 WIDE = "bench-100-runs"
 SWEEP = "bench-1000-runs"
@@ -125,15 +131,8 @@ def sweep_page_figures(base: str, charts: int = 10, idle_seconds: int = 20) -> s
             context = hooked_context(browser, viewport={"width": 1440, "height": 900})
             context.add_init_script(_LONG_TASKS)
             page = context.new_page()
-            started = time.perf_counter()
-            page.goto(base + "?" + urlencode({"project": SWEEP}))
-            page.wait_for_function(
-                "(n) => window.__trackio && window.__trackio.ready"
-                " && window.__trackio.pending === 0 && window.__trackio.chartsDrawn >= n",
-                arg=charts,
-                timeout=180_000,
-            )
-            drawn = time.perf_counter() - started
+            url = base + "?" + urlencode({"project": SWEEP})
+            drawn = open_until_drawn(page, url, charts, timeout_ms=180_000)
             loaded, longest = page.evaluate(
                 """() => {
                     performance.setResourceTimingBufferSize(100000);
@@ -191,36 +190,6 @@ def series_url(base: str, project: str, metric: str, max_points: int) -> str:
     """The URL of one chart's series request."""
     query = urlencode({"project": project, "metric": metric, "max_points": max_points})
     return f"{base}api/series?{query}"
-
-
-def page_load_seconds(base: str, charts: int, project: str = WIDE) -> list[float] | None:
-    """Seconds from navigation to every chart of `project` drawn in headless Chromium,
-    for a first visit (the server's series cache cold) and two more, each in a fresh
-    browser context; None if Chromium or Playwright is missing."""
-    reason = unavailable_reason()
-    if reason is not None:
-        print(f"{reason}: no page-load figure")
-        return None
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        times = []
-        for _ in range(3):
-            context = hooked_context(browser, viewport={"width": 1440, "height": 900})
-            page = context.new_page()
-            started = time.perf_counter()
-            page.goto(base + "?" + urlencode({"project": project}))
-            page.wait_for_function(
-                "(n) => window.__trackio && window.__trackio.ready"
-                " && window.__trackio.pending === 0 && window.__trackio.chartsDrawn >= n",
-                arg=charts,
-                timeout=60_000,
-            )
-            times.append(time.perf_counter() - started)
-            context.close()
-        browser.close()
-    return times
 
 
 def tab_bytes_per_minute(base: str, project: str, seconds: int = IDLE_SECONDS) -> str:
@@ -316,7 +285,8 @@ def main() -> None:
             )
         print(sweep_page_figures(server.url))
         for label, project, charts in (("100 runs", WIDE, 10), ("1,000,000-step run", LONG, 5)):
-            loaded = page_load_seconds(server.url, charts=charts, project=project)
+            url = server.url + "?" + urlencode({"project": project})
+            loaded = page_load_seconds(url, charts=charts)
             if loaded is None:
                 break
             print(

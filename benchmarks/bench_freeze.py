@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from bench_dashboard import WIDE, generate_wide
-from headless_chromium import hooked_context, launch, unavailable_reason
+from headless_chromium import page_load_seconds
 
 
 def free_port() -> int:
@@ -32,15 +32,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def page_load_seconds(folder: Path, charts: int) -> float | None:
-    """Seconds from navigation to every chart drawn, the folder served by a plain
-    static file server; None where Chromium or Playwright is missing."""
-    reason = unavailable_reason()
-    if reason is not None:
-        print(f"{reason}: no page-load figure")
-        return None
-    from playwright.sync_api import sync_playwright
-
+def frozen_page_seconds(folder: Path, charts: int) -> float | None:
+    """Seconds from navigation to `charts` charts drawn for the frozen site in `folder`,
+    served by Python's plain static file server; None without Chromium."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", folder],
@@ -57,21 +51,8 @@ def page_load_seconds(folder: Path, charts: int) -> float | None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        with sync_playwright() as playwright:
-            browser = launch(playwright)
-            context = hooked_context(browser, viewport={"width": 1440, "height": 900})
-            page = context.new_page()
-            started = time.perf_counter()
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.wait_for_function(
-                "(n) => window.__trackio && window.__trackio.ready"
-                " && window.__trackio.pending === 0 && window.__trackio.chartsDrawn >= n",
-                arg=charts,
-                timeout=60_000,
-            )
-            seconds = time.perf_counter() - started
-            browser.close()
-        return seconds
+        loaded = page_load_seconds(f"http://127.0.0.1:{port}/", charts, visits=1)
+        return loaded[0] if loaded else None
     finally:
         server.terminate()
         server.wait()
@@ -106,7 +87,7 @@ def main() -> None:
             f"trackio freeze, 100 runs x 20,000 steps x 10 metrics: {seconds:.2f} s, "
             f"{size / 1e6:.1f} MB in {len(files)} files"
         )
-        loaded = page_load_seconds(output, charts=10)
+        loaded = frozen_page_seconds(output, charts=10)
         if loaded is not None:
             print(
                 "frozen page served by python -m http.server, navigation to all 10 charts "
