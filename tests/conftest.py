@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from cli_support import run_cli
 
 import trackio
 
@@ -113,15 +114,7 @@ def cli(cli_env):
     """Run `python -m trackio.cli ARGS...` in a child process; returns the completed process."""
 
     def run(*args, stdin=subprocess.DEVNULL, input=None):
-        return subprocess.run(
-            [sys.executable, "-m", "trackio.cli", *map(str, args)],
-            env=cli_env,
-            stdin=None if input is not None else stdin,
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        return run_cli(cli_env, *args, stdin=None if input is not None else stdin, input=input)
 
     return run
 

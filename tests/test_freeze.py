@@ -12,7 +12,6 @@ import json
 import math
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -27,6 +26,7 @@ from browser_support import (
     static_files,
     sync_playwright,
 )
+from cli_support import run_cli
 
 import trackio
 
@@ -49,13 +49,7 @@ TOKENS = {
 
 def freeze(env: dict[str, str], *args: object) -> subprocess.CompletedProcess[str]:
     """Run the real `trackio freeze` command in a child process."""
-    return subprocess.run(
-        [sys.executable, "-m", "trackio.cli", "freeze", *map(str, args)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli(env, "freeze", *args)
 
 
 def child_environment(data_dir: Path) -> dict[str, str]:

@@ -6,11 +6,10 @@ Hub is the local stand-in; the published files, downloaded again through
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 from browser_support import BrowserTab, new_test_context, skip_module_without_browser, static_files
+from cli_support import run_cli
 from hub_standin import USER, Repo
 from team_support import TeamServer
 
@@ -27,13 +26,7 @@ def _log(project, name, steps):
 
 
 def _freeze(env, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "trackio.cli", "freeze", *map(str, args)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(env, "freeze", *args, timeout=120)
 
 
 def _draws(browser, files, into, charts):
